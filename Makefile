@@ -1,0 +1,47 @@
+# summarizer — set-up and everyday commands. Everything runs in a virtual
+# environment that these targets create (VENV), so nothing is installed by hand.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS ?= test
+SEED := seeds/000_09fe83c6082f21eb.txt
+OUT ?= out
+
+.PHONY: help venv test lint brief fixtures bench clean
+
+help:
+	@echo "make brief     brief the seed article on the embedded local model (first run builds llama-cpp-python, ~5 min)"
+	@echo "make test      create $(VENV), install summarizer[$(EXTRAS)], run the offline test suite"
+	@echo "make fixtures  re-record every fixture with the embedded model (after a prompt/schema change)"
+	@echo "make bench     benchmarks under bench/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+venv: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+
+test: venv
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/lint-imports
+
+brief:
+	$(MAKE) venv EXTRAS=local
+	$(BIN)/summarizer brief $(SEED) --provider local --output $(OUT)/seed-brief.json
+	$(BIN)/summarizer show $(OUT)/seed-brief.json
+	@echo "JSON brief: $(OUT)/seed-brief.json"
+
+fixtures:
+	$(MAKE) venv EXTRAS=test,local
+	$(BIN)/python scripts/record_fixtures.py
+
+bench:
+	$(MAKE) venv EXTRAS=test,local
+	$(BIN)/python bench/local.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

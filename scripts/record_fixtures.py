@@ -1,0 +1,177 @@
+"""Re-record every fixture with the embedded model (``make fixtures``).
+
+Real exchanges: the seed article and five Wikinews articles, briefed by the
+embedded SmolLM2-135M server (temperature 0, seed 0) and recorded with the
+project's own recorder → ``fixtures/<document>.jsonl``.
+
+Hand-made faults, recorded through a fault-injecting transport that sits
+between the recorder and the real server → ``fixtures/faults/fault-*.jsonl``:
+
+* ``fault-429-then-200``: the first request gets a synthetic HTTP 429 with
+  Retry-After; the retry reaches the real model.
+* ``fault-malformed-then-valid``: the model's first answer has its tool
+  arguments cut in half (not JSON); Instructor re-asks the real model.
+* ``fault-bad-quote-then-corrected``: the first claim's evidence is replaced by
+  a quote that is not in the document; the targeted repair request is answered
+  by the injector with the closest source sentence for every item (a perfect
+  repairer), so the corrected item is known.
+
+Run from the repository root: ``python scripts/record_fixtures.py [--only NAME]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from summarizer import grounding  # noqa: E402
+from summarizer.documents import read_document  # noqa: E402
+from summarizer.fixtures import Recorder  # noqa: E402
+from summarizer.llm import LLM, RetryingTransport  # noqa: E402
+from summarizer.local import LocalServer  # noqa: E402
+from summarizer.pipeline import brief_document  # noqa: E402
+from summarizer.settings import build_settings  # noqa: E402
+
+FIXTURES = ROOT / "fixtures"
+RECORDED = [
+    "seeds/000_09fe83c6082f21eb.txt",
+    "seeds/wikinews/korea.txt",
+    "seeds/wikinews/stampede.txt",
+    "seeds/wikinews/crane.txt",
+    "seeds/wikinews/worship.txt",
+    "seeds/wikinews/asylum.txt",
+]
+FAULTS = {
+    "fault-429-then-200": "seeds/wikinews/flag.txt",
+    "fault-malformed-then-valid": "seeds/wikinews/ie9.txt",
+    "fault-bad-quote-then-corrected": "seeds/wikinews/imprisoned.txt",
+}
+FAKE_QUOTE = "This sentence was put here by the fault injector and is not in the document."
+
+
+def _tool_call(body: dict) -> dict | None:
+    try:
+        return body["choices"][0]["message"]["tool_calls"][0]["function"]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _json_response(request: httpx2.Request, status: int, body: dict, headers: dict | None = None) -> httpx2.Response:
+    return httpx2.Response(status, json=body, headers=headers or {}, request=request)
+
+
+class FaultInjector(httpx2.BaseTransport):
+    """Wraps the real transport and injects one named fault."""
+
+    def __init__(self, inner: httpx2.BaseTransport, fault: str, document: str):
+        self.inner, self.fault, self.document = inner, fault, document
+        self.requests = 0
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests += 1
+        if self.fault == "fault-429-then-200" and self.requests == 1:
+            return _json_response(request, 429, {"error": {"message": "Rate limit reached (injected)",
+                                                           "type": "rate_limit_error"}}, {"retry-after": "1"})
+        sent = json.loads(request.content)
+        tool = sent.get("tool_choice", {}).get("function", {}).get("name")
+        if self.fault == "fault-bad-quote-then-corrected" and tool == "Repairs":
+            return self._perfect_repair(request, sent)
+        response = self.inner.handle_request(request)
+        body = json.loads(response.read())
+        call = _tool_call(body)
+        if call is not None and self.requests == 1:
+            if self.fault == "fault-malformed-then-valid":
+                call["arguments"] = call["arguments"][: len(call["arguments"]) // 2]
+            elif self.fault == "fault-bad-quote-then-corrected":
+                arguments = json.loads(call["arguments"], strict=False)
+                arguments["claims"][0]["evidence"] = FAKE_QUOTE
+                call["arguments"] = json.dumps(arguments, ensure_ascii=False)
+        return _json_response(request, response.status_code, body)
+
+    def _perfect_repair(self, request: httpx2.Request, sent: dict) -> httpx2.Response:
+        """Answer a repair request with the closest source sentence for each item."""
+        prompt = sent["messages"][-1]["content"]
+        items = []
+        for line in prompt.splitlines():
+            if line.startswith("Item "):
+                number = int(line.split()[1])
+                wrote = next(l for l in prompt.splitlines()[prompt.splitlines().index(line):] if "Wrote:" in l)
+                quote = wrote.split('"')[1]
+                hint = grounding.closest_sentence(quote, self.document) or self.document.strip().splitlines()[0]
+                items.append({"item": number, "evidence": hint[:240].rsplit(" ", 1)[0] if len(hint) > 240 else hint,
+                              "claimant": "author"})
+        arguments = json.dumps({"items": items}, ensure_ascii=False)
+        body = {
+            "id": "chatcmpl-injected-repair", "object": "chat.completion", "created": 0, "model": sent["model"],
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                "role": "assistant", "content": None,
+                "tool_calls": [{"id": "call_injected", "type": "function",
+                                "function": {"name": "Repairs", "arguments": arguments}}]}}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        }
+        return _json_response(request, 200, body)
+
+
+def record(server: LocalServer, source: str, folder: Path, scenario: str, fault: str | None) -> None:
+    settings = build_settings(provider="local", base_url=server.base_url, environ={})
+    document = read_document(source)
+    real: httpx2.BaseTransport = httpx2.HTTPTransport()
+    if fault:
+        real = FaultInjector(real, fault, document.text)
+    recorder = Recorder(folder, real)
+    llm = LLM(settings, transport=RetryingTransport(recorder, retries=settings.transport_retries,
+                                                    max_wait_s=settings.max_retry_wait_s))
+    started = time.perf_counter()
+    try:
+        llm.start_scenario(scenario)
+        brief = brief_document(document, llm, settings)
+        # brief_document names the scenario after the document; keep the fault's name.
+        produced = folder / f"{document.name}.jsonl"
+        if produced.name != f"{scenario}.jsonl" and produced.exists():
+            produced.replace(folder / f"{scenario}.jsonl")
+        print(f"{scenario}: {len(brief.actors)} actors, {len(brief.claims)} claims, "
+              f"{len(brief.uncertainties)} uncertainties, {len(brief.rejected)} rejected, "
+              f"{brief.run.attempts} calls, {time.perf_counter() - started:.1f} s", flush=True)
+    except Exception as error:  # noqa: BLE001 - a recording that fails is still worth keeping for review
+        print(f"{scenario}: FAILED {type(error).__name__}: {error}", flush=True)
+    finally:
+        llm.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="record only the scenario with this name")
+    args = parser.parse_args()
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)  # failed attempts are in the fixtures
+    staging = Path(tempfile.mkdtemp(prefix="fixtures-"))
+    (staging / "faults").mkdir()
+    with LocalServer() as server:
+        for source in RECORDED:
+            name = Path(source).stem
+            if not args.only or args.only == name:
+                record(server, str(ROOT / source), staging, name, None)
+        for name, source in FAULTS.items():
+            if not args.only or args.only == name:
+                record(server, str(ROOT / source), staging / "faults", name, name)
+    for produced in staging.rglob("*.jsonl"):
+        target = FIXTURES / produced.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(produced, target)
+    shutil.rmtree(staging)
+    print(f"fixtures written under {FIXTURES.relative_to(ROOT)}/; review them with git diff")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

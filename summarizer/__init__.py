@@ -1,0 +1,3 @@
+"""summarizer: typed, grounded briefs of documents with an LLM."""
+
+__version__ = "0.1.0"

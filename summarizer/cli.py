@@ -1,0 +1,257 @@
+"""The command line: parse → Settings → call the library → render. Nothing else."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from .pipeline import Outcome
+    from .settings import Settings
+
+
+class Exit(IntEnum):
+    """Exit codes scripts can rely on (see README)."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    INPUT = 3
+    PROVIDER = 4
+    LLM = 5
+    FIXTURE_MISSING = 6
+
+
+app = typer.Typer(
+    name="summarizer",
+    help="Turn documents into typed, grounded briefs with an LLM.\n\n"
+    "Every claim in a brief points at the exact words of its source (character offsets).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"summarizer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Turn documents into typed, grounded briefs with an LLM."""
+
+
+def _error(message: str) -> None:
+    typer.echo(f"summarizer: error: {message}", err=True)
+
+
+def _exit_code(error: Exception) -> Exit:
+    from .documents import DocumentError
+    from .fixtures import FixtureMissing
+    from .llm import LLMError
+    from .settings import ProviderError
+
+    for kind, code in ((DocumentError, Exit.INPUT), (ProviderError, Exit.PROVIDER),
+                       (FixtureMissing, Exit.FIXTURE_MISSING), (LLMError, Exit.LLM)):
+        if isinstance(error, kind):
+            return code
+    return Exit.INTERNAL
+
+
+def _quiet_libraries(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        # Instructor logs every failed attempt at ERROR; the brief records them instead.
+        for name in ("instructor", "httpx2", "openai"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _terminate_as_exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _output_path(output: Path, source: str, fmt: str, many: bool) -> Path:
+    if many or output.is_dir() or str(output).endswith(os.sep):
+        stem = "stdin" if source == "-" else Path(source).stem
+        return output / f"{stem}.{fmt}"
+    return output
+
+
+def _emit(outcome: "Outcome", fmt: str, output: Optional[Path], many: bool) -> None:
+    from .render import atomic_write_text, render, to_json
+
+    assert outcome.brief is not None
+    if output is not None:
+        target = _output_path(output, outcome.source, fmt, many)
+        atomic_write_text(target, render(outcome.brief, fmt))
+        typer.echo(f"wrote {target}", err=True)
+    elif fmt == "json" and many:
+        typer.echo(to_json(outcome.brief, indent=None), nl=False)
+        typer.echo("")
+    else:
+        typer.echo(render(outcome.brief, fmt), nl=False)
+        if many:
+            typer.echo("\n---\n")
+
+
+def _describe(outcome: "Outcome") -> str:
+    brief = outcome.brief
+    assert brief is not None
+    return (f"{outcome.source}: {len(brief.actors)} actors, {len(brief.claims)} claims, "
+            f"{len(brief.uncertainties)} uncertainties, {len(brief.rejected)} rejected; "
+            f"{brief.run.attempts} call(s), {brief.run.usage.total_tokens} tokens, {brief.run.latency_s:.1f} s")
+
+
+ProviderOption = Annotated[Optional[str], typer.Option(
+    "--provider", "-p", help="openai | local | replay. Default: $SUMMARIZER_PROVIDER, then openai when "
+    "OPENAI_API_KEY or OPENAI_BASE_URL is set, then the embedded local model.")]
+ModelOption = Annotated[Optional[str], typer.Option("--model", "-m", help="Model name sent to the endpoint.")]
+BaseUrlOption = Annotated[Optional[str], typer.Option(
+    "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: $OPENAI_BASE_URL).")]
+RecordOption = Annotated[Optional[Path], typer.Option(
+    "--record", help="Record every LLM exchange as fixtures in DIR (one .jsonl per document).", metavar="DIR")]
+ReplayOption = Annotated[Optional[Path], typer.Option(
+    "--replay", help="Answer from fixtures recorded in DIR (or one .jsonl file); no network.", metavar="DIR")]
+
+
+def _settings(provider: Optional[str], model: Optional[str], base_url: Optional[str], record: Optional[Path],
+              replay: Optional[Path], **overrides: object) -> "Settings":
+    from .settings import build_settings
+
+    if record is not None and replay is not None:
+        raise typer.BadParameter("use either --record or --replay, not both")
+    if replay is not None and not replay.exists():
+        raise typer.BadParameter(f"replay folder {replay} does not exist", param_hint="--replay")
+    values = {key: value for key, value in overrides.items() if value is not None}
+    return build_settings(provider=provider, model=model, base_url=base_url, replay_dir=replay,
+                          record_dir=record, **values)
+
+
+@app.command(epilog="""Examples:
+
+  summarizer brief seeds/000_09fe83c6082f21eb.txt                 # JSON on stdout
+
+  summarizer brief article.txt --format md -o brief.md
+
+  summarizer brief seeds/wikinews/*.txt -o briefs/                # one file per input
+
+  cat article.txt | summarizer brief - | jq '.claims[].statement'
+
+  summarizer brief article.txt --provider local --record fixtures  # record real exchanges
+
+  summarizer brief seeds/000_09fe83c6082f21eb.txt --replay fixtures  # offline replay
+
+Exit codes: 0 ok, 2 usage, 3 bad input, 4 provider unavailable, 5 LLM failure,
+6 replay fixture missing, 1 internal error. With several inputs, every input is
+attempted and the code is that of the first failure.""")
+def brief(
+    paths: Annotated[list[str], typer.Argument(help="Documents (.txt, .md), or - for stdin.", metavar="PATH...")],
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write to this file (one input) or folder (several inputs) instead of stdout.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json | md")] = "json",
+    provider: ProviderOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    record: RecordOption = None,
+    replay: ReplayOption = None,
+    model_path: Annotated[Optional[Path], typer.Option(
+        "--model-path", help="GGUF file for the local provider (default: the bundled SmolLM2-135M-Instruct).")] = None,
+    n_ctx: Annotated[Optional[int], typer.Option("--n-ctx", help="Context size of the local server.")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Completion token limit per call.")] = None,
+    temperature: Annotated[Optional[float], typer.Option("--temperature", help="Sampling temperature.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request and retry.")] = False,
+) -> None:
+    """Brief one or more documents: actors, claims with verbatim evidence, uncertainties."""
+    from .pipeline import brief_inputs
+    from .settings import ProviderError
+
+    if fmt not in ("json", "md"):
+        raise typer.BadParameter("choose json or md", param_hint="--format")
+    _quiet_libraries(verbose)
+    signal.signal(signal.SIGTERM, _terminate_as_exit)
+    try:
+        settings = _settings(provider, model, base_url, record, replay, model_path=model_path, n_ctx=n_ctx,
+                             max_tokens=max_tokens, temperature=temperature)
+    except ProviderError as error:
+        _error(str(error))
+        raise typer.Exit(Exit.PROVIDER) from None
+
+    def announce(source: str, running: "Settings") -> None:
+        if not quiet:
+            where = f" at {running.public_base_url}" if running.provider == "openai" and running.base_url else ""
+            typer.echo(f"briefing {source} with {running.provider} · {running.model}{where} …", err=True)
+
+    many = len(paths) > 1
+    first_failure = Exit.OK
+    try:
+        for outcome in brief_inputs(paths, settings, on_start=announce):
+            if outcome.error is not None:
+                _error(f"{outcome.source}: {outcome.error}" if outcome.source not in str(outcome.error)
+                       else str(outcome.error))
+                first_failure = first_failure or _exit_code(outcome.error)
+                continue
+            _emit(outcome, fmt, output, many)
+            if not quiet:
+                typer.echo(_describe(outcome), err=True)
+    except ProviderError as error:
+        _error(str(error))
+        raise typer.Exit(Exit.PROVIDER) from None
+    except KeyboardInterrupt:
+        _error("interrupted")
+        raise typer.Exit(130) from None
+    raise typer.Exit(first_failure)
+
+
+@app.command(epilog="Example:\n\n  summarizer show out/seed-brief.json --format md")
+def show(
+    path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md | json")] = "md",
+) -> None:
+    """Print a saved brief as Markdown (or normalised JSON), after validating it."""
+    from pydantic import ValidationError
+
+    from .models import Brief
+    from .render import render
+
+    try:
+        brief = Brief.model_validate_json(path.read_bytes())
+    except OSError as error:
+        _error(f"{path}: cannot read ({error.strerror or error})")
+        raise typer.Exit(Exit.INPUT) from None
+    except ValidationError as error:
+        _error(f"{path}: not a valid brief: {error.errors()[0]['msg']}")
+        raise typer.Exit(Exit.INPUT) from None
+    typer.echo(render(brief, fmt), nl=False)
+
+
+@app.command()
+def schema(
+    draft: Annotated[bool, typer.Option("--extraction", help="Print the LLM-facing extraction schema instead.")] = False,
+) -> None:
+    """Print the JSON Schema of a Brief (the output format)."""
+    from .models import Brief, Extraction
+
+    model = Extraction if draft else Brief
+    typer.echo(json.dumps(model.model_json_schema(), indent=2))
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,90 @@
+"""Reading inputs into Documents, with one clear error per bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+STDIN = "-"
+MAX_BYTES = 50 * 1024 * 1024
+
+_DATE = re.compile(
+    r"\b(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),\s+)?"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+    r"\s+\d{1,2},\s+\d{4}\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b"
+)
+
+
+class DocumentError(Exception):
+    """An input that cannot be briefed; the message names the input and the fix."""
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    text: str
+    path: str | None
+    title: str | None
+    date: str | None
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).stem if self.path and self.path != STDIN else "stdin"
+
+
+def document_id(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def from_text(text: str, path: str | None = None) -> Document:
+    if not text.strip():
+        raise DocumentError(f"{path or 'input'}: document is empty or whitespace only")
+    title, date = _title_and_date(text)
+    return Document(id=document_id(text), text=text, path=path, title=title, date=date)
+
+
+def read_document(path: str) -> Document:
+    """Read a .txt/.md file (or '-' for stdin) as UTF-8 text."""
+    if path == STDIN:
+        return from_text(_decode(sys.stdin.buffer.read(), "stdin"), STDIN)
+    file = Path(path)
+    if not file.exists():
+        raise DocumentError(f"{path}: no such file")
+    if file.is_dir():
+        raise DocumentError(f"{path}: is a folder; pass the files in it (e.g. {path}/*.txt)")
+    if file.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise DocumentError(f"{path}: unsupported file type '{file.suffix}'; use .txt or .md")
+    try:
+        size = file.stat().st_size
+        if size > MAX_BYTES:
+            raise DocumentError(f"{path}: file is {size // 1_048_576} MiB; the limit is {MAX_BYTES // 1_048_576} MiB")
+        data = file.read_bytes()
+    except OSError as error:
+        raise DocumentError(f"{path}: cannot read file ({error.strerror or error})") from error
+    return from_text(_decode(data, path), path)
+
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\x00" in data[:8192]:
+        raise DocumentError(f"{name}: looks like a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DocumentError(
+            f"{name}: not valid UTF-8 (byte {error.start}); convert it first, e.g. iconv -f latin1 -t utf-8"
+        ) from error
+    return text.replace("\r\n", "\n")
+
+
+def _title_and_date(text: str) -> tuple[str | None, str | None]:
+    """A headline is a short first line without final punctuation; a dateline follows it."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    first = lines[0].lstrip("# ").strip()
+    title = first if len(first) <= 200 and not first.endswith((".", "!", "?", ":")) else None
+    date_match = next((m for line in lines[:3] if (m := _DATE.search(line))), None)
+    return title, date_match.group(0) if date_match else None

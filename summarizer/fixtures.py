@@ -1,0 +1,190 @@
+"""Record / replay of LLM HTTP exchanges at the SDK's transport (httpx2).
+
+A fixture file is JSON Lines, one exchange a line::
+
+    {"key": ..., "request": {"method", "path", "body"}, "response": {"status", "retry_after"?, "body" | "text"}}
+
+The key hashes the method, the URL path and the canonical request body, so a
+fixture is independent of host, port and headers. Exchanges with the same key
+replay first-in-first-out, which is how re-asks replay in order. No headers are
+stored except Retry-After; strings that look like keys or local paths are
+redacted before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import httpx2
+
+from .render import atomic_write_text
+
+FIXTURE_SUFFIX = ".jsonl"
+_SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+\S+)")
+
+
+class FixtureMissing(Exception):
+    """Replay found no recorded response for a request."""
+
+    def __init__(self, key: str, path: str, folder: Path):
+        self.key = key
+        super().__init__(
+            f"no recorded response for request {key} ({path}) in {folder}. "
+            f"Record it against a real model, e.g.: summarizer brief DOCUMENT --provider local --record {folder}"
+        )
+
+
+def canonical_body(content: bytes) -> Any:
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")
+
+
+def request_key(method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method.upper()} {path}\n{canonical}".encode()).hexdigest()[:20]
+
+
+def _request_parts(request: httpx2.Request) -> tuple[str, str, Any]:
+    return request.method.upper(), request.url.path, canonical_body(request.content)
+
+
+def redact(value: Any, *, secrets: Iterable[str] = ()) -> Any:
+    """Replace API keys and this machine's paths in every string of a JSON value."""
+    paths = sorted({p for p in (str(Path.home()), sys.prefix, os.getcwd(), tempfile.gettempdir()) if len(p) > 1},
+                   key=len, reverse=True)
+    secrets = [s for s in secrets if s]
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, str):
+            for secret in secrets:
+                item = item.replace(secret, "[REDACTED]")
+            item = _SECRET.sub("[REDACTED]", item)
+            for path in paths:
+                item = item.replace(path, "[PATH]")
+            return item
+        if isinstance(item, dict):
+            return {key: clean(val) for key, val in item.items()}
+        if isinstance(item, list):
+            return [clean(val) for val in item]
+        return item
+
+    return clean(value)
+
+
+def response_from_entry(entry: dict[str, Any], request: httpx2.Request) -> httpx2.Response:
+    recorded = entry["response"]
+    headers = {}
+    if recorded.get("retry_after") is not None:
+        headers["retry-after"] = str(recorded["retry_after"])
+    if "body" in recorded:
+        content = json.dumps(recorded["body"]).encode()
+        headers["content-type"] = "application/json"
+    else:
+        content = recorded.get("text", "").encode()
+    return httpx2.Response(recorded["status"], headers=headers, content=content, request=request)
+
+
+@dataclass
+class Replayer(httpx2.BaseTransport):
+    """Answers requests from fixture files; never touches the network."""
+
+    folder: Path
+    files: list[Path] = field(default_factory=list)
+    _queues: dict[str, deque[dict[str, Any]]] = field(default_factory=lambda: defaultdict(deque))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    served: int = 0
+
+    def __post_init__(self) -> None:
+        self.folder = Path(self.folder)
+        if not self.files:
+            if self.folder.is_file():
+                self.files = [self.folder]
+            elif self.folder.is_dir():
+                self.files = sorted(self.folder.glob(f"*{FIXTURE_SUFFIX}"))
+            else:
+                raise FileNotFoundError(f"replay folder {self.folder} does not exist")
+        for file in self.files:
+            for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+                if line.strip():
+                    entry = json.loads(line)
+                    entry.setdefault("source", f"{file.name}:{number}")
+                    self._queues[entry["key"]].append(entry)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        method, path, body = _request_parts(request)
+        key = request_key(method, path, body)
+        with self._lock:
+            queue = self._queues.get(key)
+            if not queue:
+                raise FixtureMissing(key, path, self.folder)
+            entry = queue.popleft()
+            self.served += 1
+        return response_from_entry(entry, request)
+
+    def unused(self) -> list[str]:
+        """Where the recorded exchanges that were never requested come from."""
+        return [entry["source"] for queue in self._queues.values() for entry in queue]
+
+
+class Recorder(httpx2.BaseTransport):
+    """Passes requests to a real transport and writes each exchange to a scenario file."""
+
+    def __init__(self, folder: Path, inner: httpx2.BaseTransport, *, secrets: Iterable[str] = ()):
+        self.folder = Path(folder)
+        self.inner = inner
+        self.secrets = tuple(secrets)
+        self.scenario = "session"
+        self._entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._lock = threading.Lock()
+
+    def start_scenario(self, name: str) -> None:
+        """Later exchanges go to ``<folder>/<name>.jsonl``, replacing an older recording."""
+        with self._lock:
+            self.scenario = name
+            self._entries[name] = []
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = self.inner.handle_request(request)
+        content = response.read()
+        self.save(request, response.status_code, content, response.headers.get("retry-after"))
+        return httpx2.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
+
+    def save(self, request: httpx2.Request, status: int, content: bytes, retry_after: str | None) -> None:
+        method, path, body = _request_parts(request)
+        recorded: dict[str, Any] = {"status": status}
+        if retry_after is not None:
+            recorded["retry_after"] = retry_after
+        try:
+            recorded["body"] = json.loads(content)
+        except ValueError:
+            recorded["text"] = content.decode("utf-8", "replace")
+        entry = {
+            "key": request_key(method, path, body),
+            "request": {"method": method, "path": path, "body": body},
+            "response": recorded,
+        }
+        entry = redact(entry, secrets=self.secrets)
+        with self._lock:
+            entries = self._entries[self.scenario]
+            entries.append(entry)
+            text = "".join(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n" for item in entries)
+            atomic_write_text(self.folder / f"{self.scenario}{FIXTURE_SUFFIX}", text)
+
+    def close(self) -> None:
+        self.inner.close()

@@ -1,0 +1,190 @@
+"""Quote → span alignment: pure functions, no I/O.
+
+``align`` finds a quote in the source and returns offsets into the *original*
+text, so that ``text[start:end]`` is always the source's own characters:
+
+1. exact substring;
+2. after normalising whitespace runs, curly/straight quote marks, dashes and
+   case (the match is mapped back to original offsets);
+3. optionally fuzzy, only at or above a high similarity threshold, labelled so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+FUZZY_THRESHOLD = 0.92
+MIN_FUZZY_CHARS = 20
+MAX_QUOTE_CHARS = 600
+
+_CHAR_MAP = {
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc`\u00b4", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    "\u2026": "...",
+}
+_STRIP_CHARS = " \t\r\n\"'\u2018\u2019\u201c\u201d"
+
+
+@dataclass(frozen=True)
+class Alignment:
+    start: int
+    end: int
+    match: str  # "exact" | "normalized" | "fuzzy"
+    score: float
+
+
+@dataclass(frozen=True)
+class _Normalized:
+    text: str
+    origin: tuple[int, ...]  # origin[i] = index in the original text of normalized char i
+
+
+def normalize(text: str) -> str:
+    """The comparison form of a text (see module docstring)."""
+    return _normalize(text).text
+
+
+@lru_cache(maxsize=64)
+def _normalize(text: str) -> _Normalized:
+    chars: list[str] = []
+    origin: list[int] = []
+    previous_space = False
+    for index, char in enumerate(text):
+        if char.isspace():
+            if not previous_space:
+                chars.append(" ")
+                origin.append(index)
+            previous_space = True
+            continue
+        previous_space = False
+        for out in _CHAR_MAP.get(char, char).lower():
+            chars.append(out)
+            origin.append(index)
+    return _Normalized("".join(chars), tuple(origin))
+
+
+def align(
+    quote: str,
+    text: str,
+    *,
+    window: tuple[int, int] | None = None,
+    fuzzy: bool = True,
+    threshold: float = FUZZY_THRESHOLD,
+) -> Alignment | None:
+    """Where ``quote`` stands in ``text``, or None.
+
+    ``window`` (start, end) is searched first, then the whole text: a short cue
+    such as "said" should be found next to its evidence, not at its first use.
+    """
+    if not quote.strip() or len(" ".join(quote.split())) > MAX_QUOTE_CHARS:
+        return None
+    if window is not None:
+        lo, hi = max(0, window[0]), min(len(text), window[1])
+        found = _align_whole(quote, text[lo:hi], fuzzy=False, threshold=threshold)
+        if found is not None:
+            return Alignment(found.start + lo, found.end + lo, found.match, found.score)
+    return _align_whole(quote, text, fuzzy=fuzzy, threshold=threshold)
+
+
+def _align_whole(quote: str, text: str, *, fuzzy: bool, threshold: float) -> Alignment | None:
+    start = text.find(quote)
+    if start >= 0:
+        return Alignment(start, start + len(quote), "exact", 1.0)
+    source = _normalize(text)
+    for candidate in _quote_variants(quote):
+        position = source.text.find(candidate)
+        if position >= 0:
+            start, end = _to_original(source, position, len(candidate))
+            return Alignment(start, end, "normalized", 1.0)
+    if fuzzy:
+        return _fuzzy(normalize(quote).strip(_STRIP_CHARS), source, threshold)
+    return None
+
+
+def _quote_variants(quote: str) -> list[str]:
+    """The normalised quote, then without wrapping quote marks / final punctuation."""
+    base = normalize(quote).strip(" ")
+    stripped = base.strip(_STRIP_CHARS)
+    variants = [base, stripped, stripped.rstrip(".,;:!?")]
+    if stripped.endswith("..."):
+        variants.append(stripped[:-3].rstrip())
+    return [v for i, v in enumerate(variants) if v and v not in variants[:i]]
+
+
+def _to_original(source: _Normalized, position: int, length: int) -> tuple[int, int]:
+    start = source.origin[position]
+    end = source.origin[position + length - 1] + 1
+    return start, end
+
+
+def _fuzzy(quote: str, source: _Normalized, threshold: float) -> Alignment | None:
+    """Best window of the quote's length starting at a word boundary, if similar enough."""
+    size = len(quote)
+    if size < MIN_FUZZY_CHARS or size > len(source.text):
+        return None
+    matcher = SequenceMatcher(autojunk=False)
+    matcher.set_seq2(quote)
+    best: tuple[float, int, int] | None = None
+    for match in re.finditer(r"(?:^|(?<= ))\S", source.text):
+        begin = match.start()
+        for length in {size, size - 1, size + 1}:
+            window = source.text[begin : begin + length]
+            matcher.set_seq1(window)
+            if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+                continue
+            ratio = matcher.ratio()
+            if ratio >= threshold and (best is None or ratio > best[0]):
+                best = (ratio, begin, len(window.rstrip(" ")))
+    if best is None:
+        return None
+    ratio, begin, length = best
+    start, end = _to_original(source, begin, length)
+    return Alignment(start, end, "fuzzy", round(ratio, 4))
+
+
+_BOUNDARY = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"])|\n+")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """[start, end) of every sentence (or line), surrounding whitespace trimmed."""
+    spans = []
+    start = 0
+    for match in [*_BOUNDARY.finditer(text), None]:
+        end = match.start() if match else len(text)
+        piece = text[start:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + lead, start + len(piece.rstrip())))
+        start = match.end() if match else len(text)
+    return spans
+
+
+def sentence_bounds(text: str, position: int) -> tuple[int, int]:
+    """The [start, end) of the sentence (or line) that holds ``position``."""
+    for start, end in sentences(text):
+        if position < end:
+            return (start, end) if position >= start else (position, end)
+    return position, len(text)
+
+
+def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def closest_sentence(quote: str, text: str) -> str | None:
+    """The source sentence most like ``quote`` (a hint for a repair request), or None."""
+    target = normalize(quote)
+    best: tuple[float, str] | None = None
+    matcher = SequenceMatcher(autojunk=False)
+    matcher.set_seq2(target)
+    for start, end in sentences(text):
+        sentence = text[start:end]
+        matcher.set_seq1(normalize(sentence))
+        ratio = matcher.ratio()
+        if best is None or ratio > best[0]:
+            best = (ratio, sentence)
+    return best[1] if best and best[0] > 0.3 else None

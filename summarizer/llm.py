@@ -1,0 +1,328 @@
+"""The only module that imports openai, instructor and tenacity.
+
+* client factory: the OpenAI SDK over an httpx2 transport chain
+  ``Retrying(Recorder(real) | Replayer)``; the SDK's own retries are off;
+* one Tenacity policy for transport faults (429 honouring Retry-After, 5xx,
+  timeouts, connection errors), applied per HTTP request, below Instructor;
+* Instructor with a pinned Mode; its ``max_retries`` is for validation re-asks
+  only; hooks count every attempt and sum its tokens.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+import httpx2
+from pydantic import BaseModel
+from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_result, stop_after_attempt
+
+from .fixtures import FixtureMissing, Recorder, Replayer
+from .models import VALIDATION_CONTEXT, Usage
+from .prompts import Prompt
+from .settings import Settings
+
+Model = TypeVar("Model", bound=BaseModel)
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+_MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "md_json": "MD_JSON", "json": "JSON"}
+# Pinned per provider: the llama.cpp server rejects response_format json_schema,
+# while forced tool calls are grammar-constrained there.
+PROVIDER_MODES = {"local": "tools", "replay": "tools", "openai": "tools"}
+
+
+class LLMError(Exception):
+    """The model could not be reached or gave no usable answer; says why."""
+
+
+class ReasksExhausted(LLMError):
+    """Every validation attempt failed. Carries the last raw arguments for salvage."""
+
+    def __init__(self, message: str, last_arguments: str | None, stats: "CallStats"):
+        super().__init__(message)
+        self.last_arguments = last_arguments
+        self.stats = stats
+
+
+@dataclass
+class CallStats:
+    usage: Usage = field(default_factory=Usage)
+    attempts: int = 0
+    latency_s: float = 0.0
+
+    def add(self, other: "CallStats") -> None:
+        self.usage = self.usage + other.usage
+        self.attempts += other.attempts
+        self.latency_s += other.latency_s
+
+
+# --------------------------------------------------------------------------
+# Transport retry policy
+# --------------------------------------------------------------------------
+
+
+def is_retryable_exception(error: BaseException) -> bool:
+    """Transport faults worth another try. A missing fixture or a bad request never is."""
+    if isinstance(error, FixtureMissing):
+        return False
+    if isinstance(error, httpx2.TimeoutException):
+        return True
+    if isinstance(error, (httpx2.NetworkError, httpx2.RemoteProtocolError)):
+        return True
+    return False
+
+
+def is_retryable_response(response: httpx2.Response) -> bool:
+    return response.status_code in RETRYABLE_STATUS
+
+
+def retry_after_seconds(response: httpx2.Response) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date), or None."""
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def backoff_seconds(attempt: int, response: httpx2.Response | None, cap: float) -> float:
+    """Retry-After when the server gave one, else exponential backoff with jitter."""
+    if response is not None:
+        hinted = retry_after_seconds(response)
+        if hinted is not None:
+            return min(hinted, cap)
+    return min(cap, 0.5 * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
+
+
+class RetryingTransport(httpx2.BaseTransport):
+    """Retries one HTTP request on transient faults; returns the last response when retries run out."""
+
+    def __init__(self, inner: httpx2.BaseTransport, *, retries: int, max_wait_s: float,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.inner = inner
+        self.retries = retries
+        self.max_wait_s = max_wait_s
+        self.sleep = sleep
+        self.calls = 0
+
+    def _wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        response = None if outcome is None or outcome.failed else outcome.result()
+        return backoff_seconds(state.attempt_number, response, self.max_wait_s)
+
+    @staticmethod
+    def _discard(state: RetryCallState) -> None:
+        if state.outcome is not None and not state.outcome.failed:
+            state.outcome.result().close()
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(is_retryable_exception) | retry_if_result(is_retryable_response),
+            before_sleep=self._discard,
+            sleep=self.sleep,
+            retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
+            reraise=True,
+        )
+        return retrying(self._send, request)
+
+    def _send(self, request: httpx2.Request) -> httpx2.Response:
+        self.calls += 1
+        response = self.inner.handle_request(request)
+        if is_retryable_response(response):
+            response.read()
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def build_transport(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> RetryingTransport:
+    if settings.replay_dir is not None:
+        base: httpx2.BaseTransport = Replayer(settings.replay_dir)
+        sleep = _no_sleep  # nothing to wait for in a recording
+    else:
+        base = httpx2.HTTPTransport()
+        if settings.record_dir is not None:
+            secret = settings.api_key.get_secret_value() if settings.api_key else ""
+            base = Recorder(settings.record_dir, base, secrets=[secret])
+    return RetryingTransport(base, retries=settings.transport_retries, max_wait_s=settings.max_retry_wait_s,
+                             sleep=sleep)
+
+
+def _no_sleep(_: float) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------
+# Structured calls
+# --------------------------------------------------------------------------
+
+
+class LLM:
+    """Structured extraction through Instructor over one OpenAI SDK client."""
+
+    def __init__(self, settings: Settings, *, transport: httpx2.BaseTransport | None = None):
+        import instructor
+        import openai
+
+        self.settings = settings
+        self.transport = transport or build_transport(settings)
+        http_client = openai.DefaultHttpx2Client(transport=self.transport, timeout=settings.timeout_s)
+        self._openai = openai.OpenAI(
+            api_key=settings.api_key.get_secret_value() if settings.api_key else "not-needed",
+            base_url=settings.base_url,
+            max_retries=0,
+            http_client=http_client,
+        )
+        self.mode_name = settings.mode or PROVIDER_MODES[settings.provider]
+        mode = getattr(instructor.Mode, _MODES[self.mode_name])
+        self._client = instructor.from_openai(self._openai, mode=mode)
+        self._current = CallStats()
+        self._client.on("completion:response", self._on_response)
+
+    def _on_response(self, response: Any) -> None:
+        """Count the attempt and its tokens; make lenient tool-call JSON strict."""
+        escape_control_characters(response)
+        self._current.attempts += 1
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            self._current.usage = self._current.usage + Usage(
+                prompt_tokens=usage.prompt_tokens or 0,
+                completion_tokens=usage.completion_tokens or 0,
+                total_tokens=usage.total_tokens or 0,
+            )
+
+    def start_scenario(self, name: str) -> None:
+        """Name the fixture file that later exchanges are recorded to (when recording)."""
+        inner = getattr(self.transport, "inner", None)
+        if isinstance(inner, Recorder):
+            inner.start_scenario(name)
+
+    def extract(self, response_model: type[Model], prompt: Prompt, *, reasks: int,
+                context: dict[str, Any] | None = None) -> tuple[Model, CallStats]:
+        """One structured call with up to ``reasks`` validation re-asks."""
+        from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+
+        self._current = stats = CallStats()
+        started = time.perf_counter()
+        token = VALIDATION_CONTEXT.set(context)
+        try:
+            result = self._client.chat.completions.create(
+                model=self.settings.model,
+                response_model=response_model,
+                messages=prompt.messages(),  # type: ignore[arg-type]
+                max_retries=reasks,
+                temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens,
+                **({"seed": self.settings.seed} if self.settings.seed is not None else {}),
+            )
+        except IncompleteOutputException as error:
+            raise LLMError(
+                f"the model's answer was cut off at max_tokens={self.settings.max_tokens}; raise --max-tokens"
+            ) from error
+        except InstructorRetryException as error:
+            stats.latency_s = time.perf_counter() - started
+            cause = _root_cause(error)
+            if isinstance(cause, FixtureMissing):
+                raise cause from None
+            if error.failed_attempts:
+                raise ReasksExhausted(
+                    f"no valid answer after {stats.attempts} attempt(s): {_first_line(cause)}",
+                    _tool_arguments(error.last_completion), stats,
+                ) from error
+            raise LLMError(_describe_api_error(error)) from error
+        except Exception as error:  # noqa: BLE001 - translated into one error type for the CLI
+            cause = _root_cause(error)
+            if isinstance(cause, FixtureMissing):
+                raise cause from None
+            raise LLMError(_describe_api_error(error)) from error
+        finally:
+            VALIDATION_CONTEXT.reset(token)
+        stats.latency_s = time.perf_counter() - started
+        return result, stats
+
+    def close(self) -> None:
+        self._openai.close()
+
+
+def escape_control_characters(completion: Any) -> None:
+    """Rewrite tool-call arguments that hold raw control characters inside strings.
+
+    llama.cpp's JSON grammar lets a raw newline into a string; Python's json
+    reads that with strict=False, Pydantic refuses it. Re-serialising keeps the
+    model's content and saves a whole re-ask.
+    """
+    for choice in getattr(completion, "choices", None) or []:
+        for call in getattr(choice.message, "tool_calls", None) or []:
+            arguments = call.function.arguments
+            try:
+                json.loads(arguments)
+            except ValueError:
+                try:
+                    call.function.arguments = json.dumps(json.loads(arguments, strict=False), ensure_ascii=False)
+                except ValueError:
+                    pass  # truly malformed: Instructor re-asks
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    seen = error
+    while True:
+        nxt = seen.__cause__ or seen.__context__
+        if nxt is None or nxt is seen:
+            return seen
+        if isinstance(nxt, FixtureMissing):
+            return nxt
+        seen = nxt
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _describe_api_error(error: BaseException) -> str:
+    import openai
+
+    chain = [error]
+    while chain[-1].__cause__ is not None and len(chain) < 10:
+        chain.append(chain[-1].__cause__)
+    error = next((e for e in chain if isinstance(e, openai.APIError)), error)
+    if isinstance(error, openai.APIStatusError):
+        return f"the LLM endpoint answered HTTP {error.status_code}: {_first_line(error)}"
+    if isinstance(error, (openai.APIConnectionError, httpx2.TransportError)):
+        return f"cannot reach the LLM endpoint ({_first_line(error)}); check --base-url and that the server runs"
+    return f"LLM call failed: {type(error).__name__}: {_first_line(error)}"
+
+
+def _tool_arguments(completion: Any) -> str | None:
+    """The raw tool-call arguments (or message text) of a completion, if any."""
+    try:
+        message = completion.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        return calls[0].function.arguments
+    content = getattr(message, "content", None)
+    return content if isinstance(content, str) else None
+
+
+def parse_lenient(model: type[Model], arguments: str | None) -> Model | None:
+    """Validate raw arguments without a context (no grounding checks); None if unusable."""
+    if not arguments:
+        return None
+    try:
+        return model.model_validate(json.loads(arguments))
+    except (ValueError, TypeError):
+        return None

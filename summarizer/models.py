@@ -1,0 +1,303 @@
+"""Pydantic models: what the LLM fills in, and the Brief the program emits.
+
+Two families live here on purpose:
+
+* ``*Draft`` / ``Extraction`` / ``Repair*`` are the LLM-facing models. They are
+  small, loosely validated (a tiny model must be able to fill them) and carry no
+  ids or offsets: the program assigns those.
+* ``Brief`` and its parts are the output. They are strict: every evidence span
+  satisfies ``text[start:end] == quote`` by construction in the pipeline, ids are
+  program-assigned, figures are either a value or a range.
+
+This module imports nothing else from the package.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, create_model, field_validator, model_validator
+
+SCHEMA_VERSION = "1.0"
+
+AUTHOR = "author"
+UNNAMED_SOURCE = "unnamed source"
+SPECIAL_CLAIMANTS = (AUTHOR, UNNAMED_SOURCE)
+
+# The validation context of the current LLM call (document checks). It is set
+# around the call rather than passed as Instructor's ``context=``, because
+# Instructor also renders every message as a Jinja template when given a
+# context: document text must never be evaluated as a template.
+VALIDATION_CONTEXT: ContextVar[dict[str, Any] | None] = ContextVar("validation_context", default=None)
+
+
+class ActorKind(str, Enum):
+    person = "person"
+    organisation = "organisation"
+    government = "government"
+    military = "military"
+    media = "media"
+    other = "other"
+
+
+class ClaimStatus(str, Enum):
+    asserted = "asserted"
+    reported = "reported"
+    estimated = "estimated"
+    hedged = "hedged"
+    denied = "denied"
+
+
+class UncertaintyKind(str, Enum):
+    unconfirmed = "unconfirmed"
+    estimated = "estimated"
+    disputed = "disputed"
+    conflicting = "conflicting"
+    unknown = "unknown"
+
+
+# --------------------------------------------------------------------------
+# LLM-facing models
+# --------------------------------------------------------------------------
+
+
+Short = Annotated[str, StringConstraints(max_length=60)]
+
+
+class _Draft(BaseModel):
+    # Models sometimes add fields; ignore them rather than spend a re-ask.
+    model_config = ConfigDict(extra="ignore")
+
+
+class ActorDraft(_Draft):
+    """A person or organisation involved in the story."""
+
+    name: str = Field(max_length=60, description="Name exactly as written in the document")
+    kind: ActorKind
+    role: str = Field(max_length=40, description="Role in this story, a few words")
+    aliases: list[Short] = Field(default_factory=list, max_length=2, description="Other names used in the document")
+
+
+class FigureDraft(_Draft):
+    """A number stated in the evidence."""
+
+    value: float | None = Field(default=None, description="The number, if a single value")
+    low: float | None = Field(default=None, description="Lower bound, if a range")
+    high: float | None = Field(default=None, description="Upper bound, if a range")
+    unit: str = Field(max_length=40, description="What is counted, e.g. 'troops'")
+    qualifier: str | None = Field(default=None, max_length=40, description="e.g. 'close to', 'as many as'")
+
+
+class ClaimDraft(_Draft):
+    """Who asserted what."""
+
+    claimant: str = Field(max_length=60, description="An actor's name, or 'author', or 'unnamed source'")
+    statement: str = Field(max_length=150, description="One sentence: what is claimed")
+    evidence: str = Field(max_length=250, description="Verbatim quote from the document")
+    cue: str | None = Field(default=None, max_length=30, description="Attribution words as written, e.g. 'said'")
+    status: ClaimStatus
+    figures: list[FigureDraft] = Field(default_factory=list, max_length=2)
+
+
+class UncertaintyDraft(_Draft):
+    """Something unconfirmed, estimated, disputed, conflicting or unknown."""
+
+    description: str = Field(max_length=150)
+    kind: UncertaintyKind
+    evidence: str = Field(max_length=250, description="Verbatim words from the document that signal it")
+
+
+class Extraction(_Draft):
+    """A brief of the document."""
+
+    actors: list[ActorDraft] = Field(min_length=1, max_length=4)
+    claims: list[ClaimDraft] = Field(min_length=1, max_length=4)
+    uncertainties: list[UncertaintyDraft] = Field(max_length=2)
+    summary: str = Field(max_length=300, description="What happened, in two or three sentences")
+
+
+class RepairedItem(_Draft):
+    """A corrected version of one numbered item."""
+
+    item: int = Field(description="The item's number as given")
+    evidence: str = Field(max_length=250, description="Verbatim quote copied from the document")
+    claimant: str | None = Field(default=None, max_length=60, description="For a claim: a listed actor, 'author' or 'unnamed source'")
+
+
+class Repairs(_Draft):
+    """Corrections for the numbered items."""
+
+    items: list[RepairedItem] = Field(max_length=20)
+
+    @classmethod
+    def for_items(cls, count: int, claimants: list[str]) -> type["Repairs"]:
+        """This model with exactly ``count`` items and the claimant limited to ``claimants``.
+
+        Under a grammar-constrained provider the answer's length is bounded and
+        every claimant it gives is one the brief can resolve.
+        """
+        choices = Literal[tuple(dict.fromkeys(claimants))]  # type: ignore[valid-type]
+        item = create_model(
+            "RepairedItem", __base__=RepairedItem, __doc__=RepairedItem.__doc__,
+            claimant=(choices | None, Field(default=None, description=RepairedItem.model_fields["claimant"].description)),
+        )
+        return create_model(  # type: ignore[no-any-return]
+            "Repairs", __base__=cls, __doc__=cls.__doc__,
+            items=(list[item], Field(min_length=count, max_length=count)),  # type: ignore[valid-type]
+        )
+
+    @model_validator(mode="after")
+    def _check_against_document(self, info: ValidationInfo) -> "Repairs":
+        """With a validation context, every repaired item must be grounded.
+
+        The context (see VALIDATION_CONTEXT) carries a ``check`` callable (from the pipeline) that returns
+        a list of problems for one item; raising here makes Instructor re-ask
+        with those problems, and only the repair list is regenerated.
+        """
+        context = info.context or VALIDATION_CONTEXT.get() or {}
+        check = context.get("check")
+        if check is None:
+            return self
+        problems = [problem for item in self.items for problem in check(item)]
+        missing = sorted(set(context.get("expected", ())) - {item.item for item in self.items})
+        problems += [f"item {number}: missing from your answer" for number in missing]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+# --------------------------------------------------------------------------
+# Output models
+# --------------------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Span(_Out):
+    """A verbatim quote and where it stands in the source: text[start:end] == quote."""
+
+    quote: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    match: Literal["exact", "normalized", "fuzzy"] = Field(
+        description="exact; normalized (whitespace, quote marks, dashes, case); fuzzy (similarity >= threshold)"
+    )
+    score: float = Field(ge=0, le=1, description="1.0 unless fuzzy")
+    model_quote: str | None = Field(default=None, description="What the model wrote, when it differs from the source")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Span":
+        if self.end - self.start != len(self.quote):
+            raise ValueError(f"span [{self.start}, {self.end}) does not have the quote's length {len(self.quote)}")
+        return self
+
+
+class Figure(_Out):
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    unit: str
+    qualifier: str | None = None
+
+    @model_validator(mode="after")
+    def _value_or_range(self) -> "Figure":
+        has_range = self.low is not None and self.high is not None
+        if (self.value is None) == (not has_range):
+            raise ValueError("a figure has either a value or a low-high range")
+        if has_range and self.low > self.high:  # type: ignore[operator]
+            raise ValueError("a figure's low bound is above its high bound")
+        return self
+
+
+class Actor(_Out):
+    id: str = Field(pattern=r"^A\d+$")
+    name: str
+    kind: ActorKind
+    role: str
+    aliases: list[str] = Field(default_factory=list)
+    mention: Span = Field(description="First mention of the name (or an alias) in the source")
+
+
+class Claim(_Out):
+    id: str = Field(pattern=r"^C\d+$")
+    claimant: str = Field(description="The claimant as the model named it")
+    claimant_id: str | None = Field(description="The actor id, or null for 'author' / 'unnamed source'")
+    statement: str
+    evidence: Span
+    cue: Span | None = None
+    status: ClaimStatus
+    figures: list[Figure] = Field(default_factory=list)
+
+
+class Uncertainty(_Out):
+    id: str = Field(pattern=r"^U\d+$")
+    description: str
+    kind: UncertaintyKind
+    evidence: Span
+    claim_ids: list[str] = Field(default_factory=list, description="Claims whose evidence overlaps this one's sentence")
+
+
+class Rejected(_Out):
+    kind: Literal["actor", "claim", "uncertainty", "figure", "cue"]
+    item: dict[str, Any]
+    reason: str
+
+
+class DocumentMeta(_Out):
+    id: str = Field(description="sha256 of the document text")
+    title: str | None = None
+    source: str | None = None
+    date: str | None = None
+    path: str | None = None
+    chars: int
+
+
+class Usage(_Out):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class RunMeta(_Out):
+    provider: str
+    base_url: str | None = Field(description="Endpoint without credentials")
+    model: str
+    mode: str = Field(description="Instructor mode")
+    prompt_version: str
+    temperature: float
+    seed: int | None
+    usage: Usage = Field(description="Tokens summed over every attempt, re-asks and repairs included")
+    attempts: int = Field(description="LLM calls made for this brief")
+    repaired: int = Field(0, description="Items fixed by a targeted repair request")
+    latency_s: float
+
+
+class Brief(_Out):
+    schema_version: str = SCHEMA_VERSION
+    document: DocumentMeta
+    run: RunMeta
+    summary: str
+    actors: list[Actor]
+    claims: list[Claim]
+    uncertainties: list[Uncertainty]
+    rejected: list[Rejected] = Field(default_factory=list)
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, value: str) -> str:
+        if value.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+            raise ValueError(
+                f"brief has schema version {value}; this summarizer reads {SCHEMA_VERSION}: upgrade summarizer"
+            )
+        return value

@@ -1,0 +1,87 @@
+"""Loads and renders prompts/*.j2 (sandboxed Jinja, StrictUndefined).
+
+The prompt version is a hash of every template's source, so a brief records
+exactly which prompt text produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+TEMPLATE_NAMES = ("system.j2", "extract.j2", "repair.j2")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    system: str
+    user: str
+    version: str
+
+    def messages(self) -> list[dict[str, str]]:
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
+
+
+def prompts_dir() -> Path:
+    """The templates shipped in the wheel, or the repository's prompts/ in a checkout."""
+    packaged = Path(str(resources.files("summarizer"))) / "prompts"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "prompts"
+
+
+@lru_cache(maxsize=1)
+def _sources() -> dict[str, str]:
+    folder = prompts_dir()
+    return {name: (folder / name).read_text(encoding="utf-8") for name in TEMPLATE_NAMES}
+
+
+def prompt_version() -> str:
+    digest = hashlib.sha256()
+    for name, source in sorted(_sources().items()):
+        digest.update(name.encode() + b"\0" + source.encode() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    from jinja2 import DictLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(
+        loader=DictLoader(_sources()),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
+
+
+def render(name: str, **variables: Any) -> Prompt:
+    """Render the system prompt and the named user template."""
+    environment = _environment()
+    system = environment.get_template("system.j2").render().strip()
+    user = environment.get_template(name).render(**variables).strip()
+    return Prompt(system=system, user=user, version=prompt_version())
+
+
+def fence(document: str) -> str:
+    """Keep the document from closing its own delimiter (a cheap injection)."""
+    return document.replace("</document>", "</ document>")
+
+
+def extraction_prompt(document: str, *, max_actors: int = 4, max_claims: int = 4, max_uncertainties: int = 2) -> Prompt:
+    return render(
+        "extract.j2",
+        document=fence(document),
+        max_actors=max_actors,
+        max_claims=max_claims,
+        max_uncertainties=max_uncertainties,
+    )
+
+
+def repair_prompt(document: str, actors: list[str], items: list[dict[str, Any]]) -> Prompt:
+    return render("repair.j2", document=fence(document), actors=actors or ["(none)"], items=items)

@@ -1,0 +1,64 @@
+"""Shared test set-up: the network is closed outside loopback (fail closed)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED = SEEDS / "000_09fe83c6082f21eb.txt"
+FIXTURES = ROOT / "fixtures"
+FAULTS = FIXTURES / "faults"
+
+_real_connect = socket.socket.connect
+
+
+def _is_loopback(address: object) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    host = address[0] if isinstance(address, tuple) else None
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback  # type: ignore[arg-type]
+    except ValueError:
+        return False
+
+
+def _guarded_connect(self: socket.socket, address: object) -> object:
+    if not _is_loopback(address):
+        raise ConnectionRefusedError(f"tests may not open network connections (to {address!r})")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's keys or provider choice."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_PROVIDER", "SUMMARIZER_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def fixture_entries(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def recorded_scenarios() -> list[Path]:
+    return sorted(FIXTURES.glob("*.jsonl"))
+
+
+def source_of(scenario: Path) -> Path:
+    """The document a recorded scenario briefed."""
+    name = scenario.stem
+    if name.startswith("000_"):
+        return SEEDS / f"{name}.txt"
+    return SEEDS / "wikinews" / f"{name}.txt"

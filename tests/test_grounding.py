@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from summarizer import grounding
+from summarizer.grounding import align, closest_sentence, normalize, sentence_bounds
+
+from .conftest import SEED, SEEDS
+
+TEXTS = [SEED.read_text(encoding="utf-8")] + [
+    path.read_text(encoding="utf-8") for path in sorted((SEEDS / "wikinews").glob("*.txt"))[:6]
+]
+SEED_TEXT = TEXTS[0]
+
+
+def test_exact_match_gives_source_offsets() -> None:
+    quote = "close to 3,000 North Korean soldiers"
+    found = align(quote, SEED_TEXT)
+    assert found is not None and found.match == "exact"
+    assert SEED_TEXT[found.start:found.end] == quote
+
+
+def test_straight_quotes_and_case_align_to_curly_source() -> None:
+    # The source has a curly apostrophe and capitals; the model wrote straight and lower case.
+    found = align("according to south korea's national intelligence service", SEED_TEXT)
+    assert found is not None and found.match == "normalized"
+    assert SEED_TEXT[found.start:found.end] == "according to South Korea’s National Intelligence Service"
+
+
+def test_wrapping_quote_marks_and_final_period_are_forgiven() -> None:
+    found = align('"Details of his capture remain unclear."', SEED_TEXT)
+    assert found is not None
+    assert SEED_TEXT[found.start:found.end].startswith("Details of his capture remain unclear")
+
+
+def test_fuzzy_match_is_labelled_and_scored() -> None:
+    found = align("Pyongyang has reportedly deployed thousand of troops to prop up Russian military effort", SEED_TEXT)
+    assert found is not None and found.match == "fuzzy"
+    assert found.score >= grounding.FUZZY_THRESHOLD
+    assert SEED_TEXT[found.start:found.end].startswith("Pyongyang has reportedly deployed")
+
+
+def test_fuzzy_can_be_switched_off() -> None:
+    assert align("Pyongyang has reportedly deployed thousand of troops to prop up", SEED_TEXT, fuzzy=False) is None
+
+
+@pytest.mark.parametrize("quote", ["", "   ", "x" * (grounding.MAX_QUOTE_CHARS + 1), "ab " * 400])
+def test_empty_or_overlong_quotes_never_align(quote: str) -> None:
+    assert align(quote, SEED_TEXT + "x" * 1000) is None
+
+
+def test_window_prefers_the_nearby_occurrence() -> None:
+    text = "Alice said hello. " * 3 + "Bob said goodbye."
+    far = align("said", text)
+    near = align("said", text, window=(text.index("Bob"), len(text)))
+    assert far is not None and near is not None
+    assert far.start == text.index("said") and near.start == text.index("Bob said") + 4
+
+
+def test_sentence_bounds_and_closest_sentence() -> None:
+    position = SEED_TEXT.index("GUR")
+    start, end = sentence_bounds(SEED_TEXT, position)
+    assert SEED_TEXT[start:end].startswith("According to Ukraine’s military intelligence agency")
+    hint = closest_sentence("Kirby said 1,000 North Korean troops were killed or wounded in Kursk", SEED_TEXT)
+    assert hint is not None and hint.startswith("Kirby noted that in the past week alone")
+    assert closest_sentence("zzzz qqqq", SEED_TEXT) is None
+
+
+# ---------------------------------------------------------------- properties
+
+@st.composite
+def substrings(draw: st.DrawFn) -> tuple[str, int, int]:
+    text = draw(st.sampled_from(TEXTS))
+    start = draw(st.integers(0, len(text) - 2))
+    end = draw(st.integers(start + 1, min(len(text), start + grounding.MAX_QUOTE_CHARS)))
+    return text, start, end
+
+
+@settings(max_examples=300, deadline=None)
+@given(substrings())
+def test_any_substring_aligns_to_its_own_text(case: tuple[str, int, int]) -> None:
+    text, start, end = case
+    quote = text[start:end]
+    assume(quote.strip())
+    found = align(quote, text)
+    assert found is not None and found.match == "exact"
+    assert text[found.start:found.end] == quote
+    assert found.start == text.find(quote)  # first occurrence: its own offsets when unique
+    if text.count(quote) == 1:
+        assert (found.start, found.end) == (start, end)
+
+
+def _perturb(quote: str, how: str) -> str:
+    if how == "upper":
+        return quote.upper()
+    if how == "straight":
+        return quote.replace("’", "'").replace("“", '"').replace("”", '"')
+    if how == "curly":
+        return quote.replace("'", "’").replace('"', "“")
+    if how == "spaces":
+        return quote.replace(" ", "  ")
+    return quote.replace("-", "–")
+
+
+@settings(max_examples=300, deadline=None)
+@given(substrings(), st.sampled_from(["upper", "straight", "curly", "spaces", "dashes"]))
+def test_perturbed_copies_map_back_to_the_same_offsets(case: tuple[str, int, int], how: str) -> None:
+    text, start, end = case
+    quote = text[start:end]
+    # Whole, trimmed quotes whose comparison form occurs once in the source.
+    assume(quote.strip() == quote and len(quote) >= 3)
+    assume(normalize(text).count(normalize(quote)) == 1)
+    assume(not quote[-1] in ".,;:!?\"'’”“" and not quote[0] in "\"'’”“")
+    found = align(_perturb(quote, how), text, fuzzy=False)
+    assert found is not None
+    assert (found.start, found.end) == (start, end)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="qxzjvkw0123456789 ", min_size=4, max_size=80))
+def test_text_not_in_the_source_never_aligns(junk: str) -> None:
+    for text in TEXTS:
+        assume(normalize(junk).strip() not in normalize(text))
+        assert align(junk, text, fuzzy=False) is None
+        found = align(junk, text)
+        assert found is None or (found.match == "fuzzy" and found.score >= grounding.FUZZY_THRESHOLD)
+
+
+def test_alignment_offsets_are_within_the_text(tmp_path: Path) -> None:
+    text = "Line one.\r\nLine two said “yes”.\n\n  Indented —dash."
+    for quote in ["line two said \"yes\"", "Indented -dash", "LINE ONE."]:
+        found = align(quote, text)
+        assert found is not None and 0 <= found.start < found.end <= len(text)
