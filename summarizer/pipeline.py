@@ -50,6 +50,10 @@ _SPECIAL_ALIASES = {
     "anonymous source": UNNAMED_SOURCE, "unknown": UNNAMED_SOURCE, "sources": UNNAMED_SOURCE,
 }
 CUE_WINDOW = 120
+# A one-character "8" is found in most articles but grounds nothing: evidence
+# for a claim is a phrase; an uncertainty may be signalled by one word ("unclear").
+MIN_CLAIM_EVIDENCE_WORDS = 3
+MIN_UNCERTAINTY_EVIDENCE_CHARS = 4
 HINT_CHARS = 240  # a hint is a verbatim prefix of a sentence, short enough to copy back as evidence
 
 
@@ -183,13 +187,18 @@ class Assembly:
 
     def claim_problems(self, draft: ClaimDraft) -> list[str]:
         problems = []
-        if to_span(draft.evidence, self.text) is None:
+        if len(draft.evidence.split()) < MIN_CLAIM_EVIDENCE_WORDS:
+            problems.append(f'evidence "{_clip(draft.evidence)}" is too short to support a claim '
+                            f'(at least {MIN_CLAIM_EVIDENCE_WORDS} words)')
+        elif to_span(draft.evidence, self.text) is None:
             problems.append(self.evidence_problem(draft.evidence))
         if self.index.resolve(draft.claimant) is None:
             problems.append(f'claimant "{draft.claimant}" is not a listed actor, "{AUTHOR}" or "{UNNAMED_SOURCE}"')
         return problems
 
     def uncertainty_problems(self, draft: UncertaintyDraft) -> list[str]:
+        if len(draft.evidence.strip()) < MIN_UNCERTAINTY_EVIDENCE_CHARS:
+            return [f'evidence "{draft.evidence}" is too short (at least {MIN_UNCERTAINTY_EVIDENCE_CHARS} characters)']
         if to_span(draft.evidence, self.text) is None:
             return [self.evidence_problem(draft.evidence)]
         return []
@@ -286,12 +295,16 @@ def repair(assembly: Assembly, llm: "LLM", settings: Settings, stats: "CallStats
 
     if not assembly.pending or settings.repair_attempts == 0:
         return
-    pending = {item.number: item for item in assembly.pending}
-    prompt = repair_prompt(assembly.text, assembly.index.names(), [p.for_prompt() for p in assembly.pending])
+    chosen, skipped = assembly.pending[:settings.repair_max_items], assembly.pending[settings.repair_max_items:]
+    for item in skipped:
+        item.problems.append(f"not sent for repair (at most {settings.repair_max_items} items per repair request)")
+        assembly.rejected.append(_reject(item.kind, item.draft, "; ".join(item.problems)))
+    pending = {item.number: item for item in chosen}
+    prompt = repair_prompt(assembly.text, assembly.index.names(), [p.for_prompt() for p in chosen])
     context = {"check": repair_checker(assembly, pending), "expected": sorted(pending)}
+    model = Repairs.for_items(len(pending), [*assembly.index.names(), *SPECIAL_CLAIMANTS])
     try:
-        repairs, call = llm.extract(Repairs.for_items(len(pending), [*assembly.index.names(), *SPECIAL_CLAIMANTS]), prompt, reasks=settings.repair_attempts - 1,
-                                    context=context)
+        repairs, call = llm.extract(model, prompt, reasks=settings.repair_attempts - 1, context=context)
     except ReasksExhausted as exhausted:
         call = exhausted.stats
         repairs = parse_lenient(Repairs, exhausted.last_arguments) or Repairs(items=[])

@@ -32,6 +32,7 @@ class Settings(BaseModel):
     timeout_s: float = 120.0
     schema_reasks: int = Field(1, ge=0, description="Whole-brief re-asks for malformed or schema-invalid output")
     repair_attempts: int = Field(1, ge=0, description="Targeted repair requests for ungrounded items (0: none)")
+    repair_max_items: int = Field(3, ge=1, description="Items sent in one repair request; the rest are rejected")
     transport_retries: int = Field(4, ge=0, description="Retries of one HTTP request on 429, 5xx, timeouts")
     max_retry_wait_s: float = 30.0
     record_dir: Path | None = None

@@ -198,3 +198,21 @@ def test_repairs_schema_is_bounded_to_the_pending_items() -> None:
     brief_document(from_text(TEXT, "seed.txt"), fake, settings())
     model = fake.calls and Repairs  # the class used is a bounded subclass named Repairs
     assert fake.calls[1][0] == model.__name__
+
+
+def test_a_one_word_evidence_grounds_nothing() -> None:
+    short = dict(GOOD_CLAIM, evidence="3,000")
+    fake = FakeLLM(dict(EXTRACTION, claims=[short]), {"items": [{"item": 1, "evidence": "soldiers"}]})
+    brief = brief_document(from_text(TEXT, "seed.txt"), fake, settings())
+    assert brief.claims == []
+    assert any("too short to support a claim" in r.reason for r in brief.rejected)
+
+
+def test_repair_requests_are_capped_and_the_rest_rejected_with_the_reason() -> None:
+    fix = {"items": [{"item": 1, "evidence": "Kirby noted that in the past week alone", "claimant": "John Kirby"}]}
+    fake = FakeLLM(EXTRACTION, fix)
+    brief = brief_document(from_text(TEXT, "seed.txt"), fake, settings(repair_max_items=1))
+    assert brief.run.repaired == 1
+    assert "Item 2" not in fake.calls[1][1].user
+    skipped = [r for r in brief.rejected if "not sent for repair" in r.reason]
+    assert len(skipped) == 1 and skipped[0].item["claimant"] == "The Pentagon"
