@@ -177,6 +177,8 @@ def brief(
     n_ctx: Annotated[Optional[int], typer.Option("--n-ctx", help="Context size of the local server.")] = None,
     max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Completion token limit per call.")] = None,
     temperature: Annotated[Optional[float], typer.Option("--temperature", help="Sampling temperature.")] = None,
+    max_claims: Annotated[Optional[int], typer.Option(
+        "--max-claims", min=1, max=30, help="Most claims one extraction may return (default: 3 local, 10 remote).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request and retry.")] = False,
 ) -> None:
@@ -191,6 +193,8 @@ def brief(
     try:
         settings = _settings(provider, model, base_url, record, replay, model_path=model_path, n_ctx=n_ctx,
                              max_tokens=max_tokens, temperature=temperature)
+        if max_claims is not None:
+            settings = settings.model_copy(update={"limits": settings.limits.model_copy(update={"claims": max_claims})})
     except ProviderError as error:
         _error(str(error))
         raise typer.Exit(Exit.PROVIDER) from None

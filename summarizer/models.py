@@ -112,10 +112,34 @@ class UncertaintyDraft(_Draft):
 class Extraction(_Draft):
     """A brief of the document."""
 
-    actors: list[ActorDraft] = Field(min_length=1, max_length=4)
-    claims: list[ClaimDraft] = Field(min_length=1, max_length=4)
-    uncertainties: list[UncertaintyDraft] = Field(max_length=2)
+    actors: list[ActorDraft] = Field(min_length=1, max_length=30)
+    claims: list[ClaimDraft] = Field(min_length=1, max_length=30)
+    uncertainties: list[UncertaintyDraft] = Field(max_length=30)
     summary: str = Field(max_length=300, description="What happened, in two or three sentences")
+
+    @classmethod
+    def bounded(cls, limits: "Limits") -> type["Extraction"]:
+        """This model with at most ``limits`` items of each kind.
+
+        Under a grammar-constrained provider the bounds cap the answer's length,
+        which is what a brief costs on a small local model.
+        """
+        return create_model(  # type: ignore[no-any-return]
+            "Extraction", __base__=cls, __doc__=cls.__doc__,
+            actors=(list[ActorDraft], Field(min_length=1, max_length=limits.actors)),
+            claims=(list[ClaimDraft], Field(min_length=1, max_length=limits.claims)),
+            uncertainties=(list[UncertaintyDraft], Field(max_length=limits.uncertainties)),
+        )
+
+
+class Limits(BaseModel):
+    """How many items one extraction may return."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    actors: int = Field(8, ge=1, le=30)
+    claims: int = Field(10, ge=1, le=30)
+    uncertainties: int = Field(5, ge=0, le=30)
 
 
 class RepairedItem(_Draft):

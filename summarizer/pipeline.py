@@ -354,7 +354,9 @@ def brief_document(document: Document, llm: "LLM", settings: Settings) -> Brief:
 
     llm.start_scenario(document.name)
     stats = CallStats()
-    extraction, call = llm.extract(Extraction, extraction_prompt(document.text), reasks=settings.schema_reasks)
+    model = Extraction.bounded(settings.limits)
+    extraction, call = llm.extract(model, extraction_prompt(document.text, settings.limits),
+                                   reasks=settings.schema_reasks)
     stats.add(call)
     assembly = assemble(document.text, extraction)
     had_pending = bool(assembly.pending)

@@ -73,13 +73,14 @@ def fence(document: str) -> str:
     return document.replace("</document>", "</ document>")
 
 
-def extraction_prompt(document: str, *, max_actors: int = 4, max_claims: int = 4, max_uncertainties: int = 2) -> Prompt:
+def extraction_prompt(document: str, limits: Any) -> Prompt:
+    """The extraction request; ``limits`` has .actors, .claims and .uncertainties."""
     return render(
         "extract.j2",
         document=fence(document),
-        max_actors=max_actors,
-        max_claims=max_claims,
-        max_uncertainties=max_uncertainties,
+        max_actors=limits.actors,
+        max_claims=limits.claims,
+        max_uncertainties=limits.uncertainties,
     )
 
 

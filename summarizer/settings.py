@@ -8,6 +8,8 @@ from typing import Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from .models import Limits
+
 Provider = Literal["openai", "local", "replay"]
 PROVIDERS: tuple[str, ...] = ("openai", "local", "replay")
 
@@ -16,6 +18,11 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # replay defaults to it too.
 LOCAL_MODEL_NAME = "smollm2-135m-instruct"
 REPLAY_BASE_URL = "http://replay.invalid/v1"
+# A 135M model at ~40 tokens/s spends ~25 ms a token under a JSON grammar: a
+# brief of 3 claims costs about half of one of 10. Replay defaults to the local
+# limits because the fixtures are recorded on the embedded model.
+LOCAL_LIMITS = Limits(actors=3, claims=3, uncertainties=2)
+REMOTE_LIMITS = Limits()
 
 
 class Settings(BaseModel):
@@ -25,6 +32,7 @@ class Settings(BaseModel):
     model: str
     base_url: str | None = None
     api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    limits: Limits = REMOTE_LIMITS
     mode: str = Field("tools", description="Instructor mode: tools | json_schema | md_json")
     temperature: float = 0.0
     seed: int | None = 0
@@ -107,6 +115,7 @@ def build_settings(
                         replay_dir=replay_dir, **overrides)  # type: ignore[arg-type]
     if chosen == "replay":
         base_url = REPLAY_BASE_URL
+    overrides.setdefault("limits", LOCAL_LIMITS)
     return Settings(
         provider=chosen,  # type: ignore[arg-type]
         model=model or env.get("SUMMARIZER_MODEL") or LOCAL_MODEL_NAME,

@@ -19,7 +19,7 @@ from summarizer.llm import (
     is_retryable_response,
     retry_after_seconds,
 )
-from summarizer.models import Extraction
+from summarizer.models import Extraction, Limits
 from summarizer.prompts import extraction_prompt
 from summarizer.settings import build_settings
 
@@ -139,7 +139,7 @@ def make_llm(transport: httpx2.BaseTransport, **overrides: object) -> LLM:
 def test_reask_counts_every_attempt_and_sums_tokens() -> None:
     transport = Recording(completion("{not json", prompt_tokens=100, completion_tokens=7),
                           completion(VALID, prompt_tokens=120, completion_tokens=9))
-    result, stats = make_llm(transport).extract(Extraction, extraction_prompt("Doc {{ x }}."), reasks=1)
+    result, stats = make_llm(transport).extract(Extraction, extraction_prompt("Doc {{ x }}.", Limits()), reasks=1)
     assert result.actors[0].name == "NIS"
     assert stats.attempts == 2
     assert (stats.usage.prompt_tokens, stats.usage.completion_tokens, stats.usage.total_tokens) == (220, 16, 236)
@@ -153,14 +153,14 @@ def test_reask_counts_every_attempt_and_sums_tokens() -> None:
 
 def test_raw_newlines_in_tool_arguments_do_not_cost_a_reask() -> None:
     lenient = VALID.replace('"summary": "ok"', '"summary": "line one\nline two"')
-    result, stats = make_llm(Recording(completion(lenient))).extract(Extraction, extraction_prompt("D."), reasks=0)
+    result, stats = make_llm(Recording(completion(lenient))).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0)
     assert result.summary == "line one\nline two" and stats.attempts == 1
 
 
 def test_exhausted_reasks_keep_the_last_arguments() -> None:
     transport = Recording(completion('{"summary": 1}'), completion('{"summary": 2}'))
     with pytest.raises(ReasksExhausted) as caught:
-        make_llm(transport).extract(Extraction, extraction_prompt("D."), reasks=1)
+        make_llm(transport).extract(Extraction, extraction_prompt("D.", Limits()), reasks=1)
     assert caught.value.stats.attempts == 2 and caught.value.last_arguments == '{"summary": 2}'
 
 
@@ -168,11 +168,11 @@ def test_http_errors_become_one_clear_error() -> None:
     transport = RetryingTransport(Script(*[httpx2.Response(500, json={"error": "boom"})] * 3),
                                   retries=2, max_wait_s=0, sleep=lambda s: None)
     with pytest.raises(LLMError, match="HTTP 500"):
-        make_llm(transport).extract(Extraction, extraction_prompt("D."), reasks=0)
+        make_llm(transport).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0)
 
 
 def test_missing_fixture_surfaces_unwrapped(tmp_path: Path) -> None:
     (tmp_path / "empty.jsonl").write_text("")
     settings = build_settings(provider="replay", replay_dir=tmp_path, environ={})
     with pytest.raises(FixtureMissing, match="--record"):
-        LLM(settings).extract(Extraction, extraction_prompt("D."), reasks=0)
+        LLM(settings).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0)

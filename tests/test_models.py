@@ -83,3 +83,22 @@ def test_repairs_validator_uses_the_context_check() -> None:
         VALIDATION_CONTEXT.reset(token)
     # Without a context no document check runs.
     assert Repairs.model_validate({"items": [{"item": 1, "evidence": "nope"}]})
+
+
+def test_bounded_extraction_caps_each_list_in_the_schema() -> None:
+    from summarizer.models import Limits
+
+    schema = Extraction.bounded(Limits(actors=3, claims=2, uncertainties=0)).model_json_schema()
+    assert schema["title"] == "Extraction"
+    assert schema["properties"]["actors"]["maxItems"] == 3
+    assert schema["properties"]["claims"]["maxItems"] == 2
+    assert schema["properties"]["uncertainties"]["maxItems"] == 0
+
+
+def test_local_and_remote_limits_differ() -> None:
+    from summarizer.settings import LOCAL_LIMITS, build_settings
+
+    assert build_settings(provider="local", environ={}).limits == LOCAL_LIMITS
+    assert build_settings(provider="replay", replay_dir=__import__("pathlib").Path("."), environ={}).limits == LOCAL_LIMITS
+    remote = build_settings(provider="openai", environ={"OPENAI_API_KEY": "k"}).limits
+    assert remote.claims > LOCAL_LIMITS.claims
