@@ -156,40 +156,22 @@ class Repairs(_Draft):
     items: list[RepairedItem] = Field(max_length=20)
 
     @classmethod
-    def for_items(cls, count: int, claimants: list[str]) -> type["Repairs"]:
-        """This model with exactly ``count`` items and the claimant limited to ``claimants``.
+    def for_items(cls, numbers: list[int], claimants: list[str]) -> type["Repairs"]:
+        """This model with exactly one item per number given and claimants limited to ``claimants``.
 
         Under a grammar-constrained provider the answer's length is bounded and
-        every claimant it gives is one the brief can resolve.
+        every item number and claimant it gives is one the brief can use.
         """
-        choices = Literal[tuple(dict.fromkeys(claimants))]  # type: ignore[valid-type]
         item = create_model(
             "RepairedItem", __base__=RepairedItem, __doc__=RepairedItem.__doc__,
-            claimant=(choices | None, Field(default=None, description=RepairedItem.model_fields["claimant"].description)),
+            item=(Literal[tuple(numbers)], Field(description="The item's number as given")),  # type: ignore[valid-type]
+            claimant=(Literal[tuple(dict.fromkeys(claimants))] | None,  # type: ignore[valid-type]
+                      Field(default=None, description=RepairedItem.model_fields["claimant"].description)),
         )
         return create_model(  # type: ignore[no-any-return]
             "Repairs", __base__=cls, __doc__=cls.__doc__,
-            items=(list[item], Field(min_length=count, max_length=count)),  # type: ignore[valid-type]
+            items=(list[item], Field(min_length=len(numbers), max_length=len(numbers))),  # type: ignore[valid-type]
         )
-
-    @model_validator(mode="after")
-    def _check_against_document(self, info: ValidationInfo) -> "Repairs":
-        """With a validation context, every repaired item must be grounded.
-
-        The context (see VALIDATION_CONTEXT) carries a ``check`` callable (from the pipeline) that returns
-        a list of problems for one item; raising here makes Instructor re-ask
-        with those problems, and only the repair list is regenerated.
-        """
-        context = info.context or VALIDATION_CONTEXT.get() or {}
-        check = context.get("check")
-        if check is None:
-            return self
-        problems = [problem for item in self.items for problem in check(item)]
-        missing = sorted(set(context.get("expected", ())) - {item.item for item in self.items})
-        problems += [f"item {number}: missing from your answer" for number in missing]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
 
 
 # --------------------------------------------------------------------------

@@ -302,7 +302,7 @@ def repair(assembly: Assembly, llm: "LLM", settings: Settings, stats: "CallStats
     pending = {item.number: item for item in chosen}
     prompt = repair_prompt(assembly.text, assembly.index.names(), [p.for_prompt() for p in chosen])
     context = {"check": repair_checker(assembly, pending), "expected": sorted(pending)}
-    model = Repairs.for_items(len(pending), [*assembly.index.names(), *SPECIAL_CLAIMANTS])
+    model = Repairs.for_items(sorted(pending), [*assembly.index.names(), *SPECIAL_CLAIMANTS])
     try:
         repairs, call = llm.extract(model, prompt, reasks=settings.repair_attempts - 1, context=context)
     except ReasksExhausted as exhausted:

@@ -54,7 +54,7 @@ def test_newer_major_schema_version_is_refused_with_a_clear_message() -> None:
 
 
 def test_repairs_for_items_bounds_count_and_claimants() -> None:
-    model = Repairs.for_items(2, ["John Kirby", "author"])
+    model = Repairs.for_items([1, 2], ["John Kirby", "author"])
     schema = model.model_json_schema()
     assert schema["title"] == "Repairs"
     assert schema["properties"]["items"]["minItems"] == 2 == schema["properties"]["items"]["maxItems"]
@@ -63,6 +63,8 @@ def test_repairs_for_items_bounds_count_and_claimants() -> None:
     with pytest.raises(ValidationError):
         model.model_validate({"items": [{"item": 1, "evidence": "x", "claimant": "Somebody Else"},
                                         {"item": 2, "evidence": "y"}]})
+    with pytest.raises(ValidationError):
+        model.model_validate({"items": [{"item": 1, "evidence": "x"}, {"item": 3, "evidence": "y"}]})
     ok = model.model_validate({"items": [{"item": 1, "evidence": "x", "claimant": "John Kirby"},
                                          {"item": 2, "evidence": "y"}]})
     assert isinstance(ok.items[0], RepairedItem)
