@@ -173,6 +173,26 @@ class Repairs(_Draft):
             items=(list[item], Field(min_length=len(numbers), max_length=len(numbers))),  # type: ignore[valid-type]
         )
 
+    @model_validator(mode="after")
+    def _check_against_document(self, info: ValidationInfo) -> "Repairs":
+        """With a validation context, every repaired item must be grounded.
+
+        The context (see VALIDATION_CONTEXT) carries a ``check`` callable from the
+        pipeline that returns the problems of one item; raising here makes
+        Instructor re-ask with those problems, and only the repair list is
+        regenerated.
+        """
+        context = info.context or VALIDATION_CONTEXT.get() or {}
+        check = context.get("check")
+        if check is None:
+            return self
+        problems = [problem for item in self.items for problem in check(item)]
+        missing = sorted(set(context.get("expected", ())) - {item.item for item in self.items})
+        problems += [f"item {number}: missing from your answer" for number in missing]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
 
 # --------------------------------------------------------------------------
 # Output models
