@@ -16,6 +16,8 @@ import typer
 from . import __version__
 
 if TYPE_CHECKING:
+    from .documents import Document
+    from .models import Brief
     from .pipeline import Outcome
     from .settings import Settings
 
@@ -30,6 +32,7 @@ class Exit(IntEnum):
     PROVIDER = 4
     LLM = 5
     FIXTURE_MISSING = 6
+    CHECK_FAILED = 7
 
 
 app = typer.Typer(
@@ -231,20 +234,108 @@ def show(
     fmt: Annotated[str, typer.Option("--format", "-f", help="md | json")] = "md",
 ) -> None:
     """Print a saved brief as Markdown (or normalised JSON), after validating it."""
-    from pydantic import ValidationError
-
-    from .models import Brief
+    from .check import BriefError, load_brief
     from .render import render
 
+    if fmt not in ("json", "md"):
+        raise typer.BadParameter("choose md or json", param_hint="--format")
     try:
-        brief = Brief.model_validate_json(path.read_bytes())
-    except OSError as error:
-        _error(f"{path}: cannot read ({error.strerror or error})")
-        raise typer.Exit(Exit.INPUT) from None
-    except ValidationError as error:
-        _error(f"{path}: not a valid brief: {error.errors()[0]['msg']}")
+        brief = load_brief(path)
+    except BriefError as error:
+        _error(str(error))
         raise typer.Exit(Exit.INPUT) from None
     typer.echo(render(brief, fmt), nl=False)
+
+
+SourceOption = Annotated[Optional[Path], typer.Option(
+    "--source", "-s", help="The source document (default: the path recorded in the brief).")]
+
+
+def _load_for_review(path: Path, source: Optional[Path], *, required: bool) -> tuple["Brief", Optional["Document"]]:
+    from .check import BriefError, load_brief, source_for
+    from .documents import DocumentError
+
+    try:
+        brief = load_brief(path)
+    except BriefError as error:
+        _error(str(error))
+        raise typer.Exit(Exit.INPUT) from None
+    try:
+        return brief, source_for(brief, source)
+    except DocumentError as error:
+        if required:
+            _error(f"source of {path}: {error}")
+            raise typer.Exit(Exit.INPUT) from None
+        typer.echo(f"summarizer: note: source not available ({error}); showing quotes without context", err=True)
+        return brief, None
+
+
+@app.command(epilog="""Examples:
+
+  summarizer check out/seed-brief.json
+
+  summarizer check brief.json --source article.txt --strict
+
+Exit codes: 0 every span verified (and, with --strict, no coverage gap);
+3 unreadable or invalid brief or source (a newer schema version says so);
+7 a span does not hold its quote, the source changed since the brief was
+made, or (with --strict) coverage gaps were found.""")
+def check(
+    path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
+    source: SourceOption = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Also fail on coverage gaps.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict line.")] = False,
+) -> None:
+    """Re-verify a brief against its source: schema, hash, every span, and coverage gaps."""
+    from .check import check_brief
+
+    brief, document = _load_for_review(path, source, required=True)
+    assert document is not None
+    report = check_brief(brief, document)
+    if not report.hash_matches:
+        _error(f"{report.source} has changed since the brief was made (sha256 {document.id[:12]}… "
+               f"!= {brief.document.id[:12]}…)")
+    for failure in report.failures:
+        _error(str(failure))
+    if not quiet:
+        for gap in report.gaps:
+            typer.echo(f"gap [{gap.start}:{gap.end}] ({', '.join(gap.cues)}): {gap.sentence}")
+    verdict = "ok" if report.clean else "FAILED"
+    typer.echo(f"{verdict}: {report.spans_checked - len(report.failures)}/{report.spans_checked} spans verified "
+               f"(grounding rate {report.grounding_rate:.0%}); {len(brief.claims) + len(brief.uncertainties) + len(brief.actors)} "
+               f"items kept, {len(brief.rejected)} rejected (kept rate {report.kept_rate:.0%}); "
+               f"{len(report.gaps)} coverage gap(s)")
+    if not report.clean or (strict and report.gaps):
+        raise typer.Exit(Exit.CHECK_FAILED)
+
+
+@app.command(epilog="Example:\n\n  summarizer review out/seed-brief.json | less -R")
+def review(
+    path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
+    source: SourceOption = None,
+) -> None:
+    """Review a brief in the terminal: actors, claims with their evidence in context, uncertainties."""
+    from rich.console import Console
+
+    from .render import print_review
+
+    brief, document = _load_for_review(path, source, required=False)
+    print_review(brief, document.text if document else None, Console(highlight=False))
+
+
+@app.command(epilog="Example:\n\n  summarizer render out/seed-brief.json --html out/seed-brief.html")
+def render(
+    path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
+    html: Annotated[Path, typer.Option("--html", help="Write a self-contained HTML page here.")],
+    source: SourceOption = None,
+) -> None:
+    """Render a brief as one self-contained HTML page: the source with highlights and clickable claims."""
+    from .render import atomic_write_text, to_html
+
+    brief, document = _load_for_review(path, source, required=True)
+    assert document is not None
+    atomic_write_text(html, to_html(brief, document.text))
+    typer.echo(f"wrote {html}", err=True)
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .models import Brief, Claim, Figure
 
@@ -81,3 +82,199 @@ def to_markdown(brief: Brief) -> str:
     out += ["", f"*{usage.total_tokens} tokens in {brief.run.attempts} call(s), {brief.run.latency_s:.1f} s; "
                 f"prompt {brief.run.prompt_version}*", ""]
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------
+# HTML: one self-contained file, no external assets, every text escaped
+# --------------------------------------------------------------------------
+
+_HTML_STYLE = """
+body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
+header{padding:1rem 2rem;background:#fff;border-bottom:1px solid #ddd}
+h1{font-size:1.3rem;margin:.2rem 0}.meta{color:#666;font-size:.85rem}
+main{display:grid;grid-template-columns:minmax(0,3fr) minmax(18rem,2fr);gap:1.5rem;padding:1rem 2rem}
+.text{white-space:pre-wrap;background:#fff;padding:1rem 1.2rem;border:1px solid #ddd;border-radius:6px}
+mark{background:none;color:inherit;cursor:pointer;border-radius:2px}
+mark.actor{border-bottom:2px solid #2a7ae2}
+mark.claim{background:#fff1a8}
+mark.uncertainty{background:#ffd6d6;text-decoration:underline dotted #c00}
+mark.claim.uncertainty{background:linear-gradient(#fff1a8 55%,#ffd6d6 55%)}
+mark.cue{font-weight:700;color:#7a4b00}
+mark.selected{outline:2px solid #e2742a}
+.legend mark{padding:0 .3rem;margin-right:.5rem;cursor:default}
+aside h2{font-size:1rem;margin:1rem 0 .3rem}aside ol,aside ul{padding-left:1.2rem;margin:0}
+button.item{all:unset;cursor:pointer;display:block;padding:.15rem 0}button.item:hover{text-decoration:underline}
+#details{background:#fff;border:1px solid #e2742a;border-radius:6px;padding:.6rem .9rem;margin-top:.6rem}
+.status{font-variant:small-caps;color:#555}.rejected{color:#777;font-size:.85rem}
+"""
+
+_HTML_SCRIPT = """
+const data = JSON.parse(document.getElementById('brief-data').textContent);
+const byId = {};
+for (const c of data.claims) byId[c.id] = {kind: 'claim', item: c};
+for (const u of data.uncertainties) byId[u.id] = {kind: 'uncertainty', item: u};
+for (const a of data.actors) byId[a.id] = {kind: 'actor', item: a};
+const details = document.getElementById('details');
+function row(label, value) {
+  const p = document.createElement('p');
+  const b = document.createElement('b'); b.textContent = label + ': ';
+  p.append(b, document.createTextNode(value)); return p;
+}
+function figure(f) {
+  const n = x => Number(x).toLocaleString('en-US');
+  const amount = f.value !== null ? n(f.value) : n(f.low) + '–' + n(f.high);
+  return [f.qualifier, amount, f.unit].filter(Boolean).join(' ');
+}
+function show(id) {
+  const found = byId[id]; if (!found) return;
+  const it = found.item;
+  details.replaceChildren();
+  const h = document.createElement('h3'); h.textContent = id + ' (' + found.kind + ')'; details.append(h);
+  if (found.kind === 'claim') {
+    details.append(row('Claimant', it.claimant), row('Status', it.status), row('Statement', it.statement));
+    if (it.figures.length) details.append(row('Figures', it.figures.map(figure).join('; ')));
+    if (it.cue) details.append(row('Cue', it.cue.quote));
+    details.append(row('Evidence', it.evidence.quote + ' [' + it.evidence.start + ':' + it.evidence.end + ', ' + it.evidence.match + ']'));
+  } else if (found.kind === 'uncertainty') {
+    details.append(row('Kind', it.kind), row('Description', it.description), row('Evidence', it.evidence.quote));
+    if (it.claim_ids.length) details.append(row('Concerns', it.claim_ids.join(', ')));
+  } else {
+    details.append(row('Name', it.name), row('Kind', it.kind), row('Role', it.role));
+  }
+  details.hidden = false;
+  document.querySelectorAll('mark.selected').forEach(m => m.classList.remove('selected'));
+  const marks = document.querySelectorAll('mark[data-ids~="' + id + '"]');
+  marks.forEach(m => m.classList.add('selected'));
+  if (marks.length) marks[0].scrollIntoView({block: 'center'});
+}
+document.querySelectorAll('button.item').forEach(b => b.addEventListener('click', () => show(b.dataset.id)));
+document.querySelectorAll('mark[data-ids]').forEach(m => m.addEventListener('click', () => {
+  const ids = m.dataset.ids.split(' ');
+  show(ids.find(i => i.startsWith('C')) || ids.find(i => i.startsWith('U')) || ids[0]);
+}));
+"""
+
+
+def _html_spans(brief: Brief) -> list[tuple[int, int, str, str]]:
+    """(start, end, css class, item id) of everything highlighted in the source."""
+    spans = [(a.mention.start, a.mention.end, "actor", a.id) for a in brief.actors]
+    for claim in brief.claims:
+        spans.append((claim.evidence.start, claim.evidence.end, "claim", claim.id))
+        if claim.cue:
+            spans.append((claim.cue.start, claim.cue.end, "cue", claim.id))
+    spans += [(u.evidence.start, u.evidence.end, "uncertainty", u.id) for u in brief.uncertainties]
+    return spans
+
+
+def highlighted_source(text: str, brief: Brief) -> str:
+    """The source as escaped HTML, each highlighted stretch one <mark> with every class covering it."""
+    from html import escape
+
+    spans = [s for s in _html_spans(brief) if 0 <= s[0] < s[1] <= len(text)]
+    cuts = sorted({0, len(text), *(s[0] for s in spans), *(s[1] for s in spans)})
+    out = []
+    for start, end in zip(cuts, cuts[1:]):
+        covering = [s for s in spans if s[0] <= start and end <= s[1]]
+        piece = escape(text[start:end])
+        if not covering:
+            out.append(piece)
+            continue
+        classes = " ".join(sorted({s[2] for s in covering}))
+        ids = " ".join(dict.fromkeys(s[3] for s in covering))
+        anchors = "".join(f'<span id="at-{s[3]}-{s[2]}"></span>' for s in covering if s[0] == start)
+        out.append(f'{anchors}<mark class="{classes}" data-ids="{ids}">{piece}</mark>')
+    return "".join(out)
+
+
+def to_html(brief: Brief, text: str) -> str:
+    """One self-contained HTML page: the source with highlights, a legend, clickable items."""
+    import json
+    from html import escape
+
+    doc = brief.document
+    title = doc.title or (Path(doc.path).name if doc.path else "Brief")
+    claims = "".join(
+        f'<li><button class="item" data-id="{c.id}">{c.id} · {escape(c.claimant)} '
+        f'<span class="status">{c.status.value}</span> — {escape(c.statement)}</button></li>'
+        for c in brief.claims) or "<li>none</li>"
+    uncertainties = "".join(
+        f'<li><button class="item" data-id="{u.id}">{u.id} · <span class="status">{u.kind.value}</span> '
+        f'{escape(u.description)}</button></li>' for u in brief.uncertainties) or "<li>none</li>"
+    actors = "".join(
+        f'<li><button class="item" data-id="{a.id}">{a.id} · {escape(a.name)} ({a.kind.value}) — '
+        f'{escape(a.role)}</button></li>' for a in brief.actors) or "<li>none</li>"
+    rejected = "".join(f"<li>{escape(r.kind)}: {escape(r.reason)}</li>" for r in brief.rejected) or "<li>none</li>"
+    payload = json.dumps(brief.model_dump(mode="json", include={"actors", "claims", "uncertainties"}),
+                         ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    meta = " · ".join(escape(m) for m in (doc.date, doc.path, f"{brief.run.provider} · {brief.run.model}") if m)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<title>{escape(title)}</title><style>{_HTML_STYLE}</style></head>
+<body>
+<header><h1>{escape(title)}</h1><p class="meta">{meta}</p><p>{escape(brief.summary)}</p>
+<p class="legend"><mark class="actor">actor</mark><mark class="claim">claim evidence</mark><mark class="cue">attribution cue</mark><mark class="uncertainty">uncertainty</mark></p></header>
+<main><article><div class="text" id="source">{highlighted_source(text, brief)}</div></article>
+<aside><div id="details" hidden></div>
+<h2>Claims ({len(brief.claims)})</h2><ol id="claims">{claims}</ol>
+<h2>Uncertainties ({len(brief.uncertainties)})</h2><ol id="uncertainties">{uncertainties}</ol>
+<h2>Actors ({len(brief.actors)})</h2><ol id="actors">{actors}</ol>
+<h2>Rejected ({len(brief.rejected)})</h2><ul class="rejected">{rejected}</ul></aside></main>
+<script type="application/json" id="brief-data">{payload}</script>
+<script>{_HTML_SCRIPT}</script>
+</body></html>
+"""
+
+
+# --------------------------------------------------------------------------
+# Terminal review (rich): colours on a terminal, plain text otherwise
+# --------------------------------------------------------------------------
+
+
+def _in_sentence(text: str | None, span: Any) -> Any:
+    """The evidence inside its sentence, the quote highlighted (a rich Text)."""
+    from rich.text import Text
+
+    from .grounding import sentence_bounds
+
+    if text is None or text[span.start:span.end] != span.quote:
+        return Text(f"“{span.quote}”", style="italic")
+    start, end = sentence_bounds(text, span.start)
+    start, end = min(start, span.start), max(end, span.end)
+    line = Text(text[start:end].replace("\n", " "))
+    line.stylize("bold black on yellow", span.start - start, span.end - start)
+    return line
+
+
+def print_review(brief: Brief, text: str | None, console: Any) -> None:
+    """Summary, actors, claims with their evidence in context, uncertainties, rejected items."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    doc = brief.document
+    title = doc.title or (Path(doc.path).name if doc.path else "Brief")
+    console.print(Panel(brief.summary or "(no summary)", title=title, subtitle=f"{brief.run.provider} · {brief.run.model}"))
+    actors = Table(title=f"Actors ({len(brief.actors)})", show_lines=False)
+    for column in ("id", "name", "kind", "role", "aliases"):
+        actors.add_column(column)
+    for a in brief.actors:
+        actors.add_row(a.id, a.name, a.kind.value, a.role, ", ".join(a.aliases))
+    console.print(actors)
+    console.print(Text(f"Claims ({len(brief.claims)})", style="bold underline"))
+    for c in brief.claims:
+        cue = f" ({c.cue.quote})" if c.cue else ""
+        console.print(Text.assemble((f"{c.id} ", "bold"), (c.claimant, "cyan"), cue, " — ",
+                                    (c.status.value, "magenta"), f": {c.statement}"))
+        if c.figures:
+            console.print("   figures: " + "; ".join(format_figure(f) for f in c.figures))
+        console.print(Text("   ").append_text(_in_sentence(text, c.evidence)))
+    console.print(Text(f"Uncertainties ({len(brief.uncertainties)})", style="bold underline"))
+    for u in brief.uncertainties:
+        concerns = f" (concerns {', '.join(u.claim_ids)})" if u.claim_ids else ""
+        console.print(Text.assemble((f"{u.id} ", "bold"), (u.kind.value, "red"), f": {u.description}{concerns}"))
+        console.print(Text("   ").append_text(_in_sentence(text, u.evidence)))
+    if brief.rejected:
+        console.print(Text(f"Rejected ({len(brief.rejected)})", style="bold underline"))
+        for r in brief.rejected:
+            console.print(Text(f"- {r.kind}: {r.reason}", style="dim"))

@@ -1,0 +1,152 @@
+"""Re-verify a saved brief against its source: schema, hash, every span, coverage gaps."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from . import grounding
+from .documents import Document, DocumentError, read_document
+from .models import SCHEMA_VERSION, Brief, Span
+
+
+class BriefError(Exception):
+    """A brief file that cannot be read or is not a valid brief; says why."""
+
+
+def load_brief(path: Path) -> Brief:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise BriefError(f"{path}: cannot read ({error.strerror or error})") from error
+    try:
+        data = json.loads(raw)
+    except ValueError as error:
+        raise BriefError(f"{path}: not JSON ({error})") from error
+    version = str(data.get("schema_version", "")) if isinstance(data, dict) else ""
+    if version and version.split(".")[0] > SCHEMA_VERSION.split(".")[0]:
+        raise BriefError(f"{path}: written by a newer summarizer (schema {version}; this one reads "
+                         f"{SCHEMA_VERSION}): upgrade summarizer")
+    try:
+        return Brief.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise BriefError(f"{path}: not a valid brief: {where}: {first['msg']}") from error
+
+
+def source_for(brief: Brief, source: Path | None) -> Document:
+    """The brief's source document: the path given, else the one the brief records."""
+    path = str(source) if source else brief.document.path
+    if not path or path == "-":
+        raise DocumentError("the brief records no source file; pass --source PATH")
+    return read_document(path)
+
+
+@dataclass(frozen=True)
+class SpanFailure:
+    item: str  # "C3.evidence"
+    span: Span
+    found: str
+
+    def __str__(self) -> str:
+        return (f"{self.item} [{self.span.start}:{self.span.end}] should be {self.span.quote!r} "
+                f"but the source has {self.found!r}")
+
+
+@dataclass(frozen=True)
+class Gap:
+    start: int
+    end: int
+    sentence: str
+    cues: tuple[str, ...]
+
+
+@dataclass
+class CheckReport:
+    brief: Brief
+    source: str
+    hash_matches: bool
+    spans_checked: int = 0
+    failures: list[SpanFailure] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+    @property
+    def grounding_rate(self) -> float:
+        """Share of the brief's spans whose offsets hold their quote in the source."""
+        return 1.0 if not self.spans_checked else (self.spans_checked - len(self.failures)) / self.spans_checked
+
+    @property
+    def kept_rate(self) -> float:
+        """Share of the model's items that were grounded and kept (the rest are in `rejected`)."""
+        kept = len(self.brief.actors) + len(self.brief.claims) + len(self.brief.uncertainties)
+        rejected = sum(1 for r in self.brief.rejected if r.kind in ("actor", "claim", "uncertainty"))
+        return 1.0 if kept + rejected == 0 else kept / (kept + rejected)
+
+    @property
+    def clean(self) -> bool:
+        return self.hash_matches and not self.failures
+
+
+def named_spans(brief: Brief) -> list[tuple[str, Span]]:
+    spans: list[tuple[str, Span]] = [(f"{a.id}.mention", a.mention) for a in brief.actors]
+    for claim in brief.claims:
+        spans.append((f"{claim.id}.evidence", claim.evidence))
+        if claim.cue:
+            spans.append((f"{claim.id}.cue", claim.cue))
+    spans += [(f"{u.id}.evidence", u.evidence) for u in brief.uncertainties]
+    return spans
+
+
+def check_brief(brief: Brief, document: Document, cues: list[str] | None = None) -> CheckReport:
+    text = document.text
+    report = CheckReport(brief=brief, source=document.path or "-", hash_matches=document.id == brief.document.id)
+    for name, span in named_spans(brief):
+        report.spans_checked += 1
+        found = text[span.start:span.end]
+        if found != span.quote:
+            report.failures.append(SpanFailure(name, span, found))
+    covered = [(s.start, s.end) for name, s in named_spans(brief) if not name.endswith((".mention", ".cue"))]
+    report.gaps = coverage_gaps(text, covered, cue_lexicon() if cues is None else cues)
+    return report
+
+
+@lru_cache(maxsize=1)
+def cue_lexicon() -> list[str]:
+    text = (resources.files("summarizer") / "data" / "cues.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _cue_pattern(cue: str) -> str:
+    escaped = re.escape(cue).replace(r"\ ", r"\s+")
+    if " " not in cue:  # single words: "May" the month is not the modal "may"
+        return rf"\b[{cue[0].lower()}{cue[0].upper()}]{escaped[1:]}\b" if cue[0].isalpha() else rf"\b{escaped}\b"
+    return rf"(?i:\b{escaped}\b)"
+
+
+def find_cues(sentence: str, cues: list[str]) -> tuple[str, ...]:
+    found = []
+    for cue in cues:
+        pattern = _cue_pattern(cue)
+        if " " not in cue and cue in ("may", "might", "could"):
+            pattern = rf"\b{re.escape(cue)}\b"  # lower case only: modal verbs, not names or months
+        if re.search(pattern, sentence):
+            found.append(cue)
+    return tuple(found)
+
+
+def coverage_gaps(text: str, covered: list[tuple[int, int]], cues: list[str]) -> list[Gap]:
+    """Sentences carrying an attribution or hedging cue that no claim or uncertainty covers."""
+    gaps = []
+    for start, end in grounding.sentences(text):
+        sentence = text[start:end]
+        found = find_cues(sentence, cues)
+        if found and not any(grounding.overlaps((start, end), span) for span in covered):
+            gaps.append(Gap(start, end, sentence, found))
+    return gaps
