@@ -74,29 +74,45 @@ def align(
     window: tuple[int, int] | None = None,
     fuzzy: bool = True,
     threshold: float = FUZZY_THRESHOLD,
+    whole_words: bool = False,
 ) -> Alignment | None:
     """Where ``quote`` stands in ``text``, or None.
 
     ``window`` (start, end) is searched first, then the whole text: a short cue
     such as "said" should be found next to its evidence, not at its first use.
+    ``whole_words`` refuses a match inside a longer word ("Zelensky" in
+    "Zelenskyy"), for names and cues.
     """
     if not quote.strip() or len(" ".join(quote.split())) > MAX_QUOTE_CHARS:
         return None
     if window is not None:
         lo, hi = max(0, window[0]), min(len(text), window[1])
-        found = _align_whole(quote, text[lo:hi], fuzzy=False, threshold=threshold)
+        found = _align_whole(quote, text[lo:hi], fuzzy=False, threshold=threshold, whole_words=whole_words)
         if found is not None:
             return Alignment(found.start + lo, found.end + lo, found.match, found.score)
-    return _align_whole(quote, text, fuzzy=fuzzy, threshold=threshold)
+    return _align_whole(quote, text, fuzzy=fuzzy, threshold=threshold, whole_words=whole_words)
 
 
-def _align_whole(quote: str, text: str, *, fuzzy: bool, threshold: float) -> Alignment | None:
-    start = text.find(quote)
+def _find(haystack: str, needle: str, whole_words: bool) -> int:
+    """First index of ``needle``; with ``whole_words``, only where it is not part of a longer word."""
+    start = haystack.find(needle)
+    while whole_words and start >= 0:
+        before = haystack[start - 1] if start > 0 else " "
+        after = haystack[start + len(needle)] if start + len(needle) < len(haystack) else " "
+        if not (needle[0].isalnum() and before.isalnum()) and not (needle[-1].isalnum() and after.isalnum()):
+            break
+        start = haystack.find(needle, start + 1)
+    return start
+
+
+def _align_whole(quote: str, text: str, *, fuzzy: bool, threshold: float,
+                 whole_words: bool = False) -> Alignment | None:
+    start = _find(text, quote, whole_words)
     if start >= 0:
         return Alignment(start, start + len(quote), "exact", 1.0)
     source = _normalize(text)
     for candidate in _quote_variants(quote):
-        position = source.text.find(candidate)
+        position = _find(source.text, candidate, whole_words)
         if position >= 0:
             start, end = _to_original(source, position, len(candidate))
             return Alignment(start, end, "normalized", 1.0)

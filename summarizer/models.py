@@ -268,7 +268,7 @@ class Uncertainty(_Out):
 
 
 class Rejected(_Out):
-    kind: Literal["actor", "claim", "uncertainty", "figure", "cue"]
+    kind: Literal["actor", "alias", "claim", "uncertainty", "figure", "cue"]
     item: dict[str, Any]
     reason: str
 

@@ -62,8 +62,9 @@ HINT_CHARS = 240  # a hint is a verbatim prefix of a sentence, short enough to c
 # --------------------------------------------------------------------------
 
 
-def to_span(quote: str, text: str, *, window: tuple[int, int] | None = None, fuzzy: bool = True) -> Span | None:
-    found = grounding.align(quote, text, window=window, fuzzy=fuzzy)
+def to_span(quote: str, text: str, *, window: tuple[int, int] | None = None, fuzzy: bool = True,
+            whole_words: bool = False) -> Span | None:
+    found = grounding.align(quote, text, window=window, fuzzy=fuzzy, whole_words=whole_words)
     if found is None:
         return None
     source = text[found.start:found.end]
@@ -117,12 +118,21 @@ def ground_actors(drafts: list[ActorDraft], text: str) -> tuple[list[Actor], lis
             rejected.append(_reject("actor", draft, "duplicate or empty actor name"))
             continue
         names = [draft.name, *draft.aliases]
-        mention = next((s for n in names if n.strip() and (s := to_span(n, text, fuzzy=False))), None)
+        mention = next((s for n in names if n.strip() and (s := to_span(n, text, fuzzy=False, whole_words=True))),
+                       None)
         if mention is None:
             rejected.append(_reject("actor", draft, "name not found in the document"))
             continue
         seen.add(key)
-        aliases = [a for a in dict.fromkeys(draft.aliases) if a.strip() and name_key(a) != key]
+        aliases = []
+        for alias in dict.fromkeys(a.strip() for a in draft.aliases):
+            if not alias or name_key(alias) == key:
+                continue
+            if to_span(alias, text, fuzzy=False, whole_words=True) is None:
+                rejected.append(Rejected(kind="alias", item={"actor": draft.name, "alias": alias},
+                                         reason="alias not found in the document; actor kept without it"))
+                continue
+            aliases.append(alias)
         actors.append(Actor(id=f"A{len(actors) + 1}", name=draft.name.strip(), kind=draft.kind,
                             role=draft.role.strip(), aliases=aliases, mention=mention))
     return actors, rejected
@@ -215,7 +225,8 @@ class Assembly:
         cue = None
         if draft.cue and draft.cue.strip():
             window = grounding.sentence_bounds(self.text, evidence.start)
-            cue = to_span(draft.cue, self.text, window=(window[0] - CUE_WINDOW, window[1] + CUE_WINDOW), fuzzy=False)
+            cue = to_span(draft.cue, self.text, window=(window[0] - CUE_WINDOW, window[1] + CUE_WINDOW), fuzzy=False,
+                          whole_words=True)
             if cue is None:
                 self.rejected.append(Rejected(kind="cue", item={"claim": draft.statement, "cue": draft.cue},
                                               reason="attribution cue not found in the document; claim kept without it"))

@@ -61,6 +61,13 @@ def test_window_prefers_the_nearby_occurrence() -> None:
     assert far.start == text.index("said") and near.start == text.index("Bob said") + 4
 
 
+def test_whole_words_refuses_a_match_inside_a_longer_word() -> None:
+    assert align("Zelensky", SEED_TEXT) is not None  # a substring of "Zelenskyy"
+    assert align("Zelensky", SEED_TEXT, whole_words=True, fuzzy=False) is None
+    found = align("said", "He unsaid it. She said no.", whole_words=True)
+    assert found is not None and found.start == 18
+
+
 def test_sentence_bounds_and_closest_sentence() -> None:
     position = SEED_TEXT.index("GUR")
     start, end = sentence_bounds(SEED_TEXT, position)

@@ -51,7 +51,8 @@ class FakeLLM:
 ACTORS = [
     {"name": "National Intelligence Service", "kind": "government", "role": "intelligence agency", "aliases": ["NIS"]},
     {"name": "Volodymyr Zelenskyy", "kind": "person", "role": "Ukrainian president"},
-    {"name": "John Kirby", "kind": "person", "role": "White House spokesperson"},
+    {"name": "John Kirby", "kind": "person", "role": "White House spokesperson",
+     "aliases": ["Kirby", "Zelensky"]},
     {"name": "Santa Claus", "kind": "person", "role": "not in the story"},
 ]
 GOOD_CLAIM = {
@@ -98,7 +99,9 @@ def test_grounded_items_survive_and_the_rest_are_rejected_with_reasons() -> None
     assert first.figures[0].value == 3000 and first.figures[0].qualifier == "close to"
     assert brief.claims[1].claimant == AUTHOR and brief.claims[1].claimant_id is None
     assert (brief.claims[1].figures[0].low, brief.claims[1].figures[0].high) == (10000, 12000)
+    assert brief.actors[2].aliases == ["Kirby"]  # "Zelensky" is not in the text
     reasons = {(r.kind, r.reason.split(";")[0]) for r in brief.rejected}
+    assert ("alias", "alias not found in the document") in reasons
     assert ("actor", "name not found in the document") in reasons
     assert ("figure", "Value error, a figure has either a value or a low-high range") in reasons
     claim_reasons = [r.reason for r in brief.rejected if r.kind == "claim"]
@@ -149,7 +152,8 @@ def test_no_repair_when_everything_grounds() -> None:
     clean = dict(EXTRACTION, claims=[GOOD_CLAIM], actors=ACTORS[:3])
     fake = FakeLLM(clean)
     brief = brief_document(from_text(TEXT, "seed.txt"), fake, settings())
-    assert len(fake.calls) == 1 and brief.rejected == [] and brief.run.attempts == 1
+    assert len(fake.calls) == 1 and brief.run.attempts == 1
+    assert [r.kind for r in brief.rejected] == ["alias"]  # only the alias "Zelensky", not in the text
 
 
 def test_repairs_disabled_rejects_immediately() -> None:
