@@ -22,6 +22,7 @@ Run from the repository root: ``python scripts/record_fixtures.py [--only NAME]`
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import shutil
@@ -71,14 +72,14 @@ def _json_response(request: httpx2.Request, status: int, body: dict, headers: di
     return httpx2.Response(status, json=body, headers=headers or {}, request=request)
 
 
-class FaultInjector(httpx2.BaseTransport):
+class FaultInjector(httpx2.AsyncBaseTransport):
     """Wraps the real transport and injects one named fault."""
 
-    def __init__(self, inner: httpx2.BaseTransport, fault: str, document: str):
+    def __init__(self, inner: httpx2.AsyncBaseTransport, fault: str, document: str):
         self.inner, self.fault, self.document = inner, fault, document
         self.requests = 0
 
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.requests += 1
         if self.fault == "fault-429-then-200" and self.requests == 1:
             return _json_response(request, 429, {"error": {"message": "Rate limit reached (injected)",
@@ -87,8 +88,8 @@ class FaultInjector(httpx2.BaseTransport):
         tool = sent.get("tool_choice", {}).get("function", {}).get("name")
         if self.fault == "fault-bad-quote-then-corrected" and tool == "Repairs":
             return self._perfect_repair(request, sent)
-        response = self.inner.handle_request(request)
-        body = json.loads(response.read())
+        response = await self.inner.handle_async_request(request)
+        body = json.loads(await response.aread())
         call = _tool_call(body)
         if call is not None and self.requests == 1:
             if self.fault == "fault-malformed-then-valid":
@@ -123,10 +124,10 @@ class FaultInjector(httpx2.BaseTransport):
         return _json_response(request, 200, body)
 
 
-def record(server: LocalServer, source: str, folder: Path, scenario: str, fault: str | None) -> None:
+async def record(server: LocalServer, source: str, folder: Path, scenario: str, fault: str | None) -> None:
     settings = build_settings(provider="local", base_url=server.base_url, environ={})
     document = read_document(source)
-    real: httpx2.BaseTransport = httpx2.HTTPTransport()
+    real: httpx2.AsyncBaseTransport = httpx2.AsyncHTTPTransport()
     if fault:
         real = FaultInjector(real, fault, document.text)
     recorder = Recorder(folder, real)
@@ -135,7 +136,7 @@ def record(server: LocalServer, source: str, folder: Path, scenario: str, fault:
     started = time.perf_counter()
     try:
         llm.start_scenario(scenario)
-        brief = brief_document(document, llm, settings)
+        brief = await brief_document(document, llm, settings)
         # brief_document names the scenario after the document; keep the fault's name.
         produced = folder / f"{document.name}.jsonl"
         if produced.name != f"{scenario}.jsonl" and produced.exists():
@@ -146,7 +147,7 @@ def record(server: LocalServer, source: str, folder: Path, scenario: str, fault:
     except Exception as error:  # noqa: BLE001 - a recording that fails is still worth keeping for review
         print(f"{scenario}: FAILED {type(error).__name__}: {error}", flush=True)
     finally:
-        llm.close()
+        await llm.aclose()
 
 
 def main() -> int:
@@ -160,10 +161,10 @@ def main() -> int:
         for source in RECORDED:
             name = Path(source).stem
             if not args.only or args.only == name:
-                record(server, str(ROOT / source), staging, name, None)
+                asyncio.run(record(server, str(ROOT / source), staging, name, None))
         for name, source in FAULTS.items():
             if not args.only or args.only == name:
-                record(server, str(ROOT / source), staging / "faults", name, name)
+                asyncio.run(record(server, str(ROOT / source), staging / "faults", name, name))
     for produced in staging.rglob("*.jsonl"):
         target = FIXTURES / produced.relative_to(staging)
         target.parent.mkdir(parents=True, exist_ok=True)

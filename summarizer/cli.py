@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -208,9 +209,10 @@ def brief(
             typer.echo(f"briefing {source} with {running.provider} · {running.model}{where} …", err=True)
 
     many = len(paths) > 1
-    first_failure = Exit.OK
-    try:
-        for outcome in brief_inputs(paths, settings, on_start=announce):
+
+    async def run_all() -> Exit:
+        first_failure = Exit.OK
+        async for outcome in brief_inputs(paths, settings, on_start=announce):
             if outcome.error is not None:
                 _error(f"{outcome.source}: {outcome.error}" if outcome.source not in str(outcome.error)
                        else str(outcome.error))
@@ -219,6 +221,10 @@ def brief(
             _emit(outcome, fmt, output, many, quiet)
             if not quiet:
                 typer.echo(_describe(outcome), err=True)
+        return first_failure
+
+    try:
+        first_failure = asyncio.run(run_all())
     except ProviderError as error:
         _error(str(error))
         raise typer.Exit(Exit.PROVIDER) from None

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 from collections import defaultdict, deque
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -30,6 +31,8 @@ import httpx2
 from .render import atomic_write_text
 
 FIXTURE_SUFFIX = ".jsonl"
+# The fixture file (scenario) that the current task's exchanges are recorded to.
+SCENARIO: ContextVar[str] = ContextVar("scenario", default="session")
 _SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+\S+)")
 
 
@@ -99,7 +102,7 @@ def response_from_entry(entry: dict[str, Any], request: httpx2.Request) -> httpx
 
 
 @dataclass
-class Replayer(httpx2.BaseTransport):
+class Replayer(httpx2.AsyncBaseTransport):
     """Answers requests from fixture files; never touches the network."""
 
     folder: Path
@@ -124,7 +127,10 @@ class Replayer(httpx2.BaseTransport):
                     entry.setdefault("source", f"{file.name}:{number}")
                     self._queues[entry["key"]].append(entry)
 
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return self.answer(request)
+
+    def answer(self, request: httpx2.Request) -> httpx2.Response:
         method, path, body = _request_parts(request)
         key = request_key(method, path, body)
         with self._lock:
@@ -140,30 +146,29 @@ class Replayer(httpx2.BaseTransport):
         return [entry["source"] for queue in self._queues.values() for entry in queue]
 
 
-class Recorder(httpx2.BaseTransport):
-    """Passes requests to a real transport and writes each exchange to a scenario file."""
+class Recorder(httpx2.AsyncBaseTransport):
+    """Passes requests to a real transport and writes each exchange to its scenario's file.
 
-    def __init__(self, folder: Path, inner: httpx2.BaseTransport, *, secrets: Iterable[str] = ()):
+    The scenario is the task's ``SCENARIO`` (one per document), so concurrent
+    documents record to their own files; a scenario's file is replaced by its
+    first exchange in this run.
+    """
+
+    def __init__(self, folder: Path, inner: httpx2.AsyncBaseTransport, *, secrets: Iterable[str] = ()):
         self.folder = Path(folder)
         self.inner = inner
         self.secrets = tuple(secrets)
-        self.scenario = "session"
         self._entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._lock = threading.Lock()
 
-    def start_scenario(self, name: str) -> None:
-        """Later exchanges go to ``<folder>/<name>.jsonl``, replacing an older recording."""
-        with self._lock:
-            self.scenario = name
-            self._entries[name] = []
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        response = self.inner.handle_request(request)
-        content = response.read()
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self.inner.handle_async_request(request)
+        content = await response.aread()
         self.save(request, response.status_code, content, response.headers.get("retry-after"))
-        return httpx2.Response(
-            response.status_code, headers=response.headers, content=content, request=request
-        )
+        # The body is decoded now: drop the headers that described its encoding on the wire.
+        headers = [(k, v) for k, v in response.headers.items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx2.Response(response.status_code, headers=headers, content=content, request=request)
 
     def save(self, request: httpx2.Request, status: int, content: bytes, retry_after: str | None) -> None:
         method, path, body = _request_parts(request)
@@ -180,11 +185,12 @@ class Recorder(httpx2.BaseTransport):
             "response": recorded,
         }
         entry = redact(entry, secrets=self.secrets)
+        scenario = SCENARIO.get()
         with self._lock:
-            entries = self._entries[self.scenario]
+            entries = self._entries[scenario]
             entries.append(entry)
             text = "".join(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n" for item in entries)
-            atomic_write_text(self.folder / f"{self.scenario}{FIXTURE_SUFFIX}", text)
+            atomic_write_text(self.folder / f"{scenario}{FIXTURE_SUFFIX}", text)
 
-    def close(self) -> None:
-        self.inner.close()
+    async def aclose(self) -> None:
+        await self.inner.aclose()

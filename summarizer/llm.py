@@ -10,18 +10,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import random
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar
 
 import httpx2
 from pydantic import BaseModel
-from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_result, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 
-from .fixtures import FixtureMissing, Recorder, Replayer
+from .fixtures import SCENARIO, FixtureMissing, Recorder, Replayer
 from .models import VALIDATION_CONTEXT, Usage
 from .prompts import Prompt
 from .settings import Settings
@@ -103,11 +105,11 @@ def backoff_seconds(attempt: int, response: httpx2.Response | None, cap: float) 
     return min(cap, 0.5 * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
 
 
-class RetryingTransport(httpx2.BaseTransport):
+class RetryingTransport(httpx2.AsyncBaseTransport):
     """Retries one HTTP request on transient faults; returns the last response when retries run out."""
 
-    def __init__(self, inner: httpx2.BaseTransport, *, retries: int, max_wait_s: float,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, inner: httpx2.AsyncBaseTransport, *, retries: int, max_wait_s: float,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self.inner = inner
         self.retries = retries
         self.max_wait_s = max_wait_s
@@ -119,40 +121,35 @@ class RetryingTransport(httpx2.BaseTransport):
         response = None if outcome is None or outcome.failed else outcome.result()
         return backoff_seconds(state.attempt_number, response, self.max_wait_s)
 
-    @staticmethod
-    def _discard(state: RetryCallState) -> None:
-        if state.outcome is not None and not state.outcome.failed:
-            state.outcome.result().close()
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        retrying = Retrying(
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retries + 1),
             wait=self._wait,
             retry=retry_if_exception(is_retryable_exception) | retry_if_result(is_retryable_response),
-            before_sleep=self._discard,
             sleep=self.sleep,
             retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
             reraise=True,
         )
-        return retrying(self._send, request)
+        return await retrying(self._send, request)
 
-    def _send(self, request: httpx2.Request) -> httpx2.Response:
+    async def _send(self, request: httpx2.Request) -> httpx2.Response:
         self.calls += 1
-        response = self.inner.handle_request(request)
+        response = await self.inner.handle_async_request(request)
         if is_retryable_response(response):
-            response.read()
+            await response.aread()  # a discarded answer must not hold its connection
         return response
 
-    def close(self) -> None:
-        self.inner.close()
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
-def build_transport(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> RetryingTransport:
+def build_transport(settings: Settings) -> RetryingTransport:
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     if settings.replay_dir is not None:
-        base: httpx2.BaseTransport = Replayer(settings.replay_dir)
+        base: httpx2.AsyncBaseTransport = Replayer(settings.replay_dir)
         sleep = _no_sleep  # nothing to wait for in a recording
     else:
-        base = httpx2.HTTPTransport()
+        base = httpx2.AsyncHTTPTransport()
         if settings.record_dir is not None:
             secret = settings.api_key.get_secret_value() if settings.api_key else ""
             base = Recorder(settings.record_dir, base, secrets=[secret])
@@ -160,7 +157,7 @@ def build_transport(settings: Settings, *, sleep: Callable[[float], None] = time
                              sleep=sleep)
 
 
-def _no_sleep(_: float) -> None:
+async def _no_sleep(_: float) -> None:
     return None
 
 
@@ -169,17 +166,25 @@ def _no_sleep(_: float) -> None:
 # --------------------------------------------------------------------------
 
 
-class LLM:
-    """Structured extraction through Instructor over one OpenAI SDK client."""
+# The statistics of the call in progress in this task: concurrent documents
+# each count their own attempts and tokens.
+_CALL_STATS: ContextVar["CallStats | None"] = ContextVar("call_stats", default=None)
 
-    def __init__(self, settings: Settings, *, transport: httpx2.BaseTransport | None = None):
+
+class LLM:
+    """Structured extraction through Instructor's async client over one OpenAI SDK client.
+
+    Safe to share between concurrent tasks: per-call state lives in context variables.
+    """
+
+    def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None):
         import instructor
         import openai
 
         self.settings = settings
         self.transport = transport or build_transport(settings)
-        http_client = openai.DefaultHttpx2Client(transport=self.transport, timeout=settings.timeout_s)
-        self._openai = openai.OpenAI(
+        http_client = openai.DefaultAsyncHttpx2Client(transport=self.transport, timeout=settings.timeout_s)
+        self._openai = openai.AsyncOpenAI(
             api_key=settings.api_key.get_secret_value() if settings.api_key else "not-needed",
             base_url=settings.base_url,
             max_retries=0,
@@ -188,37 +193,23 @@ class LLM:
         self.mode_name = settings.mode or PROVIDER_MODES[settings.provider]
         mode = getattr(instructor.Mode, _MODES[self.mode_name])
         self._client = instructor.from_openai(self._openai, mode=mode)
-        self._current = CallStats()
-        self._client.on("completion:response", self._on_response)
-
-    def _on_response(self, response: Any) -> None:
-        """Count the attempt and its tokens; make lenient tool-call JSON strict."""
-        escape_control_characters(response)
-        self._current.attempts += 1
-        usage = getattr(response, "usage", None)
-        if usage is not None:
-            self._current.usage = self._current.usage + Usage(
-                prompt_tokens=usage.prompt_tokens or 0,
-                completion_tokens=usage.completion_tokens or 0,
-                total_tokens=usage.total_tokens or 0,
-            )
+        self._client.on("completion:response", _on_response)
 
     def start_scenario(self, name: str) -> None:
-        """Name the fixture file that later exchanges are recorded to (when recording)."""
-        inner = getattr(self.transport, "inner", None)
-        if isinstance(inner, Recorder):
-            inner.start_scenario(name)
+        """Name the fixture file that this task's exchanges are recorded to (when recording)."""
+        SCENARIO.set(name)
 
-    def extract(self, response_model: type[Model], prompt: Prompt, *, reasks: int,
-                context: dict[str, Any] | None = None) -> tuple[Model, CallStats]:
+    async def extract(self, response_model: type[Model], prompt: Prompt, *, reasks: int,
+                      context: dict[str, Any] | None = None) -> tuple[Model, CallStats]:
         """One structured call with up to ``reasks`` validation re-asks."""
         from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 
-        self._current = stats = CallStats()
+        stats = CallStats()
+        stats_token = _CALL_STATS.set(stats)
+        context_token = VALIDATION_CONTEXT.set(context)
         started = time.perf_counter()
-        token = VALIDATION_CONTEXT.set(context)
         try:
-            result = self._client.chat.completions.create(
+            result = await self._client.chat.completions.create(
                 model=self.settings.model,
                 response_model=response_model,
                 messages=prompt.messages(),  # type: ignore[arg-type]
@@ -248,12 +239,29 @@ class LLM:
                 raise cause from None
             raise LLMError(_describe_api_error(error)) from error
         finally:
-            VALIDATION_CONTEXT.reset(token)
+            VALIDATION_CONTEXT.reset(context_token)
+            _CALL_STATS.reset(stats_token)
         stats.latency_s = time.perf_counter() - started
         return result, stats
 
-    def close(self) -> None:
-        self._openai.close()
+    async def aclose(self) -> None:
+        await self._openai.close()
+
+
+def _on_response(response: Any) -> None:
+    """Count the attempt and its tokens; make lenient tool-call JSON strict."""
+    escape_control_characters(response)
+    stats = _CALL_STATS.get()
+    if stats is None:
+        return
+    stats.attempts += 1
+    usage = getattr(response, "usage", None)
+    if usage is not None:
+        stats.usage = stats.usage + Usage(
+            prompt_tokens=usage.prompt_tokens or 0,
+            completion_tokens=usage.completion_tokens or 0,
+            total_tokens=usage.total_tokens or 0,
+        )
 
 
 def escape_control_characters(completion: Any) -> None:

@@ -11,9 +11,9 @@ one still fails. What is still ungrounded after that budget goes to
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from . import grounding
 from .documents import Document, DocumentError, read_document
@@ -300,7 +300,7 @@ def repair_checker(assembly: Assembly, pending: dict[int, Pending]) -> Callable[
     return check
 
 
-def repair(assembly: Assembly, llm: "LLM", settings: Settings, stats: "CallStats") -> None:
+async def repair(assembly: Assembly, llm: "LLM", settings: Settings, stats: "CallStats") -> None:
     """Ask again only for the pending items; apply every repaired item that grounds."""
     from .llm import ReasksExhausted, parse_lenient
 
@@ -315,7 +315,7 @@ def repair(assembly: Assembly, llm: "LLM", settings: Settings, stats: "CallStats
     context = {"check": repair_checker(assembly, pending), "expected": sorted(pending)}
     model = Repairs.for_items(sorted(pending), [*assembly.index.names(), *SPECIAL_CLAIMANTS])
     try:
-        repairs, call = llm.extract(model, prompt, reasks=settings.repair_attempts - 1, context=context)
+        repairs, call = await llm.extract(model, prompt, reasks=settings.repair_attempts - 1, context=context)
     except ReasksExhausted as exhausted:
         call = exhausted.stats
         repairs = parse_lenient(Repairs, exhausted.last_arguments) or Repairs(items=[])
@@ -359,19 +359,19 @@ def relate_uncertainties(assembly: Assembly) -> None:
 # --------------------------------------------------------------------------
 
 
-def brief_document(document: Document, llm: "LLM", settings: Settings) -> Brief:
+async def brief_document(document: Document, llm: "LLM", settings: Settings) -> Brief:
     """Brief one document. Raises LLMError / FixtureMissing when no brief can be made."""
     from .llm import CallStats
 
     llm.start_scenario(document.name)
     stats = CallStats()
     model = Extraction.bounded(settings.limits)
-    extraction, call = llm.extract(model, extraction_prompt(document.text, settings.limits),
+    extraction, call = await llm.extract(model, extraction_prompt(document.text, settings.limits),
                                    reasks=settings.schema_reasks)
     stats.add(call)
     assembly = assemble(document.text, extraction)
     had_pending = bool(assembly.pending)
-    repair(assembly, llm, settings, stats)
+    await repair(assembly, llm, settings, stats)
     reject_pending(assembly, settings.repair_attempts if had_pending else 0)
     relate_uncertainties(assembly)
     return Brief(
@@ -428,8 +428,8 @@ class Outcome:
     error: Exception | None = None
 
 
-@contextmanager
-def llm_session(settings: Settings) -> Iterator[tuple["LLM", Settings, Callable[[], Exception | None]]]:
+@asynccontextmanager
+async def llm_session(settings: Settings) -> AsyncIterator[tuple["LLM", Settings, Callable[[], Exception | None]]]:
     """Open the provider once for a run: start the embedded server when needed, always stop it.
 
     Yields the LLM client, the settings it runs with (the local server's URL
@@ -448,21 +448,21 @@ def llm_session(settings: Settings) -> Iterator[tuple["LLM", Settings, Callable[
             try:
                 yield llm, running, server.failure
             finally:
-                llm.close()
+                await llm.aclose()
         return
     llm = LLM(settings)
     try:
         yield llm, settings, lambda: None
     finally:
-        llm.close()
+        await llm.aclose()
 
 
-def brief_inputs(
+async def brief_inputs(
     sources: list[str],
     settings: Settings,
     *,
     on_start: Callable[[str, Settings], None] | None = None,
-) -> Iterator[Outcome]:
+) -> AsyncIterator[Outcome]:
     """Brief each input in turn; a bad input or a failed call never stops the others.
 
     Inputs are read before the provider starts, so a run of only bad inputs
@@ -481,7 +481,7 @@ def brief_inputs(
         for source, _, error in documents:
             yield Outcome(source, error=error)
         return
-    with llm_session(settings) as (llm, running, failure):
+    async with llm_session(settings) as (llm, running, failure):
         dead: Exception | None = None
         for source, document, error in documents:
             if document is None or dead is not None:
@@ -490,7 +490,7 @@ def brief_inputs(
             if on_start:
                 on_start(source, running)
             try:
-                yield Outcome(source, brief=brief_document(document, llm, running))
+                yield Outcome(source, brief=await brief_document(document, llm, running))
             except (LLMError, FixtureMissing) as failed:
                 dead = failure()
                 yield Outcome(source, error=dead or failed)

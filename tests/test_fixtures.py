@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from summarizer.fixtures import FixtureMissing, Recorder, Replayer, redact, request_key
+from summarizer.fixtures import SCENARIO, FixtureMissing, Recorder, Replayer, redact, request_key
 from summarizer.render import atomic_write_text
 
 
@@ -16,11 +17,11 @@ def post(body: dict, host: str = "http://127.0.0.1:1234") -> httpx2.Request:
                           headers={"Authorization": "Bearer sk-abcdefghijklmnopqrstuvwxyz"})
 
 
-class Echo(httpx2.BaseTransport):
+class Echo(httpx2.AsyncBaseTransport):
     def __init__(self) -> None:
         self.count = 0
 
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.count += 1
         return httpx2.Response(200, json={"n": self.count, "path": str(Path.home() / "models" / "x.gguf")})
 
@@ -34,21 +35,21 @@ def test_key_ignores_host_headers_and_key_order() -> None:
 
 def test_record_then_replay_in_order(tmp_path: Path) -> None:
     recorder = Recorder(tmp_path, Echo(), secrets=["sk-abcdefghijklmnopqrstuvwxyz"])
-    recorder.start_scenario("doc")
+    SCENARIO.set("doc")
     for _ in range(2):
-        recorder.handle_request(post({"same": "request"}))
-    recorder.handle_request(post({"other": "request"}))
+        asyncio.run(recorder.handle_async_request(post({"same": "request"})))
+    asyncio.run(recorder.handle_async_request(post({"other": "request"})))
     text = (tmp_path / "doc.jsonl").read_text()
     assert "sk-abc" not in text and "Authorization" not in text and "Bearer" not in text
     assert str(Path.home()) not in text and "[PATH]" in text
     replayer = Replayer(tmp_path)
-    assert replayer.handle_request(post({"same": "request"})).json()["n"] == 1
+    assert replayer.answer(post({"same": "request"})).json()["n"] == 1
     assert replayer.unused() == ["doc.jsonl:2", "doc.jsonl:3"]
-    assert replayer.handle_request(post({"same": "request"})).json()["n"] == 2
-    assert replayer.handle_request(post({"other": "request"}, host="http://replay.invalid")).json()["n"] == 3
+    assert replayer.answer(post({"same": "request"})).json()["n"] == 2
+    assert replayer.answer(post({"other": "request"}, host="http://replay.invalid")).json()["n"] == 3
     assert replayer.unused() == []
     with pytest.raises(FixtureMissing, match=r"summarizer brief DOCUMENT --provider local --record"):
-        replayer.handle_request(post({"same": "request"}))
+        replayer.answer(post({"same": "request"}))
 
 
 def test_replay_reads_a_single_file_and_keeps_retry_after(tmp_path: Path) -> None:
@@ -58,7 +59,7 @@ def test_replay_reads_a_single_file_and_keeps_retry_after(tmp_path: Path) -> Non
              "response": {"status": 429, "retry_after": "3", "text": "slow down"}}
     file = tmp_path / "fault.jsonl"
     file.write_text(json.dumps(entry) + "\n")
-    response = Replayer(file).handle_request(request)
+    response = Replayer(file).answer(request)
     assert response.status_code == 429 and response.headers["retry-after"] == "3" and response.text == "slow down"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -60,14 +61,14 @@ def test_retry_after_seconds_and_http_dates() -> None:
     assert 0.25 <= backoff_seconds(2, None, cap=30) <= 1.5
 
 
-class Script(httpx2.BaseTransport):
+class Script(httpx2.AsyncBaseTransport):
     """Answers with a fixed sequence of responses or exceptions."""
 
     def __init__(self, *steps: httpx2.Response | Exception):
         self.steps = list(steps)
         self.calls = 0
 
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.calls += 1
         step = self.steps.pop(0)
         if isinstance(step, Exception):
@@ -75,30 +76,41 @@ class Script(httpx2.BaseTransport):
         return step
 
 
+def send(transport: RetryingTransport) -> httpx2.Response:
+    return asyncio.run(transport.handle_async_request(REQUEST))
+
+
+async def no_wait(seconds: float) -> None:
+    return None
+
+
 def test_429_honours_retry_after_then_succeeds() -> None:
     waits: list[float] = []
+
+    async def record_wait(seconds: float) -> None:
+        waits.append(seconds)
+
     inner = Script(httpx2.Response(429, headers={"retry-after": "2"}), httpx2.Response(200, json={"ok": 1}))
-    response = RetryingTransport(inner, retries=3, max_wait_s=30, sleep=waits.append).handle_request(REQUEST)
+    response = send(RetryingTransport(inner, retries=3, max_wait_s=30, sleep=record_wait))
     assert response.status_code == 200 and inner.calls == 2 and waits == [2.0]
 
 
 def test_persistent_5xx_returns_the_last_response_after_the_budget() -> None:
     inner = Script(*[httpx2.Response(503) for _ in range(10)])
-    transport = RetryingTransport(inner, retries=2, max_wait_s=0, sleep=lambda s: None)
-    assert transport.handle_request(REQUEST).status_code == 503
+    assert send(RetryingTransport(inner, retries=2, max_wait_s=0, sleep=no_wait)).status_code == 503
     assert inner.calls == 3  # one try + two retries, never more
 
 
 def test_connection_errors_are_retried_then_raised() -> None:
     inner = Script(*[httpx2.ConnectError("refused", request=REQUEST) for _ in range(5)])
     with pytest.raises(httpx2.ConnectError):
-        RetryingTransport(inner, retries=1, max_wait_s=0, sleep=lambda s: None).handle_request(REQUEST)
+        send(RetryingTransport(inner, retries=1, max_wait_s=0, sleep=no_wait))
     assert inner.calls == 2
 
 
 def test_client_errors_are_not_retried() -> None:
     inner = Script(httpx2.Response(400), httpx2.Response(200))
-    assert RetryingTransport(inner, retries=3, max_wait_s=0).handle_request(REQUEST).status_code == 400
+    assert send(RetryingTransport(inner, retries=3, max_wait_s=0)).status_code == 400
     assert inner.calls == 1
 
 
@@ -126,9 +138,9 @@ class Recording(Script):
         super().__init__(*steps)
         self.bodies: list[dict] = []
 
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.bodies.append(json.loads(request.content))
-        return super().handle_request(request)
+        return await super().handle_async_request(request)
 
 
 def make_llm(transport: httpx2.BaseTransport, **overrides: object) -> LLM:
@@ -139,7 +151,7 @@ def make_llm(transport: httpx2.BaseTransport, **overrides: object) -> LLM:
 def test_reask_counts_every_attempt_and_sums_tokens() -> None:
     transport = Recording(completion("{not json", prompt_tokens=100, completion_tokens=7),
                           completion(VALID, prompt_tokens=120, completion_tokens=9))
-    result, stats = make_llm(transport).extract(Extraction, extraction_prompt("Doc {{ x }}.", Limits()), reasks=1)
+    result, stats = asyncio.run(make_llm(transport).extract(Extraction, extraction_prompt("Doc {{ x }}.", Limits()), reasks=1))
     assert result.actors[0].name == "NIS"
     assert stats.attempts == 2
     assert (stats.usage.prompt_tokens, stats.usage.completion_tokens, stats.usage.total_tokens) == (220, 16, 236)
@@ -153,26 +165,26 @@ def test_reask_counts_every_attempt_and_sums_tokens() -> None:
 
 def test_raw_newlines_in_tool_arguments_do_not_cost_a_reask() -> None:
     lenient = VALID.replace('"summary": "ok"', '"summary": "line one\nline two"')
-    result, stats = make_llm(Recording(completion(lenient))).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0)
+    result, stats = asyncio.run(make_llm(Recording(completion(lenient))).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0))
     assert result.summary == "line one\nline two" and stats.attempts == 1
 
 
 def test_exhausted_reasks_keep_the_last_arguments() -> None:
     transport = Recording(completion('{"summary": 1}'), completion('{"summary": 2}'))
     with pytest.raises(ReasksExhausted) as caught:
-        make_llm(transport).extract(Extraction, extraction_prompt("D.", Limits()), reasks=1)
+        asyncio.run(make_llm(transport).extract(Extraction, extraction_prompt("D.", Limits()), reasks=1))
     assert caught.value.stats.attempts == 2 and caught.value.last_arguments == '{"summary": 2}'
 
 
 def test_http_errors_become_one_clear_error() -> None:
     transport = RetryingTransport(Script(*[httpx2.Response(500, json={"error": "boom"})] * 3),
-                                  retries=2, max_wait_s=0, sleep=lambda s: None)
+                                  retries=2, max_wait_s=0, sleep=no_wait)
     with pytest.raises(LLMError, match="HTTP 500"):
-        make_llm(transport).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0)
+        asyncio.run(make_llm(transport).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0))
 
 
 def test_missing_fixture_surfaces_unwrapped(tmp_path: Path) -> None:
     (tmp_path / "empty.jsonl").write_text("")
     settings = build_settings(provider="replay", replay_dir=tmp_path, environ={})
     with pytest.raises(FixtureMissing, match="--record"):
-        LLM(settings).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0)
+        asyncio.run(LLM(settings).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0))

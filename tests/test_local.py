@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -25,6 +26,13 @@ pytestmark = pytest.mark.local_model
 
 from summarizer.local import LocalServer, bundled_model_path, check_gguf  # noqa: E402
 from summarizer.pipeline import brief_inputs  # noqa: E402
+
+
+def collect(outcomes):  # an async generator of Outcomes, run to the end
+    async def gather():
+        return [outcome async for outcome in outcomes]
+
+    return asyncio.run(gather())
 
 
 def server_processes() -> list[int]:
@@ -58,7 +66,7 @@ def test_bundled_model_is_a_gguf() -> None:
 
 def test_real_server_briefs_the_seed_with_grounded_evidence() -> None:
     settings = build_settings(provider="local", environ={})
-    outcomes = list(brief_inputs([str(SEED)], settings))
+    outcomes = collect(brief_inputs([str(SEED)], settings))
     assert len(outcomes) == 1 and outcomes[0].error is None, outcomes[0].error
     brief = outcomes[0].brief
     assert brief is not None
@@ -121,7 +129,7 @@ def test_server_dying_mid_request_is_a_clear_error() -> None:
             time.sleep(0.05)
 
     threading.Thread(target=kill_server_soon, daemon=True).start()
-    outcomes = list(brief_inputs([str(SEED), str(SEED)], settings))
+    outcomes = collect(brief_inputs([str(SEED), str(SEED)], settings))
     assert killed.is_set()
     assert all(o.brief is None for o in outcomes)
     assert all(isinstance(o.error, ProviderError) for o in outcomes)

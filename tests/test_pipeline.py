@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import deque
 from typing import Any
@@ -12,7 +13,8 @@ from pydantic import ValidationError
 from summarizer.documents import from_text
 from summarizer.llm import CallStats, ReasksExhausted
 from summarizer.models import AUTHOR, VALIDATION_CONTEXT, Extraction, Repairs, Usage
-from summarizer.pipeline import ActorIndex, assemble, brief_document, ground_actors, name_key
+from summarizer.pipeline import ActorIndex, assemble, ground_actors, name_key
+from summarizer.pipeline import brief_document as brief_document_async
 from summarizer.settings import build_settings
 
 from .conftest import SEED
@@ -32,7 +34,7 @@ class FakeLLM:
     def start_scenario(self, name: str) -> None:
         self.scenario = name
 
-    def extract(self, model: type, prompt: Any, *, reasks: int, context: Any = None) -> tuple[Any, CallStats]:
+    async def extract(self, model: type, prompt: Any, *, reasks: int, context: Any = None) -> tuple[Any, CallStats]:
         self.calls.append((model.__name__, prompt))
         answer = self.answers.popleft()
         stats = CallStats(usage=Usage(prompt_tokens=100, completion_tokens=10, total_tokens=110), attempts=1,
@@ -73,6 +75,10 @@ UNCERTAIN = {"description": "How he was captured is unclear.", "kind": "unconfir
 EXTRACTION = {"summary": "A North Korean soldier died in Ukrainian custody.", "actors": ACTORS,
               "claims": [GOOD_CLAIM, BAD_QUOTE, BAD_CLAIMANT, RANGE],
               "uncertainties": [UNCERTAIN]}
+
+
+def brief_document(*args: Any) -> Any:
+    return asyncio.run(brief_document_async(*args))
 
 
 def settings(**overrides: Any):

@@ -5,6 +5,7 @@ Fixtures are evidence: the facts about each brief are asserted here.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ FAKE_QUOTE = "This sentence was put here by the fault injector and is not in the
 def replay(scenario: Path, document: Path) -> tuple[Brief, LLM]:
     settings = build_settings(provider="replay", replay_dir=scenario, environ={})
     llm = LLM(settings)
-    brief = brief_document(read_document(str(document)), llm, settings)
+    brief = asyncio.run(brief_document(read_document(str(document)), llm, settings))
     replayer = llm.transport.inner
     assert isinstance(replayer, Replayer)
     assert replayer.unused() == [], "every recorded exchange must be used"

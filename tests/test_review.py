@@ -11,11 +11,10 @@ from typer.testing import CliRunner
 from summarizer.check import coverage_gaps, cue_lexicon, find_cues
 from summarizer.cli import Exit, app
 from summarizer.documents import from_text
-from summarizer.pipeline import brief_document
 from summarizer.render import highlighted_source, to_html
 
 from .conftest import FIXTURES, SEED
-from .test_pipeline import EXTRACTION, FakeLLM, settings
+from .test_pipeline import EXTRACTION, FakeLLM, brief_document, settings
 
 runner = CliRunner()
 TEXT = SEED.read_text(encoding="utf-8")
