@@ -16,7 +16,11 @@ between the recorder and the real server → ``fixtures/faults/fault-*.jsonl``:
   by the injector with the closest source sentence for every item (a perfect
   repairer), so the corrected item is known.
 
-Run from the repository root: ``python scripts/record_fixtures.py [--only NAME]``.
+A daily run over all 25 seeds, with its digest synthesis call →
+``fixtures/daily/`` (replayed by the daily tests).
+
+Run from the repository root: ``python scripts/record_fixtures.py [--only NAME]``
+(NAME: a scenario, or ``daily``).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from summarizer import grounding  # noqa: E402
+from summarizer.daily import DailyOptions, run_daily  # noqa: E402
 from summarizer.documents import read_document  # noqa: E402
 from summarizer.fixtures import Recorder  # noqa: E402
 from summarizer.llm import LLM, RetryingTransport  # noqa: E402
@@ -150,6 +155,19 @@ async def record(server: LocalServer, source: str, folder: Path, scenario: str, 
         await llm.aclose()
 
 
+def record_daily(server: LocalServer, folder: Path) -> None:
+    """A daily run over every seed (concurrency 2) and its digest → fixtures/daily/."""
+    settings = build_settings(provider="local", base_url=server.base_url, record_dir=folder, environ={})
+    out = Path(tempfile.mkdtemp(prefix="daily-"))
+    started = time.perf_counter()
+    manifest, digest = asyncio.run(run_daily([str(ROOT / "seeds"), str(ROOT / "seeds" / "wikinews")], settings,
+                                             DailyOptions(out=out, concurrency=2)))
+    print(f"daily: {manifest.counts()}, {len(digest.contradictions)} contradictions, "
+          f"{len(digest.open_questions)} open questions, synthesis error: {digest.synthesis_error}, "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+    shutil.rmtree(out)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="record only the scenario with this name")
@@ -157,6 +175,7 @@ def main() -> int:
     logging.getLogger("instructor").setLevel(logging.CRITICAL)  # failed attempts are in the fixtures
     staging = Path(tempfile.mkdtemp(prefix="fixtures-"))
     (staging / "faults").mkdir()
+    (staging / "daily").mkdir()
     with LocalServer() as server:
         for source in RECORDED:
             name = Path(source).stem
@@ -165,6 +184,8 @@ def main() -> int:
         for name, source in FAULTS.items():
             if not args.only or args.only == name:
                 asyncio.run(record(server, str(ROOT / source), staging / "faults", name, name))
+        if not args.only or args.only == "daily":
+            record_daily(server, staging / "daily")
     for produced in staging.rglob("*.jsonl"):
         target = FIXTURES / produced.relative_to(staging)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import signal
 import sys
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -251,6 +251,119 @@ def show(
         _error(str(error))
         raise typer.Exit(Exit.INPUT) from None
     typer.echo(render(brief, fmt), nl=False)
+
+
+@app.command(epilog="""Examples:
+
+  summarizer daily inbox/2026-11-27/ --out briefs/2026-11-27/
+
+  summarizer daily seeds/ --out /tmp/daily --replay fixtures/daily
+
+  summarizer daily inbox/today/*.txt --out briefs/today --since briefs/yesterday --concurrency 8
+
+Writes briefs/<document>.json (each as soon as it is ready, atomically),
+manifest.json (one entry per input: ok, failed, skipped-unchanged,
+skipped-budget), digest.json and digest.md. A rerun sends only documents whose
+text, prompt, model or schema changed (--force sends all again), so a run
+killed halfway resumes where it stopped.
+
+Exit codes: 0 every input briefed (or skipped as unchanged or over the token
+budget); 3 some input could not be read; 4 provider unavailable; 5 some
+document failed at the LLM; 6 replay fixture missing.""")
+def daily(
+    paths: Annotated[list[str], typer.Argument(help="Folders (their .txt/.md files) or files.", metavar="PATH...")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the briefs, manifest and digest.")],
+    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64,
+                                             help="Documents sent to the model at once.")] = 4,
+    force: Annotated[bool, typer.Option("--force", help="Brief every document again, even unchanged ones.")] = False,
+    since: Annotated[Optional[Path], typer.Option(
+        "--since", help="An earlier daily folder: mark each claim new, repeated or changed.")] = None,
+    token_budget: Annotated[Optional[int], typer.Option(
+        "--token-budget", min=1, help="Stop sending new documents once the run has used this many tokens.")] = None,
+    prices: Annotated[Optional[Path], typer.Option(
+        "--prices", help='Price table (JSON: {"MODEL": {"input": USD per 1M, "output": USD per 1M}}).')] = None,
+    provider: ProviderOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    record: RecordOption = None,
+    replay: ReplayOption = None,
+    model_path: Annotated[Optional[Path], typer.Option("--model-path", help="GGUF file for the local provider.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the summary on stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request and retry.")] = False,
+) -> None:
+    """Brief a day's documents concurrently, then write a manifest and a cross-document digest."""
+    from .daily import DailyOptions, run_daily
+    from .documents import DocumentError
+    from .settings import ProviderError
+
+    _quiet_libraries(verbose)
+    signal.signal(signal.SIGTERM, _terminate_as_exit)
+    if since is not None and not (since / "digest.json").is_file():
+        raise typer.BadParameter(f"{since} holds no digest.json", param_hint="--since")
+    try:
+        settings = _settings(provider, model, base_url, record, replay, model_path=model_path)
+    except ProviderError as error:
+        _error(str(error))
+        raise typer.Exit(Exit.PROVIDER) from None
+    if not quiet:
+        typer.echo(f"daily run with {settings.provider} · {settings.model} → {out}", err=True)
+    options = DailyOptions(out=out, concurrency=concurrency, force=force, since=since, token_budget=token_budget,
+                           prices=prices)
+    try:
+        with _daily_progress(quiet) as progress:
+            manifest, digest = asyncio.run(run_daily(paths, settings, options, progress))
+    except ProviderError as error:
+        _error(str(error))
+        raise typer.Exit(Exit.PROVIDER) from None
+    except DocumentError as error:
+        _error(str(error))
+        raise typer.Exit(Exit.INPUT) from None
+    except KeyboardInterrupt:
+        _error(f"interrupted; finished briefs are kept in {out}, rerun to resume")
+        raise typer.Exit(130) from None
+    for entry in manifest.entries:
+        if entry.status == "failed":
+            _error(f"{entry.source}: {entry.error}")
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(manifest.counts().items()))
+    cost = f", ${manifest.cost:.4f}" if manifest.cost is not None else ""
+    typer.echo(f"{counts}; {manifest.usage.total_tokens} tokens ({manifest.usage.prompt_tokens} prompt + "
+               f"{manifest.usage.completion_tokens} completion){cost} in {manifest.wall_s:.1f} s; "
+               f"digest: {out / 'digest.md'}", err=True)
+    failed = [e for e in manifest.entries if e.status == "failed"]
+    if any(not e.document_id for e in failed):
+        raise typer.Exit(Exit.INPUT)
+    if any("no recorded response" in (e.error or "") for e in failed):
+        raise typer.Exit(Exit.FIXTURE_MISSING)
+    if failed:
+        raise typer.Exit(Exit.LLM)
+
+
+def _daily_progress(quiet: bool) -> Any:
+    """A rich progress bar on a terminal, plain log lines otherwise."""
+    from contextlib import contextmanager
+
+    from .daily import Progress
+
+    @contextmanager
+    def plain() -> Any:
+        def done(entry: Any) -> None:
+            if not quiet:
+                tokens = f", {entry.usage.total_tokens} tokens" if entry.usage.total_tokens else ""
+                detail = f": {entry.error}" if entry.error and entry.status != "failed" else ""
+                typer.echo(f"{entry.status}: {entry.source}{tokens}{detail}", err=True)
+        yield Progress(done=done)
+
+    @contextmanager
+    def bar() -> Any:
+        from rich.progress import Progress as Bar
+
+        with Bar(transient=False) as display:
+            task = display.add_task("briefing", total=None)
+            yield Progress(total=lambda n: display.update(task, total=n),
+                           done=lambda entry: display.advance(task) if entry.status in ("ok", "failed",
+                                                                                     "skipped-budget") else None)
+
+    return bar() if sys.stderr.isatty() and not quiet else plain()
 
 
 SourceOption = Annotated[Optional[Path], typer.Option(

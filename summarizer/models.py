@@ -14,7 +14,9 @@ This module imports nothing else from the package.
 
 from __future__ import annotations
 
+import copy
 from contextvars import ContextVar
+from functools import lru_cache
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -66,9 +68,23 @@ class UncertaintyKind(str, Enum):
 Short = Annotated[str, StringConstraints(max_length=60)]
 
 
+@lru_cache(maxsize=256)
+def _cached_schema(model: type[BaseModel], args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    return BaseModel.model_json_schema.__func__(model, *args, **dict(kwargs))  # type: ignore[attr-defined]
+
+
 class _Draft(BaseModel):
     # Models sometimes add fields; ignore them rather than spend a re-ask.
     model_config = ConfigDict(extra="ignore")
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The JSON schema, computed once per class and arguments.
+
+        Instructor asks for it on every call; at a few milliseconds each it was
+        a visible share of a concurrent daily run's time.
+        """
+        return copy.deepcopy(_cached_schema(cls, args, tuple(sorted(kwargs.items()))))
 
 
 class ActorDraft(_Draft):
@@ -118,11 +134,13 @@ class Extraction(_Draft):
     summary: str = Field(max_length=300, description="What happened, in two or three sentences")
 
     @classmethod
+    @lru_cache(maxsize=32)
     def bounded(cls, limits: "Limits") -> type["Extraction"]:
         """This model with at most ``limits`` items of each kind.
 
         Under a grammar-constrained provider the bounds cap the answer's length,
-        which is what a brief costs on a small local model.
+        which is what a brief costs on a small local model. One class per
+        limits (cached): Instructor prepares a response model's schema once.
         """
         return create_model(  # type: ignore[no-any-return]
             "Extraction", __base__=cls, __doc__=cls.__doc__,
@@ -327,3 +345,122 @@ class Brief(_Out):
                 f"brief has schema version {value}; this summarizer reads {SCHEMA_VERSION}: upgrade summarizer"
             )
         return value
+
+
+# --------------------------------------------------------------------------
+# Daily brief (digest) models
+# --------------------------------------------------------------------------
+
+
+class ContradictionDraft(_Draft):
+    """Two sets of claims that cannot both be true."""
+
+    description: str = Field(max_length=200)
+    side_a: list[str] = Field(min_length=1, max_length=5, description="Claim ids on one side, e.g. 'd1:C2'")
+    side_b: list[str] = Field(min_length=1, max_length=5, description="Claim ids on the other side")
+
+
+class OpenQuestionDraft(_Draft):
+    """Something the documents leave open."""
+
+    question: str = Field(max_length=200)
+    claim_ids: list[str] = Field(default_factory=list, max_length=5)
+
+
+class Synthesis(_Draft):
+    """Contradictions and open questions across the day's briefs."""
+
+    contradictions: list[ContradictionDraft] = Field(default_factory=list, max_length=5)
+    open_questions: list[OpenQuestionDraft] = Field(default_factory=list, max_length=5)
+
+    @model_validator(mode="after")
+    def _cited_claims_exist(self, info: ValidationInfo) -> "Synthesis":
+        """Every cited claim id must exist (context ``claim_ids``); a contradiction has two distinct sides."""
+        context = info.context or VALIDATION_CONTEXT.get() or {}
+        known = context.get("claim_ids")
+        if known is None:
+            return self
+        problems = []
+        for number, item in enumerate(self.contradictions, 1):
+            unknown = [c for c in item.side_a + item.side_b if c not in known]
+            if unknown:
+                problems.append(f"contradiction {number} cites unknown claim ids {unknown}")
+            if set(item.side_a) & set(item.side_b):
+                problems.append(f"contradiction {number} has the same claim on both sides")
+        for number, question in enumerate(self.open_questions, 1):
+            unknown = [c for c in question.claim_ids if c not in known]
+            if unknown:
+                problems.append(f"open question {number} cites unknown claim ids {unknown}")
+        if problems:
+            raise ValueError("; ".join(problems) + f". Use only these ids: {', '.join(sorted(known))}")
+        return self
+
+
+class ActorMention(_Out):
+    brief: str = Field(description="The per-document brief file, relative to the daily folder")
+    document_id: str
+    actor_id: str
+    claim_ids: list[str]
+
+
+class DigestActor(_Out):
+    id: str = Field(pattern=r"^DA\d+$")
+    name: str
+    kinds: list[ActorKind]
+    aliases: list[str]
+    documents: list[ActorMention]
+
+
+class ClaimRef(_Out):
+    ref: str = Field(description="'<document key>:<claim id>', e.g. 'd3:C2'")
+    brief: str
+    claimant: str
+    statement: str
+    evidence: str = Field(description="The claim's verbatim evidence (see the brief for its offsets)")
+    status: ClaimStatus
+    figures: list[Figure] = Field(default_factory=list)
+    change: Literal["new", "repeated", "changed"] | None = Field(default=None, description="Against --since")
+
+
+class ClaimGroup(_Out):
+    actor: str
+    topic: str
+    claims: list[ClaimRef]
+
+
+class FigureComparison(_Out):
+    topic: str = Field(description="What is counted (normalised unit)")
+    claims: list[ClaimRef]
+    differs: bool = Field(description="True when the documents give different values or non-overlapping ranges")
+
+
+class Contradiction(_Out):
+    description: str
+    side_a: list[str]
+    side_b: list[str]
+
+
+class OpenQuestion(_Out):
+    question: str
+    claim_ids: list[str]
+
+
+class DigestFailure(_Out):
+    source: str
+    status: str
+    error: str | None
+
+
+class Digest(_Out):
+    schema_version: str = SCHEMA_VERSION
+    kind: Literal["digest"] = "digest"
+    documents: dict[str, str] = Field(description="Document key (d1, d2, ...) → brief file")
+    actors: list[DigestActor]
+    claim_groups: list[ClaimGroup]
+    figures: list[FigureComparison]
+    contradictions: list[Contradiction]
+    open_questions: list[OpenQuestion]
+    failures: list[DigestFailure]
+    since: str | None = None
+    synthesis_error: str | None = Field(default=None, description="Why contradictions are missing, if they are")
+    usage: Usage = Field(default_factory=Usage, description="Tokens of the synthesis call")

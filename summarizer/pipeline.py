@@ -437,7 +437,7 @@ async def llm_session(settings: Settings) -> AsyncIterator[tuple["LLM", Settings
     """
     from .llm import LLM
 
-    if settings.provider == "local" and settings.replay_dir is None:
+    if settings.provider == "local" and settings.replay_dir is None and settings.base_url is None:
         from .local import LocalServer
 
         server = LocalServer(settings.model_path, n_ctx=settings.n_ctx, port=settings.local_port,

@@ -13,7 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-TEMPLATE_NAMES = ("system.j2", "extract.j2", "repair.j2")
+TEMPLATE_NAMES = ("system.j2", "extract.j2", "repair.j2", "digest.j2")
+# The templates a per-document brief depends on: its cache key and run metadata.
+BRIEF_TEMPLATES = ("system.j2", "extract.j2", "repair.j2")
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,9 @@ def _sources() -> dict[str, str]:
     return {name: (folder / name).read_text(encoding="utf-8") for name in TEMPLATE_NAMES}
 
 
-def prompt_version() -> str:
+def prompt_version(names: tuple[str, ...] = BRIEF_TEMPLATES) -> str:
     digest = hashlib.sha256()
-    for name, source in sorted(_sources().items()):
+    for name, source in sorted((n, s) for n, s in _sources().items() if n in names):
         digest.update(name.encode() + b"\0" + source.encode() + b"\0")
     return digest.hexdigest()[:12]
 

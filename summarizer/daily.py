@@ -1,0 +1,310 @@
+"""The daily run: many documents → one brief each, a manifest, and the digest.
+
+Documents go to the model concurrently (at most ``concurrency`` at once); each
+brief is written atomically as soon as it is ready and the manifest is
+rewritten after every document, so a run killed halfway resumes where it
+stopped. A document whose content hash, prompt version, model and schema
+version match its existing brief is not sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .digest import Entry, build_digest, digest_markdown, synthesise
+from .documents import SUPPORTED_SUFFIXES, Document, DocumentError, read_document
+from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Synthesis, Usage
+from .pipeline import brief_document, llm_session
+from .prompts import prompt_version
+from .render import atomic_write_text, to_json
+from .settings import Settings
+
+Status = Literal["ok", "failed", "skipped-unchanged", "skipped-budget", "pending"]
+BRIEFS = "briefs"
+MANIFEST = "manifest.json"
+
+
+class ManifestEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    status: Status
+    brief: str | None = None
+    document_id: str | None = None
+    error: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    attempts: int = 0
+    latency_s: float = 0.0
+    cost: float | None = None
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str = SCHEMA_VERSION
+    provider: str
+    model: str
+    prompt_version: str
+    entries: list[ManifestEntry]
+    usage: Usage = Field(default_factory=Usage, description="All calls of the run, re-asks and the digest included")
+    digest_usage: Usage = Field(default_factory=Usage, description="The synthesis call of the digest")
+    cost: float | None = None
+    wall_s: float = 0.0
+    finished: bool = False
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            counts[entry.status] = counts.get(entry.status, 0) + 1
+        return counts
+
+
+class Prices(BaseModel):
+    """Money per million tokens, from the price table: {"model": {"input": 0.15, "output": 0.6}}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+    def cost(self, usage: Usage) -> float:
+        return (usage.prompt_tokens * self.input + usage.completion_tokens * self.output) / 1e6
+
+
+def load_prices(path: Path | None, model: str) -> Prices | None:
+    if path is None:
+        return None
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DocumentError(f"{path}: cannot read the price table ({error})") from error
+    if model not in table:
+        return None
+    return Prices.model_validate(table[model])
+
+
+def collect_inputs(paths: list[str]) -> list[str]:
+    """Files as given; folders expanded to their .txt/.md files (sorted, not recursive)."""
+    inputs: list[str] = []
+    for path in paths:
+        folder = Path(path)
+        if folder.is_dir():
+            inputs += sorted(str(p) for p in folder.iterdir()
+                             if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        else:
+            inputs.append(path)
+    return list(dict.fromkeys(inputs))
+
+
+def brief_names(documents: list[tuple[str, Document | None]]) -> dict[str, str]:
+    """source → brief file name; a stem shared by two inputs gets the content hash too."""
+    stems: dict[str, int] = {}
+    for source, _ in documents:
+        stems[Path(source).stem] = stems.get(Path(source).stem, 0) + 1
+    names = {}
+    for source, document in documents:
+        stem = Path(source).stem
+        suffix = f"-{document.id[:8]}" if stems[stem] > 1 and document else ""
+        names[source] = f"{BRIEFS}/{stem}{suffix}.json"
+    return names
+
+
+def cached_brief(path: Path, document: Document, settings: Settings) -> Brief | None:
+    """The existing brief when it was made from this text, prompt, model and schema."""
+    try:
+        brief = Brief.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError, ValueError):
+        return None
+    same = (brief.document.id == document.id and brief.run.prompt_version == prompt_version()
+            and brief.run.model == settings.model and brief.schema_version == SCHEMA_VERSION)
+    return brief if same else None
+
+
+@dataclass
+class DailyOptions:
+    out: Path
+    concurrency: int = 4
+    force: bool = False
+    since: Path | None = None
+    token_budget: int | None = None
+    prices: Path | None = None
+
+
+@dataclass
+class Progress:
+    """Callbacks for the CLI's progress display; the library prints nothing."""
+
+    total: Callable[[int], None] = lambda n: None
+    sending: Callable[[], None] = lambda: None  # the provider is open; documents go out now
+    done: Callable[[ManifestEntry], None] = lambda entry: None
+
+
+@dataclass
+class _Run:
+    settings: Settings
+    options: DailyOptions
+    manifest: Manifest
+    prices: Prices | None
+    spent: int = 0
+    briefs: dict[str, Brief] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def save_manifest(self) -> None:
+        self.manifest.usage = sum((e.usage for e in self.manifest.entries), self.manifest.digest_usage)
+        if self.prices:
+            self.manifest.cost = self.prices.cost(self.manifest.usage)
+        atomic_write_text(self.options.out / MANIFEST, self.manifest.model_dump_json(indent=2) + "\n")
+
+
+async def run_daily(paths: list[str], settings: Settings, options: DailyOptions,
+                    progress: Progress | None = None) -> tuple[Manifest, Digest]:
+    """Brief every input into ``options.out``, then write the digest. Never raises for one bad document."""
+    progress = progress or Progress()
+    started = time.perf_counter()
+    sources = collect_inputs(paths)
+    documents: list[tuple[str, Document | None]] = []
+    entries: dict[str, ManifestEntry] = {}
+    for source in sources:
+        try:
+            documents.append((source, read_document(source)))
+        except DocumentError as error:
+            documents.append((source, None))
+            entries[source] = ManifestEntry(source=source, status="failed", error=str(error))
+    names = brief_names(documents)
+    run = _Run(settings, options, Manifest(provider=settings.provider, model=settings.model,
+                                           prompt_version=prompt_version(), entries=[]),
+               load_prices(options.prices, settings.model))
+    to_send: list[tuple[str, Document]] = []
+    for source, document in documents:
+        if document is None:
+            continue
+        brief = None if options.force else cached_brief(options.out / names[source], document, settings)
+        if brief is not None:
+            run.briefs[source] = brief
+            entries[source] = ManifestEntry(source=source, status="skipped-unchanged", brief=names[source],
+                                            document_id=document.id)
+        else:
+            to_send.append((source, document))
+    run.manifest.entries = [entries.get(s) or ManifestEntry(source=s, status="pending")
+                            for s, _ in documents]
+    position = {source: index for index, (source, _) in enumerate(documents)}
+    progress.total(len(to_send))
+    for entry in run.manifest.entries:
+        if entry.source in entries:
+            progress.done(entry)
+    options.out.mkdir(parents=True, exist_ok=True)
+    run.save_manifest()
+    synthesis = synthesis_error = None
+    synthesis_usage = Usage()
+    if to_send or _needs_synthesis(run):
+        async with llm_session(settings) as (llm, running, failure):
+            progress.sending()
+            await _brief_all(run, to_send, names, position, llm, running, failure, progress)
+            synthesis, synthesis_usage, synthesis_error = await _synthesis(run, documents, names, llm, running)
+    digest = _write_digest(run, documents, names, synthesis, synthesis_error, synthesis_usage)
+    run.manifest.wall_s = round(time.perf_counter() - started, 3)
+    run.manifest.finished = True
+    run.save_manifest()
+    return run.manifest, digest
+
+
+def _needs_synthesis(run: _Run) -> bool:
+    """An unchanged rerun reuses the digest's synthesis when its briefs are the same."""
+    previous = _load_digest(run.options.out)
+    if previous is None:
+        return any(b.claims for b in run.briefs.values())
+    return False
+
+
+async def _brief_all(run: _Run, to_send: list[tuple[str, Document]], names: dict[str, str],
+                     position: dict[str, int], llm: Any, settings: Settings,
+                     failure: Callable[[], Exception | None], progress: Progress) -> None:
+    from .fixtures import FixtureMissing
+    from .llm import LLMError
+
+    gate = asyncio.Semaphore(run.options.concurrency)
+
+    async def one(source: str, document: Document) -> None:
+        async with gate:
+            entry = run.manifest.entries[position[source]]
+            budget = run.options.token_budget
+            if budget is not None and run.spent >= budget:
+                entry.status, entry.error = "skipped-budget", f"token budget of {budget} reached"
+                progress.done(entry)
+                return
+            try:
+                brief = await brief_document(document, llm, settings)
+            except (LLMError, FixtureMissing) as error:
+                entry.status, entry.error = "failed", str(failure() or error)
+                entry.document_id = document.id
+            else:
+                atomic_write_text(run.options.out / names[source], to_json(brief))
+                run.briefs[source] = brief
+                entry.status, entry.brief, entry.document_id = "ok", names[source], document.id
+                entry.usage, entry.attempts, entry.latency_s = brief.run.usage, brief.run.attempts, brief.run.latency_s
+                entry.cost = run.prices.cost(brief.run.usage) if run.prices else None
+                run.spent += brief.run.usage.total_tokens
+            async with run.lock:
+                run.save_manifest()
+            progress.done(entry)
+
+    await asyncio.gather(*(one(source, document) for source, document in to_send))
+
+
+def _entries(run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str]) -> list[Entry]:
+    return [Entry(key=f"d{i}", file=names[source], brief=run.briefs[source])
+            for i, (source, _) in enumerate(documents, 1) if source in run.briefs]
+
+
+async def _synthesis(run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str],
+                     llm: Any, settings: Settings) -> tuple[Any, Usage, str | None]:
+    from .fixtures import FixtureMissing
+    from .llm import LLMError, ReasksExhausted
+
+    entries = _entries(run, documents, names)
+    if not any(e.brief.claims for e in entries):
+        return None, Usage(), "no claims to compare"
+    llm.start_scenario("digest")
+    try:
+        synthesis, stats = await synthesise(entries, llm, settings.schema_reasks)
+    except ReasksExhausted as error:
+        return None, error.stats.usage, f"the model cited claims that do not exist ({error})"
+    except (LLMError, FixtureMissing) as error:
+        return None, Usage(), f"synthesis call failed: {error}"
+    return synthesis, stats.usage, None
+
+
+def _load_digest(folder: Path) -> Digest | None:
+    try:
+        return Digest.model_validate_json((folder / "digest.json").read_bytes())
+    except (OSError, ValidationError, ValueError):
+        return None
+
+
+def _write_digest(run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str],
+                  synthesis: Any, synthesis_error: str | None, usage: Usage) -> Digest:
+    entries = _entries(run, documents, names)
+    failures = [DigestFailure(source=e.source, status=e.status, error=e.error)
+                for e in run.manifest.entries if e.status in ("failed", "skipped-budget")]
+    if synthesis is None and synthesis_error is None:
+        # Nothing was sent: an unchanged rerun keeps the synthesis already made.
+        kept = _load_digest(run.options.out)
+        if kept is not None:
+            synthesis = Synthesis(contradictions=[c.model_dump() for c in kept.contradictions],  # type: ignore[misc]
+                                  open_questions=[q.model_dump() for q in kept.open_questions])  # type: ignore[misc]
+            synthesis_error = kept.synthesis_error
+    since = _load_digest(run.options.since) if run.options.since else None
+    digest = build_digest(entries, failures, synthesis=synthesis, synthesis_error=synthesis_error,
+                          previous=since, since=str(run.options.since) if run.options.since else None,
+                          usage=usage)
+    run.manifest.digest_usage = usage
+    atomic_write_text(run.options.out / "digest.json", digest.model_dump_json(indent=2) + "\n")
+    atomic_write_text(run.options.out / "digest.md", digest_markdown(digest))
+    return digest

@@ -1,0 +1,272 @@
+"""Many briefs → one daily brief (digest).
+
+Deterministic parts: actors merged across documents by normalised names and
+aliases; claims grouped by claimant and topic; figures on the same topic
+compared across documents; failures carried over from the manifest; claims
+marked new / repeated / changed against an earlier daily brief. One LLM call
+over the compact briefs (never the raw text) proposes contradictions and open
+questions; its validator refuses claim ids that do not exist (Instructor
+re-asks) and a contradiction without two distinct sides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .models import (
+    AUTHOR,
+    UNNAMED_SOURCE,
+    ActorMention,
+    Brief,
+    ClaimGroup,
+    ClaimRef,
+    Contradiction,
+    Digest,
+    DigestActor,
+    DigestFailure,
+    FigureComparison,
+    OpenQuestion,
+    Synthesis,
+)
+from .pipeline import name_key
+from .prompts import render
+
+if TYPE_CHECKING:
+    from .llm import LLM
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str  # d1, d2, ... in input order
+    file: str  # brief file relative to the daily folder
+    brief: Brief
+
+
+def ref(entry: Entry, claim_id: str) -> str:
+    return f"{entry.key}:{claim_id}"
+
+
+# ------------------------------------------------------------------ actors
+
+
+def merge_actors(entries: list[Entry]) -> list[DigestActor]:
+    """Actors of different documents merged when one's name is the other's name or alias.
+
+    Two actors of the same brief are never merged directly (the brief already
+    tells them apart); order follows the input, so the result is deterministic.
+    """
+    nodes = [(index, actor) for index, entry in enumerate(entries) for actor in entry.brief.actors]
+    parent = list(range(len(nodes)))
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    by_name: dict[str, list[int]] = {}
+    for node, (_, actor) in enumerate(nodes):
+        by_name.setdefault(name_key(actor.name), []).append(node)
+    for node, (document, actor) in enumerate(nodes):
+        for key in {name_key(n) for n in [actor.name, *actor.aliases]}:
+            for other in by_name.get(key, []):
+                if nodes[other][0] != document:
+                    low, high = sorted((find(node), find(other)))
+                    parent[high] = low
+
+    groups: dict[int, DigestActor] = {}
+    for node, (document, actor) in enumerate(nodes):
+        entry = entries[document]
+        root = find(node)
+        merged = groups.get(root)
+        if merged is None:
+            merged = groups[root] = DigestActor(id=f"DA{len(groups) + 1}", name=actor.name, kinds=[],
+                                                aliases=[], documents=[])
+        if actor.kind not in merged.kinds:
+            merged.kinds.append(actor.kind)
+        for alias in [actor.name, *actor.aliases]:
+            if alias != merged.name and alias not in merged.aliases:
+                merged.aliases.append(alias)
+        merged.documents.append(ActorMention(
+            brief=entry.file, document_id=entry.brief.document.id, actor_id=actor.id,
+            claim_ids=[c.id for c in entry.brief.claims if c.claimant_id == actor.id]))
+    return list(groups.values())
+
+
+# ------------------------------------------------------------------ claims and figures
+
+
+def topic_of(unit: str) -> str:
+    """A figure's unit reduced to a comparable topic: 'Troops' and 'troop' meet."""
+    words = re.sub(r"[^\w\s]", " ", unit.lower()).split()
+    return " ".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words) or "(no unit)"
+
+
+def claim_refs(entries: list[Entry]) -> list[tuple[ClaimRef, str]]:
+    """(ref, merged claimant name) for every claim of every brief."""
+    refs = []
+    for entry in entries:
+        for claim in entry.brief.claims:
+            refs.append((ClaimRef(ref=ref(entry, claim.id), brief=entry.file, claimant=claim.claimant,
+                                  statement=claim.statement, evidence=claim.evidence.quote, status=claim.status,
+                                  figures=claim.figures),
+                         claim.claimant))
+    return refs
+
+
+def group_claims(entries: list[Entry], actors: list[DigestActor]) -> list[ClaimGroup]:
+    canonical = {name_key(alias): actor.name for actor in actors for alias in [actor.name, *actor.aliases]}
+    groups: dict[tuple[str, str], ClaimGroup] = {}
+    for claim, claimant in claim_refs(entries):
+        actor = canonical.get(name_key(claimant), claimant)
+        topic = topic_of(claim.figures[0].unit) if claim.figures else "general"
+        group = groups.setdefault((actor, topic), ClaimGroup(actor=actor, topic=topic, claims=[]))
+        group.claims.append(claim)
+    order = {AUTHOR: 1, UNNAMED_SOURCE: 1}
+    return sorted(groups.values(), key=lambda g: (order.get(g.actor, 0), g.actor.lower(), g.topic))
+
+
+def _figures_differ(claims: list[ClaimRef], topic: str) -> bool:
+    ranges = []
+    for claim in claims:
+        for figure in claim.figures:
+            if topic_of(figure.unit) == topic:
+                low = figure.value if figure.value is not None else figure.low
+                high = figure.value if figure.value is not None else figure.high
+                ranges.append((low, high))
+    if len(ranges) < 2:
+        return False
+    # Values agree when every pair of values or ranges overlaps.
+    return any(a[1] < b[0] or b[1] < a[0] for i, a in enumerate(ranges) for b in ranges[i + 1:])  # type: ignore[operator]
+
+
+def compare_figures(entries: list[Entry]) -> list[FigureComparison]:
+    """Topics with figures from two or more documents; flagged when their values differ."""
+    by_topic: dict[str, list[ClaimRef]] = {}
+    for claim, _ in claim_refs(entries):
+        for topic in dict.fromkeys(topic_of(f.unit) for f in claim.figures):
+            by_topic.setdefault(topic, []).append(claim)
+    comparisons = []
+    for topic, claims in sorted(by_topic.items()):
+        if len({c.brief for c in claims}) < 2:
+            continue
+        comparisons.append(FigureComparison(topic=topic, claims=claims, differs=_figures_differ(claims, topic)))
+    return comparisons
+
+
+# ------------------------------------------------------------------ what changed
+
+
+def mark_changes(groups: list[ClaimGroup], previous: Digest | None) -> None:
+    """new / repeated / changed against an earlier digest.
+
+    The same evidence (or the same claimant and statement) seen before is
+    *repeated* when its status and figures are unchanged, else *changed*; a claim
+    by the same claimant on the same figure topic is *changed*; the rest is *new*.
+    """
+    if previous is None:
+        return
+    by_evidence: dict[str, ClaimRef] = {}
+    by_statement: dict[tuple[str, str], ClaimRef] = {}
+    by_topic: set[tuple[str, str]] = set()
+    for group in previous.claim_groups:
+        for claim in group.claims:
+            by_evidence[name_key(claim.evidence)] = claim
+            by_statement[(name_key(claim.claimant), name_key(claim.statement))] = claim
+            by_topic |= {(name_key(claim.claimant), topic_of(f.unit)) for f in claim.figures}
+    for group in groups:
+        for claim in group.claims:
+            before = by_evidence.get(name_key(claim.evidence)) or \
+                by_statement.get((name_key(claim.claimant), name_key(claim.statement)))
+            if before is not None:
+                same = (before.status, before.figures, name_key(before.statement)) == \
+                    (claim.status, claim.figures, name_key(claim.statement))
+                claim.change = "repeated" if same else "changed"
+            elif any((name_key(claim.claimant), topic_of(f.unit)) in by_topic for f in claim.figures):
+                claim.change = "changed"
+            else:
+                claim.change = "new"
+
+
+# ------------------------------------------------------------------ synthesis (one LLM call)
+
+
+def compact(entries: list[Entry]) -> list[dict[str, Any]]:
+    """What the synthesis call sees: per document, its title and claims with their refs."""
+    return [{
+        "document": entry.key,
+        "title": entry.brief.document.title or entry.file,
+        "claims": [{"id": ref(entry, c.id), "claimant": c.claimant, "status": c.status.value,
+                    "statement": c.statement} for c in entry.brief.claims],
+    } for entry in entries if entry.brief.claims]
+
+
+async def synthesise(entries: list[Entry], llm: "LLM", reasks: int) -> tuple[Synthesis, Any]:
+    briefs = compact(entries)
+    known = sorted(c["id"] for b in briefs for c in b["claims"])
+    prompt = render("digest.j2", briefs=briefs)
+    return await llm.extract(Synthesis, prompt, reasks=reasks, context={"claim_ids": set(known)})
+
+
+# ------------------------------------------------------------------ assembly
+
+
+def build_digest(entries: list[Entry], failures: list[DigestFailure], *, synthesis: Synthesis | None,
+                 synthesis_error: str | None = None, previous: Digest | None = None,
+                 since: str | None = None, usage: Any = None) -> Digest:
+    actors = merge_actors(entries)
+    groups = group_claims(entries, actors)
+    mark_changes(groups, previous)
+    digest = Digest(
+        documents={e.key: e.file for e in entries},
+        actors=actors,
+        claim_groups=groups,
+        figures=compare_figures(entries),
+        contradictions=[Contradiction(**c.model_dump()) for c in synthesis.contradictions] if synthesis else [],
+        open_questions=[OpenQuestion(**q.model_dump()) for q in synthesis.open_questions] if synthesis else [],
+        failures=failures,
+        since=since,
+        synthesis_error=synthesis_error,
+    )
+    if usage is not None:
+        digest.usage = usage
+    return digest
+
+
+def digest_markdown(digest: Digest) -> str:
+    from .render import format_figure
+
+    out = ["# Daily brief", ""]
+    out.append(f"{len(digest.documents)} documents briefed, {len(digest.failures)} missing."
+               + (f" Compared with {digest.since}." if digest.since else ""))
+    if digest.failures:
+        out += ["", "## Missing", ""] + [f"- {f.source}: {f.status}" + (f" — {f.error}" if f.error else "")
+                                         for f in digest.failures]
+    out += ["", "## Contradictions", ""]
+    out += [f"- {c.description} ({', '.join(c.side_a)} vs {', '.join(c.side_b)})" for c in digest.contradictions] \
+        or ["*(none found)*" + (f" — {digest.synthesis_error}" if digest.synthesis_error else "")]
+    out += ["", "## Open questions", ""]
+    out += [f"- {q.question}" + (f" ({', '.join(q.claim_ids)})" if q.claim_ids else "")
+            for q in digest.open_questions] or ["*(none)*"]
+    out += ["", "## Figures compared across documents", ""]
+    for comparison in digest.figures:
+        flag = "**differ**" if comparison.differs else "agree"
+        values = "; ".join(f"{c.ref} {', '.join(format_figure(f) for f in c.figures)}" for c in comparison.claims)
+        out.append(f"- {comparison.topic}: {flag} — {values}")
+    if not digest.figures:
+        out.append("*(no figure appears in two documents)*")
+    out += ["", "## Claims by actor", ""]
+    for group in digest.claim_groups:
+        out.append(f"### {group.actor} — {group.topic}")
+        for claim in group.claims:
+            change = f" *[{claim.change}]*" if claim.change else ""
+            out.append(f"- {claim.ref} *{claim.status.value}*: {claim.statement}{change}")
+        out.append("")
+    out += ["## Actors", ""]
+    out += [f"- **{a.name}** ({', '.join(k.value for k in a.kinds)}) — in {len({m.brief for m in a.documents})} "
+            "document(s)"
+            + (f"; also {', '.join(a.aliases)}" if a.aliases else "") for a in digest.actors] or ["*(none)*"]
+    out += ["", "## Documents", ""] + [f"- {key}: {file}" for key, file in digest.documents.items()]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,331 @@
+"""Daily runs: concurrency, manifest, cache and resume, token budget, the digest."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from summarizer import daily as daily_module
+from summarizer.cli import Exit, app
+from summarizer.daily import DailyOptions, Manifest, run_daily
+from summarizer.digest import Entry, compare_figures, merge_actors, topic_of
+from summarizer.grounding import sentences
+from summarizer.llm import CallStats, LLMError
+from summarizer.models import VALIDATION_CONTEXT, Brief, Digest, Synthesis, Usage
+from summarizer.settings import build_settings
+
+from .conftest import FIXTURES, SEEDS
+
+runner = CliRunner()
+DAILY_FIXTURES = FIXTURES / "daily"
+
+
+class DocumentFake:
+    """A fake model that briefs any document from its own first sentences; can fail chosen documents."""
+
+    mode_name = "tools"
+
+    def __init__(self, fail: set[str] = frozenset(), delay: float = 0.0):
+        self.fail, self.delay = set(fail), delay
+        self.calls: list[str] = []
+        self.running = self.peak = 0
+
+    def start_scenario(self, name: str) -> None:
+        pass
+
+    async def extract(self, model: type, prompt: Any, *, reasks: int, context: Any = None) -> tuple[Any, CallStats]:
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            await asyncio.sleep(self.delay)
+            stats = CallStats(usage=Usage(prompt_tokens=90, completion_tokens=10, total_tokens=100), attempts=1)
+            if model.__name__ == "Synthesis":
+                self.calls.append("synthesis")
+                return model(contradictions=[], open_questions=[{"question": "How many?", "claim_ids": []}]), stats
+            text = re.search(r"<document>\n(.*)\n</document>", prompt.user, re.S).group(1)
+            self.calls.append(text[:30])
+            if any(marker in text for marker in self.fail):
+                raise LLMError("HTTP 500 from the fake model")
+            first = [text[a:b] for a, b in sentences(text) if len(text[a:b].split()) >= 3][0]
+            answer = {"summary": "s", "actors": [{"name": first.split()[0], "kind": "other", "role": "r"}],
+                      "claims": [{"claimant": "author", "statement": first[:40], "evidence": first, "status": "asserted"}],
+                      "uncertainties": []}
+            token = VALIDATION_CONTEXT.set(context)
+            try:
+                return model.model_validate(answer), stats
+            finally:
+                VALIDATION_CONTEXT.reset(token)
+        finally:
+            self.running -= 1
+
+
+def use_fake(monkeypatch: pytest.MonkeyPatch, fake: DocumentFake) -> None:
+    @asynccontextmanager
+    async def session(settings: Any):
+        yield fake, settings, lambda: None
+
+    monkeypatch.setattr(daily_module, "llm_session", session)
+
+
+def inbox(tmp_path: Path, count: int = 6) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for path in sorted((SEEDS / "wikinews").glob("*.txt"))[:count]:
+        shutil.copyfile(path, folder / path.name)
+    (folder / "notes.pdf").write_bytes(b"%PDF")  # not a document type: ignored in a folder
+    return folder
+
+
+def settings() -> Any:
+    return build_settings(provider="openai", base_url="http://127.0.0.1:9/v1", environ={})
+
+
+def run(folder: Path | list[str], out: Path, **options: Any) -> tuple[Manifest, Digest]:
+    paths = [str(folder)] if isinstance(folder, Path) else folder
+    return asyncio.run(run_daily(paths, settings(), DailyOptions(out=out, **options)))
+
+
+def test_batch_writes_briefs_manifest_and_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = DocumentFake(delay=0.01)
+    use_fake(monkeypatch, fake)
+    manifest, digest = run(inbox(tmp_path), tmp_path / "out", concurrency=3)
+    assert [e.status for e in manifest.entries] == ["ok"] * 6 and manifest.finished
+    assert 1 < fake.peak <= 3  # concurrent, and never above the bound
+    for entry in manifest.entries:
+        brief = Brief.model_validate_json((tmp_path / "out" / entry.brief).read_text())
+        assert brief.document.id == entry.document_id and entry.usage.total_tokens == 100
+    assert manifest.usage.total_tokens == 7 * 100  # six briefs and the synthesis
+    assert len(digest.documents) == 6 and digest.open_questions[0].question == "How many?"
+    assert (tmp_path / "out" / "digest.md").read_text().startswith("# Daily brief")
+    on_disk = Manifest.model_validate_json((tmp_path / "out" / "manifest.json").read_text())
+    assert on_disk == manifest
+
+
+def test_one_failing_document_never_stops_the_others_and_a_rerun_sends_only_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = inbox(tmp_path)
+    third = sorted(folder.glob("*.txt"))[2]
+    marker = third.read_text()[:25]
+    use_fake(monkeypatch, DocumentFake(fail={marker}))
+    manifest, digest = run(folder, tmp_path / "out")
+    statuses = {Path(e.source).name: e.status for e in manifest.entries}
+    assert statuses[third.name] == "failed" and list(statuses.values()).count("ok") == 5
+    assert [f.source for f in digest.failures] == [str(third)]
+    fake = DocumentFake()
+    use_fake(monkeypatch, fake)
+    manifest, _ = run(folder, tmp_path / "out")
+    assert fake.calls[0] == third.read_text()[:30] and len(fake.calls) == 2  # that document + the synthesis
+    assert sorted(e.status for e in manifest.entries) == ["ok"] + ["skipped-unchanged"] * 5
+
+
+def test_unchanged_rerun_makes_no_llm_call_and_force_resends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = inbox(tmp_path, 3)
+    use_fake(monkeypatch, DocumentFake())
+    first, digest = run(folder, tmp_path / "out")
+    fake = DocumentFake()
+    use_fake(monkeypatch, fake)
+    again, kept = run(folder, tmp_path / "out")
+    assert fake.calls == [] and again.usage.total_tokens == 0
+    assert kept.open_questions == digest.open_questions
+    run(folder, tmp_path / "out", force=True)
+    assert len(fake.calls) == 4
+
+
+def test_a_changed_document_is_sent_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = inbox(tmp_path, 3)
+    use_fake(monkeypatch, DocumentFake())
+    run(folder, tmp_path / "out")
+    changed = sorted(folder.glob("*.txt"))[1]
+    changed.write_text(changed.read_text() + "\nA late correction was published.")
+    fake = DocumentFake()
+    use_fake(monkeypatch, fake)
+    manifest, _ = run(folder, tmp_path / "out")
+    assert [e.status for e in manifest.entries].count("ok") == 1 and len(fake.calls) == 2
+
+
+def test_a_killed_run_resumes_without_losing_finished_briefs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = inbox(tmp_path, 6)
+    fake = DocumentFake(delay=0.05)
+    use_fake(monkeypatch, fake)
+
+    async def killed() -> None:
+        task = asyncio.ensure_future(run_daily([str(folder)], settings(), DailyOptions(out=tmp_path / "out",
+                                                                                        concurrency=2)))
+        while len(list((tmp_path / "out" / "briefs").glob("*.json"))) < 2 if (tmp_path / "out" / "briefs").exists() else True:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(killed())
+    written = {p.name for p in (tmp_path / "out" / "briefs").glob("*.json")}
+    assert 2 <= len(written) < 6
+    assert not list((tmp_path / "out").rglob("*.part"))  # no half-written file
+    partial = Manifest.model_validate_json((tmp_path / "out" / "manifest.json").read_text())
+    assert not partial.finished and "pending" in {e.status for e in partial.entries}
+    fresh = DocumentFake()
+    use_fake(monkeypatch, fresh)
+    manifest, _ = run(folder, tmp_path / "out")
+    assert len(fresh.calls) == 6 - len(written) + 1
+    assert sorted(e.status for e in manifest.entries).count("skipped-unchanged") == len(written)
+
+
+def test_token_budget_skips_the_rest_and_a_rerun_picks_them_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = inbox(tmp_path, 5)
+    use_fake(monkeypatch, DocumentFake())
+    manifest, digest = run(folder, tmp_path / "out", concurrency=1, token_budget=250)
+    statuses = [e.status for e in manifest.entries]
+    assert statuses == ["ok", "ok", "ok", "skipped-budget", "skipped-budget"]
+    assert {f.status for f in digest.failures} == {"skipped-budget"}
+    manifest, _ = run(folder, tmp_path / "out", concurrency=1)
+    assert [e.status for e in manifest.entries] == ["skipped-unchanged"] * 3 + ["ok"] * 2
+
+
+def test_prices_turn_tokens_into_money(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"gpt-4o-mini": {"input": 0.15, "output": 0.6}}))
+    use_fake(monkeypatch, DocumentFake())
+    manifest, _ = run(inbox(tmp_path, 2), tmp_path / "out", prices=prices)
+    assert manifest.entries[0].cost == pytest.approx((90 * 0.15 + 10 * 0.6) / 1e6)
+    assert manifest.cost == pytest.approx(3 * (90 * 0.15 + 10 * 0.6) / 1e6)
+
+
+def test_since_marks_claims_new_repeated_or_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = inbox(tmp_path, 2)
+    use_fake(monkeypatch, DocumentFake())
+    run(folder, tmp_path / "day1")
+    extra = tmp_path / "inbox" / "zz-new.txt"
+    extra.write_text("Officials announced a new inquiry today.\n")
+    _, digest = run(folder, tmp_path / "day2", since=tmp_path / "day1")
+    changes = {c.ref: c.change for g in digest.claim_groups for c in g.claims}
+    assert sorted(changes.values()) == ["new", "repeated", "repeated"]
+
+
+# ------------------------------------------------------------------ digest pieces
+
+
+def brief_with(path: str, actors: list[dict], claims: list[dict]) -> Brief:
+    names = [n for a in actors for n in [a["name"], *a.get("aliases", [])]]
+    text = ". ".join(c["evidence"] for c in claims) + ". " + ", ".join(names) + "."
+    from summarizer.documents import from_text
+    from summarizer.pipeline import brief_document
+
+    from .test_pipeline import FakeLLM
+
+    extraction = {"summary": "s", "actors": actors, "claims": claims, "uncertainties": []}
+    return asyncio.run(brief_document(from_text(text, path), FakeLLM(extraction), settings()))
+
+
+def test_figures_compared_on_a_hand_checked_pair() -> None:
+    a = brief_with("a.txt", [{"name": "Zelenskyy", "kind": "person", "role": "president"}], [
+        {"claimant": "Zelenskyy", "statement": "Casualties", "status": "estimated",
+         "evidence": "close to 3,000 North Korean soldiers were killed",
+         "figures": [{"value": 3000, "unit": "soldiers", "qualifier": "close to"}]},
+        {"claimant": "author", "statement": "Troops sent", "status": "reported",
+         "evidence": "as many as 10,000 to 12,000 troops were sent",
+         "figures": [{"low": 10000, "high": 12000, "unit": "troops", "qualifier": "as many as"}]}])
+    b = brief_with("b.txt", [{"name": "Kirby", "kind": "person", "role": "spokesperson"}], [
+        {"claimant": "Kirby", "statement": "Casualties", "status": "reported",
+         "evidence": "some 3,500 soldiers were killed or wounded", "figures": [{"value": 3500, "unit": "Soldier"}]},
+        {"claimant": "Kirby", "statement": "Troops", "status": "reported",
+         "evidence": "about 11,000 troops are deployed", "figures": [{"value": 11000, "unit": "troops"}]}])
+    comparisons = {c.topic: c for c in compare_figures([Entry("d1", "a.json", a), Entry("d2", "b.json", b)])}
+    assert comparisons["soldier"].differs is True  # 3,000 vs 3,500
+    assert comparisons["troop"].differs is False  # 11,000 lies within 10,000-12,000
+    assert [c.ref for c in comparisons["soldier"].claims] == ["d1:C1", "d2:C1"]
+    assert topic_of("Troops") == topic_of("troop") == "troop"
+
+
+def test_actors_merge_across_documents_by_name_and_alias() -> None:
+    a = brief_with("a.txt", [{"name": "National Intelligence Service", "kind": "government", "role": "spy agency",
+                              "aliases": ["NIS"]}], [
+        {"claimant": "NIS", "statement": "x", "status": "reported", "evidence": "the soldier died in custody"}])
+    b = brief_with("b.txt", [{"name": "NIS", "kind": "government", "role": "agency"},
+                             {"name": "Yonhap", "kind": "media", "role": "agency"}], [
+        {"claimant": "Yonhap", "statement": "y", "status": "reported", "evidence": "a soldier was captured alive"}])
+    actors = merge_actors([Entry("d1", "a.json", a), Entry("d2", "b.json", b)])
+    assert [x.name for x in actors] == ["National Intelligence Service", "Yonhap"]
+    assert [m.brief for m in actors[0].documents] == ["a.json", "b.json"]
+    assert actors[0].documents[0].claim_ids == ["C1"]
+
+
+def test_synthesis_validator_refuses_unknown_ids_and_one_sided_contradictions() -> None:
+    token = VALIDATION_CONTEXT.set({"claim_ids": {"d1:C1", "d2:C1"}})
+    try:
+        with pytest.raises(ValidationError, match="unknown claim ids"):
+            Synthesis.model_validate({"contradictions": [{"description": "x", "side_a": ["d1:C1"],
+                                                          "side_b": ["d9:C9"]}]})
+        with pytest.raises(ValidationError, match="same claim on both sides"):
+            Synthesis.model_validate({"contradictions": [{"description": "x", "side_a": ["d1:C1"],
+                                                          "side_b": ["d1:C1"]}]})
+        assert Synthesis.model_validate({"contradictions": [{"description": "x", "side_a": ["d1:C1"],
+                                                             "side_b": ["d2:C1"]}]})
+    finally:
+        VALIDATION_CONTEXT.reset(token)
+
+
+# ------------------------------------------------------------------ replayed real run
+
+
+needs_daily_fixtures = pytest.mark.skipif(not DAILY_FIXTURES.is_dir(), reason="fixtures/daily not recorded")
+
+
+@needs_daily_fixtures
+def test_replayed_daily_run_over_the_seeds(tmp_path: Path) -> None:
+    out = tmp_path / "day"
+    result = runner.invoke(app, ["daily", str(SEEDS), str(SEEDS / "wikinews"), "--out", str(out),
+                                 "--replay", str(DAILY_FIXTURES), "--concurrency", "4"])
+    assert result.exit_code == Exit.OK, result.stderr
+    manifest = Manifest.model_validate_json((out / "manifest.json").read_text())
+    seeds = sorted(SEEDS.glob("*.txt")) + sorted((SEEDS / "wikinews").glob("*.txt"))
+    assert sorted(e.source for e in manifest.entries) == sorted(str(p) for p in seeds)
+    assert {e.status for e in manifest.entries} == {"ok"}
+    assert len(list((out / "briefs").glob("*.json"))) == len(seeds) == 25
+    digest = Digest.model_validate_json((out / "digest.json").read_text())
+    claims = {f"{key}:{c.id}" for key, file in digest.documents.items()
+              for c in Brief.model_validate_json((out / file).read_text()).claims}
+    for contradiction in digest.contradictions:
+        assert set(contradiction.side_a + contradiction.side_b) <= claims
+    for question in digest.open_questions:
+        assert set(question.claim_ids) <= claims
+    for group in digest.claim_groups:
+        assert {c.ref for c in group.claims} <= claims
+    for actor in digest.actors:
+        for mention in actor.documents:
+            brief = Brief.model_validate_json((out / mention.brief).read_text())
+            assert mention.actor_id in {a.id for a in brief.actors}
+    assert manifest.usage.total_tokens == sum(e.usage.total_tokens for e in manifest.entries) + \
+        manifest.digest_usage.total_tokens
+    assert "tokens" in result.stderr and "digest" in result.stderr
+
+
+@needs_daily_fixtures
+def test_hand_made_fault_fails_one_document_in_the_middle(tmp_path: Path) -> None:
+    """Fault fixture made here from the real recording: one document's first answer becomes HTTP 400."""
+    faulty = tmp_path / "fixtures"
+    shutil.copytree(DAILY_FIXTURES, faulty)
+    victim = faulty / "iodine.jsonl"
+    entries = [json.loads(line) for line in victim.read_text().splitlines()]
+    entries[0]["response"] = {"status": 400, "body": {"error": {"message": "injected fault"}}}
+    victim.write_text("\n".join(json.dumps(e) for e in entries) + "\n")
+    out = tmp_path / "day"
+    args = ["daily", str(SEEDS), str(SEEDS / "wikinews"), "--out", str(out), "-q"]
+    result = runner.invoke(app, [*args, "--replay", str(faulty)])
+    assert result.exit_code == Exit.LLM
+    manifest = Manifest.model_validate_json((out / "manifest.json").read_text())
+    failed = [e for e in manifest.entries if e.status == "failed"]
+    assert [Path(e.source).name for e in failed] == ["iodine.txt"] and "HTTP 400" in failed[0].error
+    assert sum(e.status == "ok" for e in manifest.entries) == 24
+    result = runner.invoke(app, [*args, "--replay", str(DAILY_FIXTURES)])
+    assert result.exit_code == Exit.OK, result.stderr
+    manifest = Manifest.model_validate_json((out / "manifest.json").read_text())
+    assert [Path(e.source).name for e in manifest.entries if e.status == "ok"] == ["iodine.txt"]
