@@ -41,6 +41,8 @@ fixtures:
 
 bench:
 	$(MAKE) venv EXTRAS=test,local
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/daily.py
 	$(BIN)/python bench/local.py
 
 clean:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from . import grounding
 from .documents import Document, DocumentError, read_document
-from .models import SCHEMA_VERSION, Brief, Span
+from .models import SCHEMA_VERSION, Brief, Digest, Span
 
 
 class BriefError(Exception):
@@ -36,9 +36,25 @@ def load_brief(path: Path) -> Brief:
     try:
         return Brief.model_validate(data)
     except ValidationError as error:
+        if isinstance(data, dict) and data.get("kind") == "digest":
+            raise BriefError(f"{path}: is a daily digest, not a brief") from error
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise BriefError(f"{path}: not a valid brief: {where}: {first['msg']}") from error
+
+
+def load_digest(path: Path) -> Digest | None:
+    """The digest at ``path``, or None when the file is not a digest (then read it as a brief)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("kind") != "digest":
+        return None
+    try:
+        return Digest.model_validate(data)
+    except ValidationError as error:
+        raise BriefError(f"{path}: not a valid digest: {error.errors()[0]['msg']}") from error
 
 
 def source_for(brief: Brief, source: Path | None) -> Document:

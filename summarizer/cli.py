@@ -428,29 +428,59 @@ def check(
         raise typer.Exit(Exit.CHECK_FAILED)
 
 
-@app.command(epilog="Example:\n\n  summarizer review out/seed-brief.json | less -R")
+@app.command(epilog="Examples:\n\n  summarizer review out/seed-brief.json | less -R\n\n  summarizer review briefs/2026-11-27/digest.json")
 def review(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
     source: SourceOption = None,
 ) -> None:
-    """Review a brief in the terminal: actors, claims with their evidence in context, uncertainties."""
+    """Review a brief (or a daily digest.json) in the terminal: claims with their evidence in context."""
     from rich.console import Console
 
-    from .render import print_review
+    from .render import print_digest_review, print_review
 
+    digest = _digest_or_none(path)
+    if digest is not None:
+        print_digest_review(digest, Console(highlight=False))
+        return
     brief, document = _load_for_review(path, source, required=False)
     print_review(brief, document.text if document else None, Console(highlight=False))
 
 
-@app.command(epilog="Example:\n\n  summarizer render out/seed-brief.json --html out/seed-brief.html")
+def _digest_or_none(path: Path) -> Any:
+    from .check import BriefError, load_digest
+
+    try:
+        return load_digest(path)
+    except BriefError as error:
+        _error(str(error))
+        raise typer.Exit(Exit.INPUT) from None
+
+
+@app.command(epilog="Examples:\n\n  summarizer render out/seed-brief.json --html out/seed-brief.html\n\n  summarizer render briefs/2026-11-27/digest.json --html report/index.html")
 def render(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
     html: Annotated[Path, typer.Option("--html", help="Write a self-contained HTML page here.")],
     source: SourceOption = None,
 ) -> None:
-    """Render a brief as one self-contained HTML page: the source with highlights and clickable claims."""
-    from .render import atomic_write_text, to_html
+    """Render a brief as one self-contained HTML page: the source with highlights and clickable claims.
 
+    Given a daily digest.json, writes a page per document beside OUT and the
+    digest page linking them.
+    """
+    from .render import atomic_write_text, digest_html, to_html
+
+    digest = _digest_or_none(path)
+    if digest is not None:
+        pages = {}
+        for file in digest.documents.values():
+            brief, document = _load_for_review(path.parent / file, None, required=True)
+            assert document is not None
+            page = html.parent / f"{Path(file).stem}.html"
+            atomic_write_text(page, to_html(brief, document.text))
+            pages[file] = page.name
+        atomic_write_text(html, digest_html(digest, pages))
+        typer.echo(f"wrote {html} and {len(pages)} document page(s) beside it", err=True)
+        return
     brief, document = _load_for_review(path, source, required=True)
     assert document is not None
     atomic_write_text(html, to_html(brief, document.text))

@@ -278,3 +278,80 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
         console.print(Text(f"Rejected ({len(brief.rejected)})", style="bold underline"))
         for r in brief.rejected:
             console.print(Text(f"- {r.kind}: {r.reason}", style="dim"))
+
+
+def print_digest_review(digest: Any, console: Any) -> None:
+    """The daily brief in the terminal: what is missing, contradictions, questions, figures, claims."""
+    from rich.text import Text
+
+    def heading(title: str) -> None:
+        console.print(Text(title, style="bold underline"))
+
+    console.print(Text(f"Daily brief: {len(digest.documents)} documents, {len(digest.failures)} missing", style="bold"))
+    if digest.failures:
+        heading("Missing")
+        for failure in digest.failures:
+            console.print(Text(f"- {failure.source}: {failure.status} {failure.error or ''}", style="red"))
+    heading(f"Contradictions ({len(digest.contradictions)})")
+    for item in digest.contradictions:
+        console.print(f"- {item.description} ({', '.join(item.side_a)} vs {', '.join(item.side_b)})")
+    if digest.synthesis_error:
+        console.print(Text(f"  ({digest.synthesis_error})", style="dim"))
+    heading(f"Open questions ({len(digest.open_questions)})")
+    for question in digest.open_questions:
+        console.print(f"- {question.question}" + (f" ({', '.join(question.claim_ids)})" if question.claim_ids else ""))
+    heading(f"Figures compared ({len(digest.figures)})")
+    for comparison in digest.figures:
+        values = "; ".join(f"{c.ref} {', '.join(format_figure(f) for f in c.figures)}" for c in comparison.claims)
+        console.print(Text.assemble(f"- {comparison.topic}: ",
+                                    ("differ", "bold red") if comparison.differs else ("agree", "green"),
+                                    f" — {values}"))
+    heading("Claims by actor")
+    for group in digest.claim_groups:
+        console.print(Text(f"{group.actor} — {group.topic}", style="cyan"))
+        for claim in group.claims:
+            change = f" [{claim.change}]" if claim.change else ""
+            console.print(f"  {claim.ref} {claim.status.value}: {claim.statement}{change}")
+    heading(f"Actors ({len(digest.actors)})")
+    for actor in digest.actors:
+        console.print(f"- {actor.name} ({', '.join(k.value for k in actor.kinds)}): "
+                      f"{len({m.brief for m in actor.documents})} document(s)")
+
+
+def digest_html(digest: Any, pages: dict[str, str]) -> str:
+    """The daily brief as one self-contained page; ``pages`` maps brief files to their HTML pages."""
+    from html import escape
+
+    def link(reference: str) -> str:
+        key, _, claim = reference.partition(":")
+        page = pages.get(digest.documents.get(key, ""))
+        text = escape(reference)
+        return f'<a href="{escape(page)}#at-{escape(claim)}-claim">{text}</a>' if page else text
+
+    items = {
+        "Missing": [f"{escape(f.source)}: {escape(f.status)} {escape(f.error or '')}" for f in digest.failures],
+        "Contradictions": [f"{escape(c.description)} ({', '.join(map(link, c.side_a))} vs "
+                           f"{', '.join(map(link, c.side_b))})" for c in digest.contradictions],
+        "Open questions": [escape(q.question) + (f" ({', '.join(map(link, q.claim_ids))})" if q.claim_ids else "")
+                           for q in digest.open_questions],
+        "Figures compared": [f"{escape(c.topic)}: <b>{'differ' if c.differs else 'agree'}</b> — " + "; ".join(
+            f"{link(r.ref)} {escape(', '.join(format_figure(f) for f in r.figures))}" for r in c.claims)
+            for c in digest.figures],
+        "Claims by actor": [f"<b>{escape(g.actor)}</b> — {escape(g.topic)}<ul>" + "".join(
+            f"<li>{link(c.ref)} <i>{c.status.value}</i>: {escape(c.statement)}"
+            f"{' [' + c.change + ']' if c.change else ''}</li>" for c in g.claims) + "</ul>"
+            for g in digest.claim_groups],
+        "Actors": [f"{escape(a.name)} ({escape(', '.join(k.value for k in a.kinds))}) — "
+                   f"{len({m.brief for m in a.documents})} document(s)" for a in digest.actors],
+        "Documents": [f'{key}: <a href="{escape(pages[file])}">{escape(file)}</a>' if file in pages
+                      else f"{key}: {escape(file)}" for key, file in digest.documents.items()],
+    }
+    sections = "".join(f"<h2>{title} ({len(rows)})</h2><ul>" + "".join(f"<li>{row}</li>" for row in rows) + "</ul>"
+                       for title, rows in items.items())
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Daily brief</title><style>{_HTML_STYLE} main{{display:block}}</style></head>
+<body><header><h1>Daily brief</h1><p class="meta">{len(digest.documents)} documents, {len(digest.failures)} missing</p></header>
+<main>{sections}</main></body></html>
+"""

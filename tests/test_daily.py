@@ -329,3 +329,19 @@ def test_hand_made_fault_fails_one_document_in_the_middle(tmp_path: Path) -> Non
     assert result.exit_code == Exit.OK, result.stderr
     manifest = Manifest.model_validate_json((out / "manifest.json").read_text())
     assert [Path(e.source).name for e in manifest.entries if e.status == "ok"] == ["iodine.txt"]
+
+
+def test_review_and_render_a_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_fake(monkeypatch, DocumentFake())
+    run(inbox(tmp_path, 3), tmp_path / "out")
+    result = runner.invoke(app, ["review", str(tmp_path / "out" / "digest.json")])
+    assert result.exit_code == 0, result.output
+    assert "Daily brief: 3 documents" in result.stdout and "Open questions (1)" in result.stdout
+    page = tmp_path / "report" / "index.html"
+    result = runner.invoke(app, ["render", str(tmp_path / "out" / "digest.json"), "--html", str(page)])
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert "http://" not in html and "https://" not in html
+    linked = set(re.findall(r'href="([^"#]+)', html))
+    assert len(linked) == 3 and all((page.parent / name).is_file() for name in linked)
+    assert 'href="' + sorted(linked)[0] + '#at-C1-claim"' in html  # claims link to their evidence
