@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -36,47 +39,83 @@ def document(number: int) -> str:
             f"according to a provisional count. Reporters in district {number} confirmed the figure.\n")
 
 
-class FakeServer:
-    def __init__(self, latency_s: float = 0.25):
+class _Server:
+    """The HTTP server itself (runs in its own process; see FakeServer)."""
+
+    def __init__(self, latency_s: float):
         self.latency_s = latency_s
         self.requests = 0
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle's algorithm the body
+            # waits for the client's delayed ACK (~40 ms), which a real server avoids.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 return None
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                self._send(json.dumps({"requests": server.requests}).encode())
+
+            def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with server._lock:
+                with server.lock:
                     server.requests += 1
                 time.sleep(server.latency_s)
                 tool = body.get("tool_choice", {}).get("function", {}).get("name", "Extraction")
                 response = copy.deepcopy(TEMPLATE)
                 response["choices"][0]["message"]["tool_calls"][0]["function"].update(
                     name=tool, arguments=json.dumps(ANSWERS[tool]))
-                payload = json.dumps(response).encode()
+                self._send(json.dumps(response).encode())
+
+            def _send(self, payload: bytes) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        class Listener(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 256  # the default backlog of 5 drops simultaneous connects (1 s SYN retry)
+
+        self.httpd = Listener(("127.0.0.1", 0), Handler)
+
+
+class FakeServer:
+    """The fake server in a child process, so its work never shares the client's interpreter lock."""
+
+    def __init__(self, latency_s: float = 0.25):
+        self.latency_s = latency_s
+        self.process: subprocess.Popen[str] | None = None
+        self.port = 0
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def requests(self) -> int:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=5) as answer:  # noqa: S310
+            return int(json.loads(answer.read())["requests"])
 
     def __enter__(self) -> "FakeServer":
-        self.thread.start()
+        self.process = subprocess.Popen([sys.executable, __file__, str(self.latency_s)], stdout=subprocess.PIPE,
+                                        text=True)
+        assert self.process.stdout is not None
+        self.port = int(self.process.stdout.readline())
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    server = _Server(float(sys.argv[1]))
+    print(server.httpd.server_address[1], flush=True)
+    server.httpd.serve_forever()

@@ -160,7 +160,7 @@ def record_daily(server: LocalServer, folder: Path) -> None:
     settings = build_settings(provider="local", base_url=server.base_url, record_dir=folder, environ={})
     out = Path(tempfile.mkdtemp(prefix="daily-"))
     started = time.perf_counter()
-    manifest, digest = asyncio.run(run_daily([str(ROOT / "seeds"), str(ROOT / "seeds" / "wikinews")], settings,
+    manifest, digest = asyncio.run(run_daily([str(ROOT / "seeds")], settings,
                                              DailyOptions(out=out, concurrency=2)))
     print(f"daily: {manifest.counts()}, {len(digest.contradictions)} contradictions, "
           f"{len(digest.open_questions)} open questions, synthesis error: {digest.synthesis_error}, "

@@ -90,16 +90,27 @@ def load_prices(path: Path | None, model: str) -> Prices | None:
     return Prices.model_validate(table[model])
 
 
+NOT_DOCUMENTS = ("readme", "license", "licence", "notice", "changelog")
+
+
 def collect_inputs(paths: list[str]) -> list[str]:
-    """Files as given; folders expanded to their .txt/.md files (sorted, not recursive)."""
+    """Files as given; folders expanded to their .txt/.md files, recursively and sorted.
+
+    Hidden files and folders, and a folder's README / LICENSE / NOTICE /
+    CHANGELOG notes, are not documents of the day.
+    """
     inputs: list[str] = []
     for path in paths:
         folder = Path(path)
-        if folder.is_dir():
-            inputs += sorted(str(p) for p in folder.iterdir()
-                             if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
-        else:
+        if not folder.is_dir():
             inputs.append(path)
+            continue
+        for file in sorted(folder.rglob("*")):
+            relative = file.relative_to(folder).parts
+            if (file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES
+                    and not any(part.startswith(".") for part in relative)
+                    and file.stem.lower() not in NOT_DOCUMENTS):
+                inputs.append(str(file))
     return list(dict.fromkeys(inputs))
 
 
@@ -153,8 +164,21 @@ class _Run:
     manifest: Manifest
     prices: Prices | None
     spent: int = 0
+    saved_at: float = 0.0
     briefs: dict[str, Brief] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def save_manifest_soon(self, every_s: float = 0.5) -> None:
+        """Rewrite the manifest at most every ``every_s`` seconds during a run.
+
+        Resuming relies on the briefs on disk (each written atomically), not on
+        the manifest, so a manifest a moment behind loses nothing; rewriting all
+        entries after each of thousands of documents would cost quadratic time.
+        """
+        now = time.monotonic()
+        if now - self.saved_at >= every_s:
+            self.save_manifest()
+            self.saved_at = now
 
     def save_manifest(self) -> None:
         self.manifest.usage = sum((e.usage for e in self.manifest.entries), self.manifest.digest_usage)
@@ -252,7 +276,7 @@ async def _brief_all(run: _Run, to_send: list[tuple[str, Document]], names: dict
                 entry.cost = run.prices.cost(brief.run.usage) if run.prices else None
                 run.spent += brief.run.usage.total_tokens
             async with run.lock:
-                run.save_manifest()
+                run.save_manifest_soon()
             progress.done(entry)
 
     await asyncio.gather(*(one(source, document) for source, document in to_send))

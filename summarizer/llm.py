@@ -17,6 +17,7 @@ import random
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Awaitable, Callable, TypeVar
 
 import httpx2
@@ -193,6 +194,7 @@ class LLM:
         self.mode_name = settings.mode or PROVIDER_MODES[settings.provider]
         mode = getattr(instructor.Mode, _MODES[self.mode_name])
         self._client = instructor.from_openai(self._openai, mode=mode)
+        _memoize_async_validator_check()
         self._client.on("completion:response", _on_response)
 
     def start_scenario(self, name: str) -> None:
@@ -211,7 +213,7 @@ class LLM:
         try:
             result = await self._client.chat.completions.create(
                 model=self.settings.model,
-                response_model=response_model,
+                response_model=_response_schema(response_model),
                 messages=prompt.messages(),  # type: ignore[arg-type]
                 max_retries=reasks,
                 temperature=self.settings.temperature,
@@ -246,6 +248,47 @@ class LLM:
 
     async def aclose(self) -> None:
         await self._openai.close()
+
+
+def _memoize_async_validator_check() -> None:
+    """Check each response model for async validators once, not on every call.
+
+    Instructor 1.17 walks the whole model tree several times per request to
+    refuse async validators; for a model class the answer never changes. In a
+    concurrent daily run that walk was the largest single CPU cost (about a
+    quarter of the event loop's time). Applied only when the function exists.
+    """
+    try:
+        from instructor.v2.validation import async_validators
+    except ImportError:
+        return
+    original = getattr(async_validators, "reject_async_validators", None)
+    if original is None or getattr(original, "_summarizer_memoized", False):
+        return
+    checked: set[type] = set()
+
+    def reject_async_validators(response_model: Any) -> None:
+        if isinstance(response_model, type) and response_model in checked:
+            return
+        original(response_model)
+        if isinstance(response_model, type):
+            checked.add(response_model)
+
+    reject_async_validators._summarizer_memoized = True  # type: ignore[attr-defined]
+    async_validators.reject_async_validators = reject_async_validators
+
+
+@lru_cache(maxsize=64)
+def _response_schema(model: type[Model]) -> type[Model]:
+    """Instructor's wrapper of ``model``, made once per model class.
+
+    Instructor wraps a plain model in a new class on every call, and then
+    rebuilds its JSON schema; handing it the wrapped class reuses both. The
+    wrapper keeps the model's name and docstring, so the request is unchanged.
+    """
+    import instructor
+
+    return instructor.response_schema(model)  # type: ignore[no-any-return]
 
 
 def _on_response(response: Any) -> None:

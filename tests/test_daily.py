@@ -82,6 +82,8 @@ def inbox(tmp_path: Path, count: int = 6) -> Path:
     for path in sorted((SEEDS / "wikinews").glob("*.txt"))[:count]:
         shutil.copyfile(path, folder / path.name)
     (folder / "notes.pdf").write_bytes(b"%PDF")  # not a document type: ignored in a folder
+    (folder / "README.md").write_text("About this inbox.")  # a folder's notes are not documents
+    (folder / ".hidden.txt").write_text("An editor's backup.")
     return folder
 
 
@@ -276,13 +278,9 @@ def test_synthesis_validator_refuses_unknown_ids_and_one_sided_contradictions() 
 # ------------------------------------------------------------------ replayed real run
 
 
-needs_daily_fixtures = pytest.mark.skipif(not DAILY_FIXTURES.is_dir(), reason="fixtures/daily not recorded")
-
-
-@needs_daily_fixtures
 def test_replayed_daily_run_over_the_seeds(tmp_path: Path) -> None:
     out = tmp_path / "day"
-    result = runner.invoke(app, ["daily", str(SEEDS), str(SEEDS / "wikinews"), "--out", str(out),
+    result = runner.invoke(app, ["daily", str(SEEDS), "--out", str(out),
                                  "--replay", str(DAILY_FIXTURES), "--concurrency", "4"])
     assert result.exit_code == Exit.OK, result.stderr
     manifest = Manifest.model_validate_json((out / "manifest.json").read_text())
@@ -308,7 +306,6 @@ def test_replayed_daily_run_over_the_seeds(tmp_path: Path) -> None:
     assert "tokens" in result.stderr and "digest" in result.stderr
 
 
-@needs_daily_fixtures
 def test_hand_made_fault_fails_one_document_in_the_middle(tmp_path: Path) -> None:
     """Fault fixture made here from the real recording: one document's first answer becomes HTTP 400."""
     faulty = tmp_path / "fixtures"
@@ -318,7 +315,7 @@ def test_hand_made_fault_fails_one_document_in_the_middle(tmp_path: Path) -> Non
     entries[0]["response"] = {"status": 400, "body": {"error": {"message": "injected fault"}}}
     victim.write_text("\n".join(json.dumps(e) for e in entries) + "\n")
     out = tmp_path / "day"
-    args = ["daily", str(SEEDS), str(SEEDS / "wikinews"), "--out", str(out), "-q"]
+    args = ["daily", str(SEEDS), "--out", str(out), "-q"]
     result = runner.invoke(app, [*args, "--replay", str(faulty)])
     assert result.exit_code == Exit.LLM
     manifest = Manifest.model_validate_json((out / "manifest.json").read_text())
