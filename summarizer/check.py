@@ -139,22 +139,19 @@ def cue_lexicon() -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
+MODALS = ("may", "might", "could")
+
+
 def _cue_pattern(cue: str) -> str:
+    """Whole words; case ignored, except that modal verbs match in lower case only ("May" the month)."""
     escaped = re.escape(cue).replace(r"\ ", r"\s+")
-    if " " not in cue:  # single words: "May" the month is not the modal "may"
-        return rf"\b[{cue[0].lower()}{cue[0].upper()}]{escaped[1:]}\b" if cue[0].isalpha() else rf"\b{escaped}\b"
+    if cue in MODALS:
+        return rf"\b{escaped}\b"
     return rf"(?i:\b{escaped}\b)"
 
 
 def find_cues(sentence: str, cues: list[str]) -> tuple[str, ...]:
-    found = []
-    for cue in cues:
-        pattern = _cue_pattern(cue)
-        if " " not in cue and cue in ("may", "might", "could"):
-            pattern = rf"\b{re.escape(cue)}\b"  # lower case only: modal verbs, not names or months
-        if re.search(pattern, sentence):
-            found.append(cue)
-    return tuple(found)
+    return tuple(cue for cue in cues if re.search(_cue_pattern(cue), sentence))
 
 
 def coverage_gaps(text: str, covered: list[tuple[int, int]], cues: list[str]) -> list[Gap]:

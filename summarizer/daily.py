@@ -192,10 +192,34 @@ async def run_daily(paths: list[str], settings: Settings, options: DailyOptions,
     """Brief every input into ``options.out``, then write the digest. Never raises for one bad document."""
     progress = progress or Progress()
     started = time.perf_counter()
-    sources = collect_inputs(paths)
+    run, documents, names, to_send = _plan(paths, settings, options)
+    progress.total(len(to_send))
+    for entry in run.manifest.entries:
+        if entry.status != "pending":
+            progress.done(entry)
+    options.out.mkdir(parents=True, exist_ok=True)
+    run.save_manifest()
+    synthesis = synthesis_error = None
+    synthesis_usage = Usage()
+    if to_send or _needs_synthesis(run):
+        position = {source: index for index, (source, _) in enumerate(documents)}
+        async with llm_session(settings) as (llm, running, failure):
+            progress.sending()
+            await _brief_all(run, to_send, names, position, llm, running, failure, progress)
+            synthesis, synthesis_usage, synthesis_error = await _synthesis(run, documents, names, llm, running)
+    digest = _write_digest(run, documents, names, synthesis, synthesis_error, synthesis_usage)
+    run.manifest.wall_s = round(time.perf_counter() - started, 3)
+    run.manifest.finished = True
+    run.save_manifest()
+    return run.manifest, digest
+
+
+def _plan(paths: list[str], settings: Settings, options: DailyOptions
+          ) -> tuple[_Run, list[tuple[str, Document | None]], dict[str, str], list[tuple[str, Document]]]:
+    """Read every input and decide what to send: unreadable → failed, unchanged → skipped, the rest pending."""
     documents: list[tuple[str, Document | None]] = []
     entries: dict[str, ManifestEntry] = {}
-    for source in sources:
+    for source in collect_inputs(paths):
         try:
             documents.append((source, read_document(source)))
         except DocumentError as error:
@@ -210,33 +234,14 @@ async def run_daily(paths: list[str], settings: Settings, options: DailyOptions,
         if document is None:
             continue
         brief = None if options.force else cached_brief(options.out / names[source], document, settings)
-        if brief is not None:
-            run.briefs[source] = brief
-            entries[source] = ManifestEntry(source=source, status="skipped-unchanged", brief=names[source],
-                                            document_id=document.id)
-        else:
+        if brief is None:
             to_send.append((source, document))
-    run.manifest.entries = [entries.get(s) or ManifestEntry(source=s, status="pending")
-                            for s, _ in documents]
-    position = {source: index for index, (source, _) in enumerate(documents)}
-    progress.total(len(to_send))
-    for entry in run.manifest.entries:
-        if entry.source in entries:
-            progress.done(entry)
-    options.out.mkdir(parents=True, exist_ok=True)
-    run.save_manifest()
-    synthesis = synthesis_error = None
-    synthesis_usage = Usage()
-    if to_send or _needs_synthesis(run):
-        async with llm_session(settings) as (llm, running, failure):
-            progress.sending()
-            await _brief_all(run, to_send, names, position, llm, running, failure, progress)
-            synthesis, synthesis_usage, synthesis_error = await _synthesis(run, documents, names, llm, running)
-    digest = _write_digest(run, documents, names, synthesis, synthesis_error, synthesis_usage)
-    run.manifest.wall_s = round(time.perf_counter() - started, 3)
-    run.manifest.finished = True
-    run.save_manifest()
-    return run.manifest, digest
+            continue
+        run.briefs[source] = brief
+        entries[source] = ManifestEntry(source=source, status="skipped-unchanged", brief=names[source],
+                                        document_id=document.id)
+    run.manifest.entries = [entries.get(s) or ManifestEntry(source=s, status="pending") for s, _ in documents]
+    return run, documents, names, to_send
 
 
 def _needs_synthesis(run: _Run) -> bool:
