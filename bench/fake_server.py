@@ -1,10 +1,17 @@
-"""A loopback OpenAI-compatible chat-completions server for benchmarks.
+"""A loopback OpenAI-compatible chat-completions server for benchmarks and fault tests.
 
 It answers every ``POST /v1/chat/completions`` after a fixed latency with the
 shape of a response recorded from the llama.cpp server (``fixtures/crane.jsonl``),
 its tool-call arguments replaced by an answer chosen per tool: an Extraction
-that grounds in the benchmark's generated documents, an empty Synthesis.
-It counts the requests it served.
+that grounds in the generated documents (``document(n)``), an empty Synthesis.
+``GET /stats`` tells how many requests it served.
+
+Faults (``FAULTS``) hit the first time the server sees an original request
+(system + user message; re-asks carry more messages), so each is transient,
+as real ones are: 429 with Retry-After, 500, 503, a timeout (the answer comes
+after the client gave up), a dropped connection, a truncated body, tool
+arguments that are not JSON, schema-invalid arguments, ``finish_reason:
+length``.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ EXTRACTION = {
     "summary": "A programme expanded.",
 }
 ANSWERS = {"Extraction": EXTRACTION, "Synthesis": {"contradictions": [], "open_questions": []}}
+FAULTS = ("none", "429", "500", "503", "timeout", "drop", "truncated", "not-json", "schema-invalid", "length")
+TIMEOUT_SLEEP_S = 3.0
 
 
 def document(number: int) -> str:
@@ -42,9 +51,11 @@ def document(number: int) -> str:
 class _Server:
     """The HTTP server itself (runs in its own process; see FakeServer)."""
 
-    def __init__(self, latency_s: float):
+    def __init__(self, latency_s: float, fault: str = "none"):
         self.latency_s = latency_s
+        self.fault = fault
         self.requests = 0
+        self.seen: set[str] = set()
         self.lock = threading.Lock()
         server = self
 
@@ -58,29 +69,66 @@ class _Server:
                 return None
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                self._send(json.dumps({"requests": server.requests}).encode())
+                self._send(200, json.dumps({"requests": server.requests}).encode())
 
             def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                body = json.loads(raw)
                 with server.lock:
                     server.requests += 1
+                    first = raw not in server.seen and len(body.get("messages", [])) == 2
+                    server.seen.add(raw)  # type: ignore[arg-type]
                 time.sleep(server.latency_s)
+                fault = server.fault if first else "none"
                 tool = body.get("tool_choice", {}).get("function", {}).get("name", "Extraction")
-                response = copy.deepcopy(TEMPLATE)
-                response["choices"][0]["message"]["tool_calls"][0]["function"].update(
-                    name=tool, arguments=json.dumps(ANSWERS[tool]))
-                self._send(json.dumps(response).encode())
+                self.answer(fault, tool)
 
-            def _send(self, payload: bytes) -> None:
-                self.send_response(200)
+            def answer(self, fault: str, tool: str) -> None:
+                if fault in ("429", "500", "503"):
+                    headers = {"Retry-After": "1"} if fault == "429" else {}
+                    self._send(int(fault), json.dumps({"error": {"message": f"injected {fault}"}}).encode(), headers)
+                    return
+                if fault == "drop":
+                    self.close_connection = True
+                    return
+                if fault == "timeout":
+                    time.sleep(TIMEOUT_SLEEP_S)
+                response = copy.deepcopy(TEMPLATE)
+                call = response["choices"][0]["message"]["tool_calls"][0]["function"]
+                call.update(name=tool, arguments=json.dumps(ANSWERS[tool]))
+                if fault == "not-json":
+                    call["arguments"] = call["arguments"][: len(call["arguments"]) // 2]
+                elif fault == "schema-invalid":
+                    call["arguments"] = json.dumps({"actors": "nobody", "claims": 3})
+                elif fault == "length":
+                    response["choices"][0]["finish_reason"] = "length"
+                payload = json.dumps(response).encode()
+                if fault == "truncated":
+                    self._send(200, payload, cut=len(payload) // 2)
+                    return
+                self._send(200, payload)
+
+            def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None,
+                      cut: int | None = None) -> None:
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.wfile.write(payload if cut is None else payload[:cut])
+                except OSError:
+                    return  # the client gave up (timeout fault)
+                if cut is not None:
+                    self.close_connection = True
 
         class Listener(ThreadingHTTPServer):
             daemon_threads = True
             request_queue_size = 256  # the default backlog of 5 drops simultaneous connects (1 s SYN retry)
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                return None  # a client that hung up is part of the test
 
         self.httpd = Listener(("127.0.0.1", 0), Handler)
 
@@ -88,8 +136,9 @@ class _Server:
 class FakeServer:
     """The fake server in a child process, so its work never shares the client's interpreter lock."""
 
-    def __init__(self, latency_s: float = 0.25):
+    def __init__(self, latency_s: float = 0.25, fault: str = "none"):
         self.latency_s = latency_s
+        self.fault = fault
         self.process: subprocess.Popen[str] | None = None
         self.port = 0
 
@@ -103,8 +152,8 @@ class FakeServer:
             return int(json.loads(answer.read())["requests"])
 
     def __enter__(self) -> "FakeServer":
-        self.process = subprocess.Popen([sys.executable, __file__, str(self.latency_s)], stdout=subprocess.PIPE,
-                                        text=True)
+        self.process = subprocess.Popen([sys.executable, __file__, str(self.latency_s), self.fault],
+                                        stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         self.port = int(self.process.stdout.readline())
         return self
@@ -116,6 +165,6 @@ class FakeServer:
 
 
 if __name__ == "__main__":
-    server = _Server(float(sys.argv[1]))
+    server = _Server(float(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "none")
     print(server.httpd.server_address[1], flush=True)
     server.httpd.serve_forever()

@@ -136,8 +136,13 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
     async def _send(self, request: httpx2.Request) -> httpx2.Response:
         self.calls += 1
         response = await self.inner.handle_async_request(request)
-        if is_retryable_response(response):
-            await response.aread()  # a discarded answer must not hold its connection
+        # Read the whole body here: a connection dropped mid-body is then a transport
+        # fault this policy retries, and a discarded answer never holds its connection.
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
         return response
 
     async def aclose(self) -> None:
