@@ -107,7 +107,7 @@ def collect_inputs(paths: list[str]) -> list[str]:
             continue
         for file in sorted(folder.rglob("*")):
             relative = file.relative_to(folder).parts
-            if (file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES
+            if ((file.is_file() or file.is_symlink()) and file.suffix.lower() in SUPPORTED_SUFFIXES
                     and not any(part.startswith(".") for part in relative)
                     and file.stem.lower() not in NOT_DOCUMENTS):
                 inputs.append(str(file))

@@ -10,7 +10,8 @@ from pathlib import Path
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 STDIN = "-"
-MAX_BYTES = 50 * 1024 * 1024
+# Far beyond any model's context: such a file is refused before anything is sent.
+MAX_BYTES = 10 * 1024 * 1024
 
 _DATE = re.compile(
     r"\b(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),\s+)?"
@@ -53,16 +54,20 @@ def read_document(path: str) -> Document:
     if path == STDIN:
         return from_text(_decode(sys.stdin.buffer.read(), "stdin"), STDIN)
     file = Path(path)
+    if file.is_symlink() and not file.exists():
+        raise DocumentError(f"{path}: broken or looping symbolic link")
     if not file.exists():
         raise DocumentError(f"{path}: no such file")
     if file.is_dir():
         raise DocumentError(f"{path}: is a folder; pass the files in it (e.g. {path}/*.txt)")
     if file.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise DocumentError(f"{path}: unsupported file type '{file.suffix}'; use .txt or .md")
+        raise DocumentError(f"{path}: unsupported file type '{file.suffix or '(none)'}'; use .txt or .md "
+                            "(for a saved web page, save it as text first)")
     try:
         size = file.stat().st_size
         if size > MAX_BYTES:
-            raise DocumentError(f"{path}: file is {size // 1_048_576} MiB; the limit is {MAX_BYTES // 1_048_576} MiB")
+            raise DocumentError(f"{path}: file is {size / 1_048_576:.0f} MiB; the limit is "
+                                f"{MAX_BYTES // 1_048_576} MiB; split it into smaller documents")
         data = file.read_bytes()
     except OSError as error:
         raise DocumentError(f"{path}: cannot read file ({error.strerror or error})") from error
