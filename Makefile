@@ -13,7 +13,7 @@ help:
 	@echo "make brief     brief the seed article on the embedded local model (first run builds llama-cpp-python, ~5 min)"
 	@echo "make test      create $(VENV), install summarizer[$(EXTRAS)], run the offline test suite"
 	@echo "make fixtures  re-record every fixture with the embedded model (after a prompt/schema change)"
-	@echo "make bench     benchmarks under bench/"
+	@echo "make bench     one table: start-up, replay overhead, concurrency, naive baseline, rerun, embedded model"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,9 +41,7 @@ fixtures:
 
 bench:
 	$(MAKE) venv EXTRAS=test,local
-	$(BIN)/python bench/startup.py
-	$(BIN)/python bench/daily.py
-	$(BIN)/python bench/local.py
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/all.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -11,6 +11,7 @@ Target (issue "Embedded local model"): at most 20 s wall on 2 cores.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import platform
@@ -19,6 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,8 +45,13 @@ def one_run(document: Path) -> dict[str, float]:
     settings = build_settings(provider="local", environ={})
     started = time.perf_counter()
     ready: list[float] = []
-    outcome = next(iter(brief_inputs([str(document)], settings,
-                                     on_start=lambda source, running: ready.append(time.perf_counter()))))
+
+    async def first_outcome() -> Any:
+        async for outcome in brief_inputs([str(document)], settings,
+                                          on_start=lambda source, running: ready.append(time.perf_counter())):
+            return outcome
+
+    outcome = asyncio.run(first_outcome())
     wall = time.perf_counter() - started
     if outcome.brief is None:
         raise SystemExit(f"the brief failed: {outcome.error}")

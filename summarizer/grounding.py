@@ -11,7 +11,9 @@ text, so that ``text[start:end]`` is always the source's own characters:
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -19,6 +21,9 @@ from functools import lru_cache
 FUZZY_THRESHOLD = 0.92
 MIN_FUZZY_CHARS = 20
 MAX_QUOTE_CHARS = 600
+# A window is compared character by character only when it holds this share of
+# the quote's words: a 0.92 character similarity leaves few words untouched.
+FUZZY_WORD_SHARE = 0.6
 
 _CHAR_MAP = {
     **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc`\u00b4", "'"),
@@ -67,6 +72,7 @@ def _normalize(text: str) -> _Normalized:
     return _Normalized("".join(chars), tuple(origin))
 
 
+@lru_cache(maxsize=4096)
 def align(
     quote: str,
     text: str,
@@ -138,19 +144,40 @@ def _to_original(source: _Normalized, position: int, length: int) -> tuple[int, 
 
 
 def _fuzzy(quote: str, source: _Normalized, threshold: float) -> Alignment | None:
-    """Best window of the quote's length starting at a word boundary, if similar enough."""
+    """Best window as long as the quote, if similar enough.
+
+    Linear in the text: a sliding window over words keeps the count of the
+    quote's words it shares, and only windows sharing most of them are compared
+    character by character.
+    """
     size = len(quote)
     if size < MIN_FUZZY_CHARS or size > len(source.text):
         return None
+    words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", source.text)]
+    wanted = Counter(quote.split())
+    span = sum(wanted.values())
+    needed = math.ceil(span * FUZZY_WORD_SHARE)
+    have: Counter[str] = Counter()
+    shared = 0
+    best: tuple[float, int, int] | None = None
     matcher = SequenceMatcher(autojunk=False)
     matcher.set_seq2(quote)
-    best: tuple[float, int, int] | None = None
-    for match in re.finditer(r"(?:^|(?<= ))\S", source.text):
-        begin = match.start()
+    for index, (_, _, word) in enumerate(words):
+        have[word] += 1
+        if have[word] <= wanted[word]:
+            shared += 1
+        if index >= span:
+            gone = words[index - span][2]
+            if have[gone] <= wanted[gone]:
+                shared -= 1
+            have[gone] -= 1
+        if index + 1 < span or shared < needed:
+            continue
+        begin = words[index - span + 1][0]
         for length in {size, size - 1, size + 1}:
-            window = source.text[begin : begin + length]
+            window = source.text[begin:begin + length]
             matcher.set_seq1(window)
-            if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+            if matcher.quick_ratio() < threshold:
                 continue
             ratio = matcher.ratio()
             if ratio >= threshold and (best is None or ratio > best[0]):
@@ -192,7 +219,11 @@ def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 
 def closest_sentence(quote: str, text: str) -> str | None:
-    """The source sentence most like ``quote`` (a hint for a repair request), or None."""
+    """The source sentence most like ``quote`` (a hint for a repair request), or None.
+
+    The exact best by similarity ratio; a sentence whose cheap upper bounds
+    cannot beat the best so far is skipped, so long documents stay cheap.
+    """
     target = normalize(quote)
     best: tuple[float, str] | None = None
     matcher = SequenceMatcher(autojunk=False)
@@ -200,6 +231,8 @@ def closest_sentence(quote: str, text: str) -> str | None:
     for start, end in sentences(text):
         sentence = text[start:end]
         matcher.set_seq1(normalize(sentence))
+        if best is not None and (matcher.real_quick_ratio() <= best[0] or matcher.quick_ratio() <= best[0]):
+            continue
         ratio = matcher.ratio()
         if best is None or ratio > best[0]:
             best = (ratio, sentence)
