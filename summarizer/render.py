@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +174,7 @@ def highlighted_source(text: str, brief: Brief) -> str:
     spans = [s for s in _html_spans(brief) if 0 <= s[0] < s[1] <= len(text)]
     cuts = sorted({0, len(text), *(s[0] for s in spans), *(s[1] for s in spans)})
     out = []
-    for start, end in zip(cuts, cuts[1:]):
+    for start, end in pairwise(cuts):
         covering = [s for s in spans if s[0] <= start and end <= s[1]]
         piece = escape(text[start:end])
         if not covering:

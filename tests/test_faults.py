@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.daily import DailyOptions, Manifest, run_daily
+from summarizer.daily import DailyOptions, run_daily
 from summarizer.settings import build_settings
 
 from .conftest import ROOT
