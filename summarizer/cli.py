@@ -263,15 +263,17 @@ def show(
 
 Writes briefs/<document>.json (each as soon as it is ready, atomically),
 manifest.json (one entry per input: ok, failed, skipped-unchanged,
-skipped-budget), digest.json and digest.md. A rerun sends only documents whose
+skipped-budget, pending), digest.json and digest.md. A rerun sends only documents whose
 text, prompt, model or schema changed (--force sends all again), so a run
 killed halfway resumes where it stopped.
 
 Exit codes: 0 every input briefed (or skipped as unchanged or over the token
 budget); 3 some input could not be read; 4 provider unavailable; 5 some
-document failed at the LLM; 6 replay fixture missing.""")
+document failed at the LLM; 6 replay fixture missing (when several, the
+smallest code).""")
 def daily(
-    paths: Annotated[list[str], typer.Argument(help="Folders (their .txt/.md files) or files.", metavar="PATH...")],
+    paths: Annotated[list[str], typer.Argument(
+        help="Folders (their .txt/.md files, recursively; README/LICENSE notes skipped) or files.", metavar="PATH...")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the briefs, manifest and digest.")],
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64,
                                              help="Documents sent to the model at once.")] = 4,
@@ -329,13 +331,10 @@ def daily(
     typer.echo(f"{counts}; {manifest.usage.total_tokens} tokens ({manifest.usage.prompt_tokens} prompt + "
                f"{manifest.usage.completion_tokens} completion){cost} in {manifest.wall_s:.1f} s; "
                f"digest: {out / 'digest.md'}", err=True)
-    failed = [e for e in manifest.entries if e.status == "failed"]
-    if any(not e.document_id for e in failed):
-        raise typer.Exit(Exit.INPUT)
-    if any("no recorded response" in (e.error or "") for e in failed):
-        raise typer.Exit(Exit.FIXTURE_MISSING)
+    codes = {"DocumentError": Exit.INPUT, "ProviderError": Exit.PROVIDER, "FixtureMissing": Exit.FIXTURE_MISSING}
+    failed = [codes.get(e.error_type or "", Exit.LLM) for e in manifest.entries if e.status == "failed"]
     if failed:
-        raise typer.Exit(Exit.LLM)
+        raise typer.Exit(min(failed))  # the most basic problem first: input, provider, LLM, fixture
 
 
 def _daily_progress(quiet: bool) -> Any:

@@ -39,6 +39,7 @@ class ManifestEntry(BaseModel):
     brief: str | None = None
     document_id: str | None = None
     error: str | None = None
+    error_type: str | None = Field(default=None, description="DocumentError, LLMError, FixtureMissing, ProviderError")
     usage: Usage = Field(default_factory=Usage)
     attempts: int = 0
     latency_s: float = 0.0
@@ -224,7 +225,8 @@ def _plan(paths: list[str], settings: Settings, options: DailyOptions
             documents.append((source, read_document(source)))
         except DocumentError as error:
             documents.append((source, None))
-            entries[source] = ManifestEntry(source=source, status="failed", error=str(error))
+            entries[source] = ManifestEntry(source=source, status="failed", error=str(error),
+                                            error_type=type(error).__name__)
     names = brief_names(documents)
     run = _Run(settings, options, Manifest(provider=settings.provider, model=settings.model,
                                            prompt_version=prompt_version(), entries=[]),
@@ -271,7 +273,8 @@ async def _brief_all(run: _Run, to_send: list[tuple[str, Document]], names: dict
             try:
                 brief = await brief_document(document, llm, settings)
             except (LLMError, FixtureMissing) as error:
-                entry.status, entry.error = "failed", str(failure() or error)
+                cause = failure() or error
+                entry.status, entry.error, entry.error_type = "failed", str(cause), type(cause).__name__
                 entry.document_id = document.id
             else:
                 atomic_write_text(run.options.out / names[source], to_json(brief))
