@@ -42,6 +42,7 @@ fixtures:
 bench:
 	$(MAKE) venv EXTRAS=test,local
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/all.py
+	$(BIN)/python bench/long.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -20,7 +20,11 @@ A daily run over all 25 seeds, with its digest synthesis call →
 ``fixtures/daily/`` (replayed by the daily tests).
 
 Run from the repository root: ``python scripts/record_fixtures.py [--only NAME]``
-(NAME: a scenario, or ``daily``).
+(NAME: a scenario, ``daily`` or ``long``).
+
+A long document (``fixtures/long/wikinews-long.txt``, 14 Wikinews articles)
+briefed with ``--n-ctx 4096``, so in 13 parts plus the summary call →
+``fixtures/long/``.
 """
 
 from __future__ import annotations
@@ -168,6 +172,26 @@ def record_daily(server: LocalServer, folder: Path) -> None:
     shutil.rmtree(out)
 
 
+def record_long(server: LocalServer, folder: Path) -> None:
+    """A document several times the context it is briefed with (--n-ctx 4096) → fixtures/long/."""
+    settings = build_settings(provider="local", base_url=server.base_url, n_ctx=4096, environ={})
+    source = FIXTURES / "long" / "wikinews-long.txt"
+    llm = LLM(settings, transport=RetryingTransport(Recorder(folder, httpx2.AsyncHTTPTransport()),
+                                                    retries=settings.transport_retries,
+                                                    max_wait_s=settings.max_retry_wait_s))
+
+    async def run() -> None:
+        started = time.perf_counter()
+        try:
+            brief = await brief_document(read_document(str(source)), llm, settings)
+        finally:
+            await llm.aclose()
+        print(f"long: {brief.document.parts} parts, {len(brief.claims)} claims, {brief.run.attempts} calls, "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
+
+    asyncio.run(run())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="record only the scenario with this name")
@@ -176,6 +200,7 @@ def main() -> int:
     staging = Path(tempfile.mkdtemp(prefix="fixtures-"))
     (staging / "faults").mkdir()
     (staging / "daily").mkdir()
+    (staging / "long").mkdir()
     with LocalServer() as server:
         for source in RECORDED:
             name = Path(source).stem
@@ -186,6 +211,8 @@ def main() -> int:
                 asyncio.run(record(server, str(ROOT / source), staging / "faults", name, name))
         if not args.only or args.only == "daily":
             record_daily(server, staging / "daily")
+        if not args.only or args.only == "long":
+            record_long(server, staging / "long")
     for produced in staging.rglob("*.jsonl"):
         target = FIXTURES / produced.relative_to(staging)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -99,12 +99,12 @@ def _output_path(output: Path, source: str, fmt: str, many: bool) -> Path:
 
 
 def _emit(outcome: "Outcome", fmt: str, output: Optional[Path], many: bool, quiet: bool) -> None:
-    from .render import atomic_write_text, render, to_json
+    from .render import render, save_brief, to_json
 
     assert outcome.brief is not None
     if output is not None:
         target = _output_path(output, outcome.source, fmt, many)
-        atomic_write_text(target, render(outcome.brief, fmt))
+        save_brief(outcome.brief, target, fmt, outcome.text)
         if not quiet:
             typer.echo(f"wrote {target}", err=True)
     elif fmt == "json" and many:

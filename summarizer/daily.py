@@ -23,7 +23,7 @@ from .documents import SUPPORTED_SUFFIXES, Document, DocumentError, read_documen
 from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Synthesis, Usage
 from .pipeline import brief_document, llm_session
 from .prompts import prompt_version
-from .render import atomic_write_text, to_json
+from .render import atomic_write_text, save_brief
 from .settings import Settings
 
 Status = Literal["ok", "failed", "skipped-unchanged", "skipped-budget", "pending"]
@@ -277,7 +277,7 @@ async def _brief_all(run: _Run, to_send: list[tuple[str, Document]], names: dict
                 entry.status, entry.error, entry.error_type = "failed", str(cause), type(cause).__name__
                 entry.document_id = document.id
             else:
-                atomic_write_text(run.options.out / names[source], to_json(brief))
+                brief = save_brief(brief, run.options.out / names[source], "json", document.text)
                 run.briefs[source] = brief
                 entry.status, entry.brief, entry.document_id = "ok", names[source], document.id
                 entry.usage, entry.attempts, entry.latency_s = brief.run.usage, brief.run.attempts, brief.run.latency_s

@@ -8,7 +8,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm")
+MIN_ARTICLE_WORDS = 5  # a page whose extracted text is a menu word or two holds no article
 STDIN = "-"
 # Far beyond any model's context: such a file is refused before anything is sent.
 MAX_BYTES = 10 * 1024 * 1024
@@ -32,6 +34,8 @@ class Document:
     path: str | None
     title: str | None
     date: str | None
+    source: str | None = None  # where the text came from, when it is not ``path`` (an HTML page)
+    format: str = "text"  # "text", or "html" when the text was extracted from a page
 
     @property
     def name(self) -> str:
@@ -61,8 +65,7 @@ def read_document(path: str) -> Document:
     if file.is_dir():
         raise DocumentError(f"{path}: is a folder; pass the files in it (e.g. {path}/*.txt)")
     if file.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise DocumentError(f"{path}: unsupported file type '{file.suffix or '(none)'}'; use .txt or .md "
-                            "(for a saved web page, save it as text first)")
+        raise DocumentError(f"{path}: unsupported file type '{file.suffix or '(none)'}'; use .txt, .md or .html")
     try:
         size = file.stat().st_size
         if size > MAX_BYTES:
@@ -71,7 +74,24 @@ def read_document(path: str) -> Document:
         data = file.read_bytes()
     except OSError as error:
         raise DocumentError(f"{path}: cannot read file ({error.strerror or error})") from error
+    if file.suffix.lower() in HTML_SUFFIXES:
+        return from_html(data, path)
     return from_text(_decode(data, path), path)
+
+
+def from_html(data: bytes, path: str) -> Document:
+    """The article text of a saved web page (trafilatura); offsets are into that text."""
+    import trafilatura
+
+    text = trafilatura.extract(data, include_comments=False, include_tables=False, favor_precision=True)
+    if not text or len(text.split()) < MIN_ARTICLE_WORDS:
+        raise DocumentError(f"{path}: no article text found in this HTML page")
+    metadata = trafilatura.extract_metadata(data)
+    document = from_text(text.replace("\r\n", "\n"), path)
+    title = (metadata.title if metadata else None) or document.title
+    date = (metadata.date if metadata else None) or document.date
+    return Document(id=document.id, text=document.text, path=path, title=title, date=date, source=path,
+                    format="html")
 
 
 def _decode(data: bytes, name: str) -> str:

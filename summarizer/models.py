@@ -160,6 +160,12 @@ class Limits(BaseModel):
     uncertainties: int = Field(5, ge=0, le=30)
 
 
+class Summary(_Draft):
+    """A summary of a whole document from the summaries of its parts."""
+
+    summary: str = Field(max_length=400, description="Two or three sentences")
+
+
 class RepairedItem(_Draft):
     """A corrected version of one numbered item."""
 
@@ -298,6 +304,8 @@ class DocumentMeta(_Out):
     date: str | None = None
     path: str | None = None
     chars: int
+    format: Literal["text", "html"] = Field("text", description="html: the text was extracted from the page in `source`")
+    parts: int = Field(1, description="How many chunks the document was briefed in")
 
 
 class Usage(_Out):

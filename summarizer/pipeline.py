@@ -10,12 +10,14 @@ one still fails. What is still ungrounded after that budget goes to
 
 from __future__ import annotations
 
+import json
 import re
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from . import grounding
+from .chunking import chunk_text, estimate_tokens
 from .documents import Document, DocumentError, read_document
 from .models import (
     AUTHOR,
@@ -35,10 +37,11 @@ from .models import (
     Repairs,
     RunMeta,
     Span,
+    Summary,
     Uncertainty,
     UncertaintyDraft,
 )
-from .prompts import extraction_prompt, prompt_version, repair_prompt
+from .prompts import extraction_prompt, prompt_version, repair_prompt, summary_prompt
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -108,15 +111,21 @@ class ActorIndex:
         return [a.name for a in self.actors]
 
 
-def ground_actors(drafts: list[ActorDraft], text: str) -> tuple[list[Actor], list[Rejected]]:
-    actors: list[Actor] = []
+def ground_actors(drafts: list[ActorDraft], text: str,
+                  existing: list[Actor] | None = None) -> tuple[list[Actor], list[Rejected]]:
+    """Actors named in ``text`` (name or alias), appended to ``existing`` without duplicates."""
+    actors: list[Actor] = list(existing or [])
     rejected: list[Rejected] = []
-    seen: set[str] = set()
+    seen: set[str] = {name_key(a.name) for a in actors}
+    fresh: set[str] = set()
     for draft in drafts:
         key = name_key(draft.name)
-        if not key or key in seen:
+        if not key or key in fresh:
             rejected.append(_reject("actor", draft, "duplicate or empty actor name"))
             continue
+        fresh.add(key)
+        if key in seen:
+            continue  # already known from an earlier part of the document
         names = [draft.name, *draft.aliases]
         mention = next((s for n in names if n.strip() and (s := to_span(n, text, fuzzy=False, whole_words=True))),
                        None)
@@ -186,11 +195,23 @@ class Assembly:
     rejected: list[Rejected] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
     repaired: int = 0
+    # For a long document: the part being briefed now (quotes are looked for there
+    # first; offsets stay global) and the part each item came from.
+    window: tuple[int, int] | None = None
+    part: int = 0
+    parts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def part_text(self) -> str:
+        return self.text if self.window is None else self.text[self.window[0]:self.window[1]]
+
+    def span(self, quote: str) -> Span | None:
+        return to_span(quote, self.text, window=self.window)
 
     def evidence_problem(self, quote: str) -> str:
         """Why a quote fails, with the closest source sentence as a hint to copy from."""
         problem = f'evidence "{_clip(quote)}" is not in the document'
-        hint = grounding.closest_sentence(quote, self.text)
+        hint = grounding.closest_sentence(quote, self.part_text)
         if hint:
             problem += f'; the closest sentence is "{_clip_words(hint, HINT_CHARS)}"'
         return problem
@@ -200,7 +221,7 @@ class Assembly:
         if len(draft.evidence.split()) < MIN_CLAIM_EVIDENCE_WORDS:
             problems.append(f'evidence "{_clip(draft.evidence)}" is too short to support a claim '
                             f'(at least {MIN_CLAIM_EVIDENCE_WORDS} words)')
-        elif to_span(draft.evidence, self.text) is None:
+        elif self.span(draft.evidence) is None:
             problems.append(self.evidence_problem(draft.evidence))
         if self.index.resolve(draft.claimant) is None:
             problems.append(f'claimant "{draft.claimant}" is not a listed actor, "{AUTHOR}" or "{UNNAMED_SOURCE}"')
@@ -209,19 +230,36 @@ class Assembly:
     def uncertainty_problems(self, draft: UncertaintyDraft) -> list[str]:
         if len(draft.evidence.strip()) < MIN_UNCERTAINTY_EVIDENCE_CHARS:
             return [f'evidence "{draft.evidence}" is too short (at least {MIN_UNCERTAINTY_EVIDENCE_CHARS} characters)']
-        if to_span(draft.evidence, self.text) is None:
+        if self.span(draft.evidence) is None:
             return [self.evidence_problem(draft.evidence)]
         return []
 
     def add_claim(self, draft: ClaimDraft) -> None:
-        evidence = to_span(draft.evidence, self.text)
+        evidence = self.span(draft.evidence)
         resolved = self.index.resolve(draft.claimant)
         assert evidence is not None and resolved is not None, "add_claim needs a grounded claim"
-        for claim in self.claims:
-            if claim.evidence.start == evidence.start and claim.evidence.end == evidence.end \
-                    and claim.claimant == resolved[0]:
+        for index, claim in enumerate(self.claims):
+            same = (claim.evidence.start, claim.evidence.end, claim.claimant) == (evidence.start, evidence.end,
+                                                                               resolved[0])
+            if same or self._overlaps_earlier_part(claim.id, claim.evidence, evidence):
+                if not same and _attribution(resolved[1], draft.cue) > _attribution(claim.claimant_id, claim.cue):
+                    self.rejected.append(Rejected(kind="claim", item=claim.model_dump(mode="json"),
+                                                  reason="overlaps a better-attributed claim from another part"))
+                    del self.claims[index]
+                    self.parts.pop(claim.id, None)
+                    self._insert_claim(draft, evidence, resolved, claim.id, index)
+                    return
                 self.rejected.append(_reject("claim", draft, f"duplicate of {claim.id}"))
                 return
+        self._insert_claim(draft, evidence, resolved, f"C{len(self.claims) + 1}", len(self.claims))
+
+    def _overlaps_earlier_part(self, item_id: str, earlier: Span, evidence: Span) -> bool:
+        """Chunks overlap, so the same words can be briefed twice: across parts an overlap is a duplicate."""
+        return self.parts.get(item_id, self.part) != self.part and \
+            grounding.overlaps((earlier.start, earlier.end), (evidence.start, evidence.end))
+
+    def _insert_claim(self, draft: ClaimDraft, evidence: Span, resolved: tuple[str, str | None], claim_id: str,
+                      position: int) -> None:
         cue = None
         if draft.cue and draft.cue.strip():
             window = grounding.sentence_bounds(self.text, evidence.start)
@@ -232,22 +270,25 @@ class Assembly:
                                               reason="attribution cue not found in the document; claim kept without it"))
         figures, bad_figures = convert_figures(draft.figures)
         self.rejected.extend(bad_figures)
-        self.claims.append(Claim(
-            id=f"C{len(self.claims) + 1}", claimant=resolved[0], claimant_id=resolved[1],
+        self.claims.insert(position, Claim(
+            id=claim_id, claimant=resolved[0], claimant_id=resolved[1],
             statement=draft.statement.strip(), evidence=evidence, cue=cue, status=draft.status, figures=figures,
         ))
+        self.parts[claim_id] = self.part
 
     def add_uncertainty(self, draft: UncertaintyDraft) -> None:
-        evidence = to_span(draft.evidence, self.text)
+        evidence = self.span(draft.evidence)
         assert evidence is not None, "add_uncertainty needs a grounded uncertainty"
         for existing in self.uncertainties:
-            if (existing.evidence.start, existing.evidence.end) == (evidence.start, evidence.end):
+            if (existing.evidence.start, existing.evidence.end) == (evidence.start, evidence.end) \
+                    or self._overlaps_earlier_part(existing.id, existing.evidence, evidence):
                 self.rejected.append(_reject("uncertainty", draft, f"duplicate of {existing.id}"))
                 return
+        uncertainty_id = f"U{len(self.uncertainties) + 1}"
         self.uncertainties.append(Uncertainty(
-            id=f"U{len(self.uncertainties) + 1}", description=draft.description.strip(), kind=draft.kind,
-            evidence=evidence,
+            id=uncertainty_id, description=draft.description.strip(), kind=draft.kind, evidence=evidence,
         ))
+        self.parts[uncertainty_id] = self.part
 
     def offer(self, kind: str, draft: ClaimDraft | UncertaintyDraft) -> None:
         """Add a grounded item now, or keep it pending for repair."""
@@ -265,13 +306,21 @@ class Assembly:
 
 
 def assemble(text: str, extraction: Extraction) -> Assembly:
-    actors, rejected = ground_actors(extraction.actors, text)
-    assembly = Assembly(text=text, actors=actors, index=ActorIndex(actors), rejected=rejected)
+    assembly = Assembly(text=text, actors=[], index=ActorIndex([]))
+    add_part(assembly, extraction)
+    return assembly
+
+
+def add_part(assembly: Assembly, extraction: Extraction) -> None:
+    """Ground one extraction (of the whole document, or of the part in ``assembly.window``)."""
+    actors, rejected = ground_actors(extraction.actors, assembly.text, assembly.actors)
+    assembly.actors[:] = actors
+    assembly.index = ActorIndex(assembly.actors)
+    assembly.rejected.extend(rejected)
     for claim in extraction.claims:
         assembly.offer("claim", claim)
     for uncertainty in extraction.uncertainties:
         assembly.offer("uncertainty", uncertainty)
-    return assembly
 
 
 # --------------------------------------------------------------------------
@@ -311,7 +360,7 @@ async def repair(assembly: Assembly, llm: "LLM", settings: Settings, stats: "Cal
         item.problems.append(f"not sent for repair (at most {settings.repair_max_items} items per repair request)")
         assembly.rejected.append(_reject(item.kind, item.draft, "; ".join(item.problems)))
     pending = {item.number: item for item in chosen}
-    prompt = repair_prompt(assembly.text, assembly.index.names(), [p.for_prompt() for p in chosen])
+    prompt = repair_prompt(assembly.part_text, assembly.index.names(), [p.for_prompt() for p in chosen])
     context = {"check": repair_checker(assembly, pending), "expected": sorted(pending)}
     model = Repairs.for_items(sorted(pending), [*assembly.index.names(), *SPECIAL_CLAIMANTS])
     try:
@@ -359,36 +408,73 @@ def relate_uncertainties(assembly: Assembly) -> None:
 # --------------------------------------------------------------------------
 
 
+def chunk_budget(settings: Settings) -> int:
+    """Tokens of document one request can carry: the context less the prompt, schema and answer."""
+    empty = extraction_prompt("", settings.limits)
+    schema = json.dumps(Extraction.bounded(settings.limits).model_json_schema())
+    overhead = estimate_tokens(empty.system + empty.user) + estimate_tokens(schema)
+    return max(settings.context - overhead - settings.max_tokens, 64)
+
+
 async def brief_document(document: Document, llm: "LLM", settings: Settings) -> Brief:
-    """Brief one document. Raises LLMError / FixtureMissing when no brief can be made."""
+    """Brief one document, in parts when it exceeds the model's context.
+
+    Raises LLMError / FixtureMissing when no brief can be made.
+    """
     from .llm import CallStats
 
     llm.start_scenario(document.name)
     stats = CallStats()
-    model = Extraction.bounded(settings.limits)
-    extraction, call = await llm.extract(model, extraction_prompt(document.text, settings.limits),
-                                   reasks=settings.schema_reasks)
-    stats.add(call)
-    assembly = assemble(document.text, extraction)
-    had_pending = bool(assembly.pending)
-    await repair(assembly, llm, settings, stats)
-    reject_pending(assembly, settings.repair_attempts if had_pending else 0)
+    chunks = chunk_text(document.text, chunk_budget(settings), settings.chunk_overlap_tokens)
+    assembly = Assembly(text=document.text, actors=[], index=ActorIndex([]))
+    summaries = []
+    for part, chunk in enumerate(chunks):
+        if len(chunks) > 1:
+            assembly.window, assembly.part = (chunk.start, chunk.end), part
+        summaries.append(await _brief_part(chunk.text, assembly, llm, settings, stats))
+    summary = summaries[0] if len(chunks) == 1 else await _summarise(summaries, llm, settings, stats)
     relate_uncertainties(assembly)
     return Brief(
         document=DocumentMeta(id=document.id, title=document.title, date=document.date, path=document.path,
-                              source=None, chars=len(document.text)),
+                              source=document.source, chars=len(document.text), format=document.format,
+                              parts=len(chunks)),
         run=RunMeta(
             provider=settings.provider, base_url=settings.public_base_url, model=settings.model,
             mode=llm.mode_name, prompt_version=prompt_version(), temperature=settings.temperature,
             seed=settings.seed, usage=stats.usage, attempts=stats.attempts, repaired=assembly.repaired,
             latency_s=round(stats.latency_s, 3),
         ),
-        summary=extraction.summary.strip(),
+        summary=summary,
         actors=assembly.actors,
-        claims=assembly.claims,
+        claims=sorted(assembly.claims, key=lambda c: int(c.id[1:])),
         uncertainties=assembly.uncertainties,
         rejected=assembly.rejected,
     )
+
+
+async def _brief_part(text: str, assembly: Assembly, llm: "LLM", settings: Settings, stats: "CallStats") -> str:
+    """Extract from one part (or the whole document), ground it, repair what failed; its summary."""
+    model = Extraction.bounded(settings.limits)
+    extraction, call = await llm.extract(model, extraction_prompt(text, settings.limits),
+                                         reasks=settings.schema_reasks)
+    stats.add(call)
+    add_part(assembly, extraction)
+    had_pending = bool(assembly.pending)
+    await repair(assembly, llm, settings, stats)
+    reject_pending(assembly, settings.repair_attempts if had_pending else 0)
+    return extraction.summary.strip()
+
+
+async def _summarise(summaries: list[str], llm: "LLM", settings: Settings, stats: "CallStats") -> str:
+    """One more call: the whole document's summary from its parts' summaries."""
+    from .llm import LLMError
+
+    try:
+        result, call = await llm.extract(Summary, summary_prompt(summaries), reasks=settings.schema_reasks)
+    except LLMError:
+        return " ".join(s for s in summaries if s)  # the parts' own words, rather than no summary
+    stats.add(call)
+    return result.summary.strip()
 
 
 def _reject(kind: str, draft: Any, reason: str) -> Rejected:
@@ -397,6 +483,11 @@ def _reject(kind: str, draft: Any, reason: str) -> Rejected:
 
 def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _attribution(claimant_id: str | None, cue: object) -> int:
+    """How well a claim is attributed: to a named actor, and with its cue."""
+    return (claimant_id is not None) + bool(cue)
 
 
 def _clip_words(text: str, limit: int) -> str:
@@ -426,6 +517,7 @@ class Outcome:
     source: str
     brief: Brief | None = None
     error: Exception | None = None
+    text: str | None = None  # the document's text, to save beside a brief of an HTML page
 
 
 @asynccontextmanager
@@ -490,7 +582,7 @@ async def brief_inputs(
             if on_start:
                 on_start(source, running)
             try:
-                yield Outcome(source, brief=await brief_document(document, llm, running))
+                yield Outcome(source, brief=await brief_document(document, llm, running), text=document.text)
             except (LLMError, FixtureMissing) as failed:
                 dead = failure()
                 yield Outcome(source, error=dead or failed)

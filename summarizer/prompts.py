@@ -13,9 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-TEMPLATE_NAMES = ("system.j2", "extract.j2", "repair.j2", "digest.j2")
+TEMPLATE_NAMES = ("system.j2", "extract.j2", "repair.j2", "summary.j2", "digest.j2")
 # The templates a per-document brief depends on: its cache key and run metadata.
-BRIEF_TEMPLATES = ("system.j2", "extract.j2", "repair.j2")
+BRIEF_TEMPLATES = ("system.j2", "extract.j2", "repair.j2", "summary.j2")
 
 
 @dataclass(frozen=True)
@@ -88,3 +88,7 @@ def extraction_prompt(document: str, limits: Any) -> Prompt:
 
 def repair_prompt(document: str, actors: list[str], items: list[dict[str, Any]]) -> Prompt:
     return render("repair.j2", document=fence(document), actors=actors or ["(none)"], items=items)
+
+
+def summary_prompt(summaries: list[str]) -> Prompt:
+    return render("summary.j2", summaries=summaries)

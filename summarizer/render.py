@@ -29,6 +29,20 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def save_brief(brief: Brief, target: Path, fmt: str = "json", source_text: str | None = None) -> Brief:
+    """Write a brief atomically; for a brief of an HTML page, its extracted text beside it.
+
+    The saved text is what the offsets point into, so ``summarizer check`` can
+    verify the brief without the page (document.path names it, source the page).
+    """
+    if brief.document.format == "html" and source_text is not None:
+        text_path = target.with_name(f"{target.stem}.source.txt")
+        atomic_write_text(text_path, source_text)
+        brief = brief.model_copy(update={"document": brief.document.model_copy(update={"path": str(text_path)})})
+    atomic_write_text(target, render(brief, fmt))
+    return brief
+
+
 def to_json(brief: Brief, *, indent: int | None = 2) -> str:
     return brief.model_dump_json(indent=indent) + ("\n" if indent else "")
 

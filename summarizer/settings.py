@@ -47,8 +47,16 @@ class Settings(BaseModel):
     replay_dir: Path | None = None
     model_path: Path | None = None
     n_ctx: int = 8192
+    context_tokens: int | None = Field(None, description="The model's context; default: n_ctx locally, 128k remote")
+    chunk_overlap_tokens: int = Field(100, ge=0, description="Tokens each chunk repeats from the one before")
     local_port: int | None = None
     server_start_timeout_s: float = 60.0
+
+    @property
+    def context(self) -> int:
+        if self.context_tokens is not None:
+            return self.context_tokens
+        return 128_000 if self.provider == "openai" else self.n_ctx
 
     @property
     def public_base_url(self) -> str | None:

@@ -30,7 +30,8 @@ def brief(*args: str, base_url: str = "http://127.0.0.1:9/v1"):
     ("blank.md", b" \n\t\n", "empty or whitespace only"),
     ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "looks like a binary file"),
     ("latin1.txt", "Déclaration à la presse".encode("latin-1"), "not valid UTF-8"),
-    ("page.html", b"<html><body><p>News</p></body></html>", "unsupported file type '.html'"),
+    ("page.html", b"<html><body><nav>Home</nav></body></html>", "no article text found in this HTML page"),
+    ("notes.pdf", b"%PDF-1.4", "unsupported file type '.pdf'"),
 ])
 def test_unusable_file_is_refused_before_any_call(tmp_path: Path, name: str, content: bytes, message: str) -> None:
     path = tmp_path / name
@@ -76,7 +77,7 @@ def test_a_mixed_folder_in_a_daily_run(tmp_path: Path) -> None:
     (inbox / "sub" / "two.md").write_text(document(2))
     (inbox / "empty.txt").write_text("")
     (inbox / "binary.txt").write_bytes(b"\x00\x01\x02")
-    (inbox / "page.html").write_text("<p>ignored: not a document type</p>")
+    (inbox / "page.html").write_text(f"<html><body><nav>Menu</nav><article><p>{document(3)}</p></article></body></html>")
     (inbox / "photo.jpg").write_bytes(b"\xff\xd8\xff")
     (inbox / "loop.txt").symlink_to(inbox / "loop.txt")
     with FakeServer(latency_s=0.0) as server:
@@ -86,7 +87,8 @@ def test_a_mixed_folder_in_a_daily_run(tmp_path: Path) -> None:
     manifest = Manifest.model_validate_json((tmp_path / "out" / "manifest.json").read_text())
     statuses = {Path(e.source).name: e.status for e in manifest.entries}
     assert statuses == {"binary.txt": "failed", "empty.txt": "failed", "loop.txt": "failed",
-                        "one.txt": "ok", "two.md": "ok"}
+                        "one.txt": "ok", "two.md": "ok", "page.html": "ok"}
+    assert (tmp_path / "out" / "briefs" / "page.source.txt").is_file()
 
 
 def test_prompt_injection_stays_data(tmp_path: Path) -> None:

@@ -48,6 +48,9 @@ class DocumentFake:
         try:
             await asyncio.sleep(self.delay)
             stats = CallStats(usage=Usage(prompt_tokens=90, completion_tokens=10, total_tokens=100), attempts=1)
+            if model.__name__ == "Summary":
+                self.calls.append("summary")
+                return model(summary="The whole document."), stats
             if model.__name__ == "Synthesis":
                 self.calls.append("synthesis")
                 return model(contradictions=[], open_questions=[{"question": "How many?", "claim_ids": []}]), stats
