@@ -25,14 +25,17 @@ def brief(*args: str, base_url: str = "http://127.0.0.1:9/v1"):
     return runner.invoke(app, ["brief", *args, "--base-url", base_url, "-q"], env={"OPENAI_API_KEY": "sk-x"})
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
+UNUSABLE_FILES = [
     ("empty.txt", b"", "empty or whitespace only"),
     ("blank.md", b" \n\t\n", "empty or whitespace only"),
     ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "looks like a binary file"),
     ("latin1.txt", "Déclaration à la presse".encode("latin-1"), "not valid UTF-8"),
     ("page.html", b"<html><body><nav>Home</nav></body></html>", "no article text found in this HTML page"),
     ("notes.pdf", b"%PDF-1.4", "unsupported file type '.pdf'"),
-])
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), UNUSABLE_FILES)
 def test_unusable_file_is_refused_before_any_call(tmp_path: Path, name: str, content: bytes, message: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)

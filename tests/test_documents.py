@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import os
+import re
 from pathlib import Path
 
 import pytest
@@ -8,6 +8,7 @@ import pytest
 from summarizer.documents import DocumentError, document_id, from_text, read_document
 
 from .conftest import SEED, SEEDS
+from .test_bad_inputs import UNUSABLE_FILES
 
 
 def test_reads_utf8_text_with_metadata() -> None:
@@ -26,17 +27,11 @@ def test_crlf_and_bom_are_normalised(tmp_path: Path) -> None:
     assert doc.text == "# Title\n\nBody text.\n" and doc.title == "Title"
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("empty.txt", b"", "empty or whitespace only"),
-    ("blank.txt", b"  \n\t \n", "empty or whitespace only"),
-    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary"),
-    ("latin1.txt", "café au lait".encode("latin-1"), "not valid UTF-8"),
-    ("notes.pdf", b"%PDF-1.4", "unsupported file type"),
-])
+@pytest.mark.parametrize(("name", "content", "message"), UNUSABLE_FILES)
 def test_bad_inputs_get_one_clear_error(tmp_path: Path, name: str, content: bytes, message: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(DocumentError, match=message) as caught:
+    with pytest.raises(DocumentError, match=re.escape(message)) as caught:
         read_document(str(path))
     assert str(caught.value).startswith(str(path))
 
@@ -46,15 +41,6 @@ def test_missing_path_and_folder(tmp_path: Path) -> None:
         read_document(str(tmp_path / "missing.txt"))
     with pytest.raises(DocumentError, match="is a folder"):
         read_document(str(tmp_path))
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files without read permission")
-def test_unreadable_file(tmp_path: Path) -> None:
-    path = tmp_path / "secret.txt"
-    path.write_text("text")
-    path.chmod(0)
-    with pytest.raises(DocumentError, match="cannot read"):
-        read_document(str(path))
 
 
 def test_from_text_rejects_blank() -> None:
