@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import shutil
@@ -135,7 +136,9 @@ class FaultInjector(httpx2.AsyncBaseTransport):
 
 async def record(server: LocalServer, source: str, folder: Path, scenario: str, fault: str | None) -> None:
     settings = build_settings(provider="local", base_url=server.base_url, environ={})
-    document = read_document(source)
+    # The scenario (fixture file) is named after the document: give it the scenario's
+    # name; the path is never part of a request, so the exchanges are the same.
+    document = dataclasses.replace(read_document(source), path=f"{scenario}.txt")
     real: httpx2.AsyncBaseTransport = httpx2.AsyncHTTPTransport()
     if fault:
         real = FaultInjector(real, fault, document.text)
@@ -144,12 +147,7 @@ async def record(server: LocalServer, source: str, folder: Path, scenario: str, 
                                                     max_wait_s=settings.max_retry_wait_s))
     started = time.perf_counter()
     try:
-        llm.start_scenario(scenario)
         brief = await brief_document(document, llm, settings)
-        # brief_document names the scenario after the document; keep the fault's name.
-        produced = folder / f"{document.name}.jsonl"
-        if produced.name != f"{scenario}.jsonl" and produced.exists():
-            produced.replace(folder / f"{scenario}.jsonl")
         print(f"{scenario}: {len(brief.actors)} actors, {len(brief.claims)} claims, "
               f"{len(brief.uncertainties)} uncertainties, {len(brief.rejected)} rejected, "
               f"{brief.run.attempts} calls, {time.perf_counter() - started:.1f} s", flush=True)

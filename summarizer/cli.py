@@ -65,17 +65,15 @@ def _error(message: str) -> None:
     typer.echo(f"summarizer: error: {message}", err=True)
 
 
-def _exit_code(error: Exception) -> Exit:
-    from .documents import DocumentError
-    from .fixtures import FixtureMissing
-    from .llm import LLMError
-    from .settings import ProviderError
+# By class name, so a daily manifest's recorded error type maps the same way.
+_EXIT_BY_ERROR = {"DocumentError": Exit.INPUT, "ProviderError": Exit.PROVIDER,
+                  "FixtureMissing": Exit.FIXTURE_MISSING, "LLMError": Exit.LLM}
 
-    for kind, code in ((DocumentError, Exit.INPUT), (ProviderError, Exit.PROVIDER),
-                       (FixtureMissing, Exit.FIXTURE_MISSING), (LLMError, Exit.LLM)):
-        if isinstance(error, kind):
-            return code
-    return Exit.INTERNAL
+
+def _exit_code(error: Exception | str | None, default: Exit = Exit.INTERNAL) -> Exit:
+    """The exit code for an error (or its recorded type name), subclasses included."""
+    names = [error] if isinstance(error, str) else [kind.__name__ for kind in type(error).__mro__]
+    return next((_EXIT_BY_ERROR[name] for name in names if name in _EXIT_BY_ERROR), default)
 
 
 def _quiet_libraries(verbose: bool) -> None:
@@ -240,17 +238,11 @@ def show(
     fmt: Annotated[str, typer.Option("--format", "-f", help="md | json")] = "md",
 ) -> None:
     """Print a saved brief as Markdown (or normalised JSON), after validating it."""
-    from .check import BriefError, load_brief
     from .render import render
 
     if fmt not in ("json", "md"):
         raise typer.BadParameter("choose md or json", param_hint="--format")
-    try:
-        brief = load_brief(path)
-    except BriefError as error:
-        _error(str(error))
-        raise typer.Exit(Exit.INPUT) from None
-    typer.echo(render(brief, fmt), nl=False)
+    typer.echo(render(_brief_or_exit(path), fmt), nl=False)
 
 
 @app.command(epilog="""Examples:
@@ -331,8 +323,7 @@ def daily(
     typer.echo(f"{counts}; {manifest.usage.total_tokens} tokens ({manifest.usage.prompt_tokens} prompt + "
                f"{manifest.usage.completion_tokens} completion){cost} in {manifest.wall_s:.1f} s; "
                f"digest: {out / 'digest.md'}", err=True)
-    codes = {"DocumentError": Exit.INPUT, "ProviderError": Exit.PROVIDER, "FixtureMissing": Exit.FIXTURE_MISSING}
-    failed = [codes.get(e.error_type or "", Exit.LLM) for e in manifest.entries if e.status == "failed"]
+    failed = [_exit_code(e.error_type, default=Exit.LLM) for e in manifest.entries if e.status == "failed"]
     if failed:
         raise typer.Exit(min(failed))  # the most basic problem first: input, provider, LLM, fixture
 
@@ -369,15 +360,21 @@ SourceOption = Annotated[Optional[Path], typer.Option(
     "--source", "-s", help="The source document (default: the path recorded in the brief).")]
 
 
-def _load_for_review(path: Path, source: Optional[Path], *, required: bool) -> tuple["Brief", Optional["Document"]]:
-    from .check import BriefError, load_brief, source_for
-    from .documents import DocumentError
+def _brief_or_exit(path: Path) -> "Brief":
+    from .check import BriefError, load_brief
 
     try:
-        brief = load_brief(path)
+        return load_brief(path)
     except BriefError as error:
         _error(str(error))
         raise typer.Exit(Exit.INPUT) from None
+
+
+def _load_for_review(path: Path, source: Optional[Path], *, required: bool) -> tuple["Brief", Optional["Document"]]:
+    from .check import source_for
+    from .documents import DocumentError
+
+    brief = _brief_or_exit(path)
     try:
         return brief, source_for(brief, source)
     except DocumentError as error:

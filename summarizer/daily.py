@@ -18,6 +18,7 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .check import BriefError, load_digest
 from .digest import Entry, build_digest, digest_markdown, synthesise
 from .documents import SUPPORTED_SUFFIXES, Document, DocumentError, read_document
 from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Synthesis, Usage
@@ -166,6 +167,7 @@ class _Run:
     prices: Prices | None
     spent: int = 0
     saved_at: float = 0.0
+    kept: Digest | None = None  # this folder's digest from an earlier run, if any
     briefs: dict[str, Brief] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -230,7 +232,7 @@ def _plan(paths: list[str], settings: Settings, options: DailyOptions
     names = brief_names(documents)
     run = _Run(settings, options, Manifest(provider=settings.provider, model=settings.model,
                                            prompt_version=prompt_version(), entries=[]),
-               load_prices(options.prices, settings.model))
+               load_prices(options.prices, settings.model), kept=_load_digest(options.out))
     to_send: list[tuple[str, Document]] = []
     for source, document in documents:
         if document is None:
@@ -248,10 +250,7 @@ def _plan(paths: list[str], settings: Settings, options: DailyOptions
 
 def _needs_synthesis(run: _Run) -> bool:
     """An unchanged rerun reuses the digest's synthesis when its briefs are the same."""
-    previous = _load_digest(run.options.out)
-    if previous is None:
-        return any(b.claims for b in run.briefs.values())
-    return False
+    return run.kept is None and any(b.claims for b in run.briefs.values())
 
 
 async def _brief_all(run: _Run, to_send: list[tuple[str, Document]], names: dict[str, str],
@@ -314,9 +313,10 @@ async def _synthesis(run: _Run, documents: list[tuple[str, Document | None]], na
 
 
 def _load_digest(folder: Path) -> Digest | None:
+    """The digest in ``folder``; None when there is none or it cannot be read (it is then made anew)."""
     try:
-        return Digest.model_validate_json((folder / "digest.json").read_bytes())
-    except (OSError, ValidationError, ValueError):
+        return load_digest(folder / "digest.json")
+    except BriefError:
         return None
 
 
@@ -327,7 +327,7 @@ def _write_digest(run: _Run, documents: list[tuple[str, Document | None]], names
                 for e in run.manifest.entries if e.status in ("failed", "skipped-budget")]
     if synthesis is None and synthesis_error is None:
         # Nothing was sent: an unchanged rerun keeps the synthesis already made.
-        kept = _load_digest(run.options.out)
+        kept = run.kept
         if kept is not None:
             synthesis = Synthesis(contradictions=[c.model_dump() for c in kept.contradictions],  # type: ignore[misc]
                                   open_questions=[q.model_dump() for q in kept.open_questions])  # type: ignore[misc]
