@@ -11,7 +11,8 @@ OUT ?= out
 
 help:
 	@echo "make brief     brief the seed article on the embedded local model (first run builds llama-cpp-python, ~5 min)"
-	@echo "make test      create $(VENV), install summarizer[$(EXTRAS)], run the offline test suite"
+	@echo "make test      create $(VENV), install summarizer[$(EXTRAS)], run make lint and the offline test suite"
+	@echo "make lint      ruff check, ruff format --check, mypy --strict on summarizer/, import-linter contracts"
 	@echo "make fixtures  re-record every fixture with the embedded model (after a prompt/schema change)"
 	@echo "make bench     one table: start-up, replay overhead, concurrency, naive baseline, rerun, embedded model"
 
@@ -22,11 +23,13 @@ $(BIN)/python:
 venv: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 
-test: venv
-	$(BIN)/lint-imports
+test: lint
 	$(BIN)/python -m pytest
 
 lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 brief:

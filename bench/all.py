@@ -62,8 +62,9 @@ def replay_overhead(runs: int) -> str:
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as scratch:
             started = time.perf_counter()
-            manifest, _ = asyncio.run(run_daily([str(ROOT / "seeds")], settings,
-                                                DailyOptions(out=Path(scratch), concurrency=4)))
+            manifest, _ = asyncio.run(
+                run_daily([str(ROOT / "seeds")], settings, DailyOptions(out=Path(scratch), concurrency=4))
+            )
             times.append(time.perf_counter() - started)
     count = len(manifest.entries)
     return f"{median(times) / count * 1000:.0f} ms per document ({count} seeds, whole run {median(times):.2f} s)"
@@ -81,9 +82,12 @@ def naive_baseline(base_url: str, count: int) -> float:
     client = instructor.from_openai(openai.OpenAI(base_url=base_url, api_key="bench"), mode=instructor.Mode.TOOLS)
     started = time.perf_counter()
     for number in range(count):
-        client.chat.completions.create(model="bench", response_model=Extraction, max_retries=1,
-                                       messages=extraction_prompt(daily_bench.document(number),
-                                                                  REMOTE_LIMITS).messages())  # type: ignore[arg-type]
+        client.chat.completions.create(
+            model="bench",
+            response_model=Extraction,
+            max_retries=1,
+            messages=extraction_prompt(daily_bench.document(number), REMOTE_LIMITS).messages(),
+        )  # type: ignore[arg-type]
     return time.perf_counter() - started
 
 
@@ -107,12 +111,19 @@ def concurrency_rows(runs: int) -> list[tuple[str, str]]:
             ours = daily_bench.daily_once(inbox, Path(scratch) / "out", server.base_url, concurrency)["total_s"]
         naive = naive_baseline(server.base_url, small)
     return [
-        (f"concurrency efficiency: {docs} docs, {concurrency} at once, {latency * 1000:.0f} ms per answer",
-         f"ratio {median(ratios):.3f} to the ideal {ideal:.2f} s (target <= 1.15)"),
-        ("unchanged rerun of those documents", f"{max(calls_again)} LLM calls, {median(reruns):.2f} s (target 0 calls)"),
-        (f"naive baseline: {small} docs, one sequential Instructor call each, no cache",
-         f"{naive:.2f} s vs summarizer daily {ours:.2f} s ({naive / ours:.1f}x slower), which also grounds "
-         "every item and writes briefs, manifest and digest"),
+        (
+            f"concurrency efficiency: {docs} docs, {concurrency} at once, {latency * 1000:.0f} ms per answer",
+            f"ratio {median(ratios):.3f} to the ideal {ideal:.2f} s (target <= 1.15)",
+        ),
+        (
+            "unchanged rerun of those documents",
+            f"{max(calls_again)} LLM calls, {median(reruns):.2f} s (target 0 calls)",
+        ),
+        (
+            f"naive baseline: {small} docs, one sequential Instructor call each, no cache",
+            f"{naive:.2f} s vs summarizer daily {ours:.2f} s ({naive / ours:.1f}x slower), which also grounds "
+            "every item and writes briefs, manifest and digest",
+        ),
     ]
 
 
@@ -125,9 +136,11 @@ def embedded(runs: int) -> tuple[str, str]:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     wall = median([r["wall_s"] for r in results])
     tokens = results[0]
-    return ("embedded model seed brief (server start included)",
-            f"{wall:.1f} s median (target <= 20 s), {tokens['calls']:.0f} calls, {tokens['prompt_tokens']:.0f} prompt + "
-            f"{tokens['completion_tokens']:.0f} completion tokens, server peak RSS {peak:.0f} MiB")
+    return (
+        "embedded model seed brief (server start included)",
+        f"{wall:.1f} s median (target <= 20 s), {tokens['calls']:.0f} calls, {tokens['prompt_tokens']:.0f} prompt + "
+        f"{tokens['completion_tokens']:.0f} completion tokens, server peak RSS {peak:.0f} MiB",
+    )
 
 
 def main() -> int:
@@ -135,8 +148,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
-    rows = [("`summarizer --help` start-up", startup(args.runs)),
-            ("per-document overhead, replayed exchanges (no LLM)", replay_overhead(args.runs))]
+    rows = [
+        ("`summarizer --help` start-up", startup(args.runs)),
+        ("per-document overhead, replayed exchanges (no LLM)", replay_overhead(args.runs)),
+    ]
     rows += concurrency_rows(args.runs)
     rows.append(embedded(args.runs))
     print(f"machine: {machine()}; medians over {args.runs} runs\n")

@@ -45,16 +45,22 @@ def daily_once(inbox: Path, out: Path, base_url: str, concurrency: int) -> dict[
     finished: list[float] = []
     sending: list[float] = []
     started = time.perf_counter()
-    progress = Progress(sending=lambda: sending.append(time.perf_counter()),
-                        done=lambda entry: finished.append(time.perf_counter()))
-    manifest, _ = asyncio.run(run_daily([str(inbox)], settings, DailyOptions(out=out, concurrency=concurrency),
-                                        progress))
+    progress = Progress(
+        sending=lambda: sending.append(time.perf_counter()), done=lambda entry: finished.append(time.perf_counter())
+    )
+    manifest, _ = asyncio.run(
+        run_daily([str(inbox)], settings, DailyOptions(out=out, concurrency=concurrency), progress)
+    )
     total = time.perf_counter() - started
     ok = sum(e.status == "ok" for e in manifest.entries)
     # Briefing phase: from the first request (client open, imports done) to the last brief written.
     briefing = (max(finished) - sending[0]) if finished and sending else 0.0
-    return {"total_s": total, "briefing_s": briefing, "ok": ok,
-            "unchanged": sum(e.status == "skipped-unchanged" for e in manifest.entries)}
+    return {
+        "total_s": total,
+        "briefing_s": briefing,
+        "ok": ok,
+        "unchanged": sum(e.status == "skipped-unchanged" for e in manifest.entries),
+    }
 
 
 def memory_child(count: int, concurrency: int, latency: float) -> None:
@@ -85,17 +91,35 @@ def main() -> int:
         again = daily_once(inbox, Path(scratch) / "out", server.base_url, args.concurrency)
         calls_again = server.requests - calls_first
     ratio = first["briefing_s"] / ideal
-    print(f"| {args.docs} documents, concurrency {args.concurrency}, {args.latency * 1000:.0f} ms per answer | "
-          f"briefing {first['briefing_s']:.2f} s vs ideal {ideal:.2f} s: ratio {ratio:.3f} (target <= 1.15); "
-          f"whole run with the digest call {first['total_s']:.2f} s; {first['ok']:.0f} ok, {calls_first} LLM calls |")
-    print(f"| unchanged rerun | {again['unchanged']:.0f} skipped-unchanged, {calls_again} LLM calls (target 0), "
-          f"{again['total_s']:.2f} s |")
-    child = subprocess.run([sys.executable, __file__, "--memory-child", str(args.memory_docs),
-                            "--concurrency", str(args.concurrency), "--latency", str(args.latency)],
-                           capture_output=True, text=True, check=True)
+    print(
+        f"| {args.docs} documents, concurrency {args.concurrency}, {args.latency * 1000:.0f} ms per answer | "
+        f"briefing {first['briefing_s']:.2f} s vs ideal {ideal:.2f} s: ratio {ratio:.3f} (target <= 1.15); "
+        f"whole run with the digest call {first['total_s']:.2f} s; {first['ok']:.0f} ok, {calls_first} LLM calls |"
+    )
+    print(
+        f"| unchanged rerun | {again['unchanged']:.0f} skipped-unchanged, {calls_again} LLM calls (target 0), "
+        f"{again['total_s']:.2f} s |"
+    )
+    child = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--memory-child",
+            str(args.memory_docs),
+            "--concurrency",
+            str(args.concurrency),
+            "--latency",
+            str(args.latency),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     memory = json.loads(child.stdout.strip().splitlines()[-1])
-    print(f"| {args.memory_docs} documents | peak RSS {memory['peak_mib']:.0f} MiB (target <= 200 MB), "
-          f"{memory['ok']} ok in {memory['total_s']:.1f} s |")
+    print(
+        f"| {args.memory_docs} documents | peak RSS {memory['peak_mib']:.0f} MiB (target <= 200 MB), "
+        f"{memory['ok']} ok in {memory['total_s']:.1f} s |"
+    )
     return 0 if ratio <= 1.15 and calls_again == 0 and memory["peak_mib"] * 1.048576 <= 200 else 1
 
 

@@ -27,14 +27,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = json.loads((ROOT / "fixtures" / "crane.jsonl").read_text(encoding="utf-8").splitlines()[0])["response"]["body"]
+TEMPLATE = json.loads((ROOT / "fixtures" / "crane.jsonl").read_text(encoding="utf-8").splitlines()[0])["response"][
+    "body"
+]
 
 EXTRACTION = {
     "actors": [{"name": "Officials", "kind": "government", "role": "source", "aliases": []}],
-    "claims": [{"claimant": "author", "statement": "The programme reached new sites.",
-                "evidence": "Officials said the programme reached", "status": "reported", "figures": []}],
-    "uncertainties": [{"description": "The count is provisional.", "kind": "estimated",
-                       "evidence": "a provisional count"}],
+    "claims": [
+        {
+            "claimant": "author",
+            "statement": "The programme reached new sites.",
+            "evidence": "Officials said the programme reached",
+            "status": "reported",
+            "figures": [],
+        }
+    ],
+    "uncertainties": [
+        {"description": "The count is provisional.", "kind": "estimated", "evidence": "a provisional count"}
+    ],
     "summary": "A programme expanded.",
 }
 ANSWERS = {"Extraction": EXTRACTION, "Synthesis": {"contradictions": [], "open_questions": []}}
@@ -44,8 +54,10 @@ TIMEOUT_SLEEP_S = 3.0
 
 def document(number: int) -> str:
     """A generated news item that the fixed Extraction grounds in."""
-    return (f"Programme update {number}\n\nOfficials said the programme reached {number + 10} sites this week, "
-            f"according to a provisional count. Reporters in district {number} confirmed the figure.\n")
+    return (
+        f"Programme update {number}\n\nOfficials said the programme reached {number + 10} sites this week, "
+        f"according to a provisional count. Reporters in district {number} confirmed the figure.\n"
+    )
 
 
 class _Server:
@@ -108,8 +120,9 @@ class _Server:
                     return
                 self._send(200, payload)
 
-            def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None,
-                      cut: int | None = None) -> None:
+            def _send(
+                self, status: int, payload: bytes, headers: dict[str, str] | None = None, cut: int | None = None
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -151,9 +164,10 @@ class FakeServer:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=5) as answer:  # noqa: S310
             return int(json.loads(answer.read())["requests"])
 
-    def __enter__(self) -> "FakeServer":
-        self.process = subprocess.Popen([sys.executable, __file__, str(self.latency_s), self.fault],
-                                        stdout=subprocess.PIPE, text=True)
+    def __enter__(self) -> FakeServer:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, str(self.latency_s), self.fault], stdout=subprocess.PIPE, text=True
+        )
         assert self.process.stdout is not None
         self.port = int(self.process.stdout.readline())
         return self

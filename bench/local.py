@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from summarizer.pipeline import brief_inputs  # noqa: E402
+from summarizer.session import brief_inputs  # noqa: E402
 from summarizer.settings import build_settings  # noqa: E402
 
 
@@ -47,8 +47,9 @@ def one_run(document: Path) -> dict[str, float]:
     ready: list[float] = []
 
     async def first_outcome() -> Any:
-        async for outcome in brief_inputs([str(document)], settings,
-                                          on_start=lambda source, running: ready.append(time.perf_counter())):
+        async for outcome in brief_inputs(
+            [str(document)], settings, on_start=lambda source, running: ready.append(time.perf_counter())
+        ):
             return outcome
 
     outcome = asyncio.run(first_outcome())
@@ -57,9 +58,13 @@ def one_run(document: Path) -> dict[str, float]:
         raise SystemExit(f"the brief failed: {outcome.error}")
     run = outcome.brief.run
     return {
-        "wall_s": wall, "start_s": ready[0] - started, "calls": run.attempts, "prompt_tokens": run.usage.prompt_tokens,
+        "wall_s": wall,
+        "start_s": ready[0] - started,
+        "calls": run.attempts,
+        "prompt_tokens": run.usage.prompt_tokens,
         "completion_tokens": run.usage.completion_tokens,
-        "claims": len(outcome.brief.claims), "rejected": len(outcome.brief.rejected),
+        "claims": len(outcome.brief.claims),
+        "rejected": len(outcome.brief.rejected),
     }
 
 
@@ -70,20 +75,27 @@ def main() -> int:
     args = parser.parse_args()
     logging.getLogger("instructor").setLevel(logging.CRITICAL)  # re-asks are counted in the table
     print(f"machine: {machine()}")
-    print("| run | wall s | of which server start s | LLM calls | prompt tokens | completion tokens | claims kept "
-          "| items rejected |")
+    print(
+        "| run | wall s | of which server start s | LLM calls | prompt tokens | completion tokens | claims kept "
+        "| items rejected |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     results = []
     for number in range(1, args.runs + 1):
         result = one_run(args.document)
         results.append(result)
-        print(f"| {number} | {result['wall_s']:.1f} | {result['start_s']:.1f} | {result['calls']} | {result['prompt_tokens']} | "
-              f"{result['completion_tokens']} | {result['claims']} | {result['rejected']} |", flush=True)
+        print(
+            f"| {number} | {result['wall_s']:.1f} | {result['start_s']:.1f} | {result['calls']} | "
+            f"{result['prompt_tokens']} | {result['completion_tokens']} | {result['claims']} | {result['rejected']} |",
+            flush=True,
+        )
     median = statistics.median(r["wall_s"] for r in results)
     server_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     self_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nmedian wall: {median:.1f} s (target <= 20 s); peak RSS: server {server_mib:.0f} MiB, "
-          f"summarizer {self_mib:.0f} MiB")
+    print(
+        f"\nmedian wall: {median:.1f} s (target <= 20 s); peak RSS: server {server_mib:.0f} MiB, "
+        f"summarizer {self_mib:.0f} MiB"
+    )
     return 0
 
 

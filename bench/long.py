@@ -27,31 +27,35 @@ sys.path.insert(0, str(ROOT))
 
 from summarizer.documents import from_text  # noqa: E402
 from summarizer.grounding import sentences  # noqa: E402
-from summarizer.llm import CallStats  # noqa: E402
 from summarizer.models import Usage  # noqa: E402
 from summarizer.pipeline import brief_document  # noqa: E402
 from summarizer.settings import build_settings  # noqa: E402
+from summarizer.structured import CallStats, StructuredLLM  # noqa: E402
 
 
-class PartFake:
+class PartFake(StructuredLLM):
     """Answers each part with a claim on its first full sentence, as a grounded model would."""
 
-    mode_name = "tools"
-
-    def start_scenario(self, name: str) -> None:
-        pass
-
-    async def extract(self, model: type, prompt: Any, *, reasks: int, context: Any = None) -> tuple[Any, CallStats]:
+    async def extract(
+        self, response_model: Any, prompt: Any, *, reasks: int, context: Any = None
+    ) -> tuple[Any, CallStats]:
+        model = response_model
         stats = CallStats(usage=Usage(prompt_tokens=1000, completion_tokens=100, total_tokens=1100), attempts=1)
         if model.__name__ == "Summary":
             return model(summary="A long document."), stats
         text = re.search(r"<document>\n(.*)\n</document>", prompt.user, re.S).group(1)
         first = next(text[a:b] for a, b in sentences(text) if len(text[a:b].split()) >= 4)
-        middle = [text[a:b] for a, b in sentences(text) if len(text[a:b].split()) >= 4][len(sentences(text)) // 2:]
-        claims = [{"claimant": "author", "statement": s[:60], "evidence": s[:200], "status": "reported"}
-                  for s in [first, *middle[:2]]]
-        answer = {"summary": "s", "actors": [{"name": first.split()[0], "kind": "other", "role": "r"}],
-                  "claims": claims, "uncertainties": []}
+        middle = [text[a:b] for a, b in sentences(text) if len(text[a:b].split()) >= 4][len(sentences(text)) // 2 :]
+        claims = [
+            {"claimant": "author", "statement": s[:60], "evidence": s[:200], "status": "reported"}
+            for s in [first, *middle[:2]]
+        ]
+        answer = {
+            "summary": "s",
+            "actors": [{"name": first.split()[0], "kind": "other", "role": "r"}],
+            "claims": claims,
+            "uncertainties": [],
+        }
         return model.model_validate(answer), stats
 
 
@@ -74,9 +78,14 @@ def one_size(words: int) -> dict[str, float]:
     brief = asyncio.run(brief_document(from_text(text, "long.txt"), PartFake(), settings))
     wall = time.perf_counter() - started
     for claim in brief.claims:
-        assert text[claim.evidence.start:claim.evidence.end] == claim.evidence.quote
-    return {"words": len(text.split()), "parts": brief.document.parts, "claims": len(brief.claims), "wall_s": wall,
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        assert text[claim.evidence.start : claim.evidence.end] == claim.evidence.quote
+    return {
+        "words": len(text.split()),
+        "parts": brief.document.parts,
+        "claims": len(brief.claims),
+        "wall_s": wall,
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def main() -> int:
@@ -89,11 +98,15 @@ def main() -> int:
         return 0
     print("| words | parts | claims kept | wall s | s per 10k words | peak RSS MiB |\n|---|---|---|---|---|---|")
     for words in args.words:
-        out = subprocess.run([sys.executable, __file__, "--child", str(words)], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(words)], capture_output=True, text=True, check=True
+        ).stdout
         r = json.loads(out.strip().splitlines()[-1])
-        print(f"| {r['words']:,.0f} | {r['parts']:.0f} | {r['claims']:.0f} | {r['wall_s']:.2f} | "
-              f"{r['wall_s'] / r['words'] * 10_000:.3f} | {r['peak_mib']:.0f} |", flush=True)
+        print(
+            f"| {r['words']:,.0f} | {r['parts']:.0f} | {r['claims']:.0f} | {r['wall_s']:.2f} | "
+            f"{r['wall_s'] / r['words'] * 10_000:.3f} | {r['peak_mib']:.0f} |",
+            flush=True,
+        )
     return 0
 
 

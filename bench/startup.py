@@ -27,8 +27,10 @@ def main() -> int:
         started = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True)
         times.append(time.perf_counter() - started)
-    print(f"`{' '.join(['summarizer', '--help'])}`: median {statistics.median(times):.3f} s, "
-          f"worst {max(times):.3f} s over {args.runs} runs (target < 0.3 s)")
+    print(
+        f"`{' '.join(['summarizer', '--help'])}`: median {statistics.median(times):.3f} s, "
+        f"worst {max(times):.3f} s over {args.runs} runs (target < 0.3 s)"
+    )
     return 0
 
 

@@ -92,8 +92,12 @@ class FaultInjector(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.requests += 1
         if self.fault == "fault-429-then-200" and self.requests == 1:
-            return _json_response(request, 429, {"error": {"message": "Rate limit reached (injected)",
-                                                           "type": "rate_limit_error"}}, {"retry-after": "1"})
+            return _json_response(
+                request,
+                429,
+                {"error": {"message": "Rate limit reached (injected)", "type": "rate_limit_error"}},
+                {"retry-after": "1"},
+            )
         sent = json.loads(request.content)
         tool = sent.get("tool_choice", {}).get("function", {}).get("name")
         if self.fault == "fault-bad-quote-then-corrected" and tool == "Repairs":
@@ -117,18 +121,39 @@ class FaultInjector(httpx2.AsyncBaseTransport):
         for line in prompt.splitlines():
             if line.startswith("Item "):
                 number = int(line.split()[1])
-                wrote = next(l for l in prompt.splitlines()[prompt.splitlines().index(line):] if "Wrote:" in l)
+                wrote = next(row for row in prompt.splitlines()[prompt.splitlines().index(line) :] if "Wrote:" in row)
                 quote = wrote.split('"')[1]
                 hint = grounding.closest_sentence(quote, self.document) or self.document.strip().splitlines()[0]
-                items.append({"item": number, "evidence": hint[:240].rsplit(" ", 1)[0] if len(hint) > 240 else hint,
-                              "claimant": "author"})
+                items.append(
+                    {
+                        "item": number,
+                        "evidence": hint[:240].rsplit(" ", 1)[0] if len(hint) > 240 else hint,
+                        "claimant": "author",
+                    }
+                )
         arguments = json.dumps({"items": items}, ensure_ascii=False)
         body = {
-            "id": "chatcmpl-injected-repair", "object": "chat.completion", "created": 0, "model": sent["model"],
-            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-                "role": "assistant", "content": None,
-                "tool_calls": [{"id": "call_injected", "type": "function",
-                                "function": {"name": "Repairs", "arguments": arguments}}]}}],
+            "id": "chatcmpl-injected-repair",
+            "object": "chat.completion",
+            "created": 0,
+            "model": sent["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "id": "call_injected",
+                                "type": "function",
+                                "function": {"name": "Repairs", "arguments": arguments},
+                            }
+                        ],
+                    },
+                }
+            ],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         }
         return _json_response(request, 200, body)
@@ -143,14 +168,19 @@ async def record(server: LocalServer, source: str, folder: Path, scenario: str, 
     if fault:
         real = FaultInjector(real, fault, document.text)
     recorder = Recorder(folder, real)
-    llm = LLM(settings, transport=RetryingTransport(recorder, retries=settings.transport_retries,
-                                                    max_wait_s=settings.max_retry_wait_s))
+    llm = LLM(
+        settings,
+        transport=RetryingTransport(recorder, retries=settings.transport_retries, max_wait_s=settings.max_retry_wait_s),
+    )
     started = time.perf_counter()
     try:
         brief = await brief_document(document, llm, settings)
-        print(f"{scenario}: {len(brief.actors)} actors, {len(brief.claims)} claims, "
-              f"{len(brief.uncertainties)} uncertainties, {len(brief.rejected)} rejected, "
-              f"{brief.run.attempts} calls, {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"{scenario}: {len(brief.actors)} actors, {len(brief.claims)} claims, "
+            f"{len(brief.uncertainties)} uncertainties, {len(brief.rejected)} rejected, "
+            f"{brief.run.attempts} calls, {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
     except Exception as error:  # noqa: BLE001 - a recording that fails is still worth keeping for review
         print(f"{scenario}: FAILED {type(error).__name__}: {error}", flush=True)
     finally:
@@ -162,11 +192,13 @@ def record_daily(server: LocalServer, folder: Path) -> None:
     settings = build_settings(provider="local", base_url=server.base_url, record_dir=folder, environ={})
     out = Path(tempfile.mkdtemp(prefix="daily-"))
     started = time.perf_counter()
-    manifest, digest = asyncio.run(run_daily([str(ROOT / "seeds")], settings,
-                                             DailyOptions(out=out, concurrency=2)))
-    print(f"daily: {manifest.counts()}, {len(digest.contradictions)} contradictions, "
-          f"{len(digest.open_questions)} open questions, synthesis error: {digest.synthesis_error}, "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
+    manifest, digest = asyncio.run(run_daily([str(ROOT / "seeds")], settings, DailyOptions(out=out, concurrency=2)))
+    print(
+        f"daily: {manifest.counts()}, {len(digest.contradictions)} contradictions, "
+        f"{len(digest.open_questions)} open questions, synthesis error: {digest.synthesis_error}, "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
     shutil.rmtree(out)
 
 
@@ -174,9 +206,14 @@ def record_long(server: LocalServer, folder: Path) -> None:
     """A document several times the context it is briefed with (--n-ctx 4096) → fixtures/long/."""
     settings = build_settings(provider="local", base_url=server.base_url, n_ctx=4096, environ={})
     source = FIXTURES / "long" / "wikinews-long.txt"
-    llm = LLM(settings, transport=RetryingTransport(Recorder(folder, httpx2.AsyncHTTPTransport()),
-                                                    retries=settings.transport_retries,
-                                                    max_wait_s=settings.max_retry_wait_s))
+    llm = LLM(
+        settings,
+        transport=RetryingTransport(
+            Recorder(folder, httpx2.AsyncHTTPTransport()),
+            retries=settings.transport_retries,
+            max_wait_s=settings.max_retry_wait_s,
+        ),
+    )
 
     async def run() -> None:
         started = time.perf_counter()
@@ -184,8 +221,11 @@ def record_long(server: LocalServer, folder: Path) -> None:
             brief = await brief_document(read_document(str(source)), llm, settings)
         finally:
             await llm.aclose()
-        print(f"long: {brief.document.parts} parts, {len(brief.claims)} claims, {brief.run.attempts} calls, "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"long: {brief.document.parts} parts, {len(brief.claims)} claims, {brief.run.attempts} calls, "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
 
     asyncio.run(run())
 

@@ -2,59 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from . import grounding
-from .documents import Document, DocumentError, read_document
-from .models import SCHEMA_VERSION, Brief, Digest, Span
-
-
-class BriefError(Exception):
-    """A brief file that cannot be read or is not a valid brief; says why."""
-
-
-def load_brief(path: Path) -> Brief:
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise BriefError(f"{path}: cannot read ({error.strerror or error})") from error
-    try:
-        data = json.loads(raw)
-    except ValueError as error:
-        raise BriefError(f"{path}: not JSON ({error})") from error
-    version = str(data.get("schema_version", "")) if isinstance(data, dict) else ""
-    if version and version.split(".")[0] > SCHEMA_VERSION.split(".")[0]:
-        raise BriefError(f"{path}: written by a newer summarizer (schema {version}; this one reads "
-                         f"{SCHEMA_VERSION}): upgrade summarizer")
-    try:
-        return Brief.model_validate(data)
-    except ValidationError as error:
-        if isinstance(data, dict) and data.get("kind") == "digest":
-            raise BriefError(f"{path}: is a daily digest, not a brief") from error
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise BriefError(f"{path}: not a valid brief: {where}: {first['msg']}") from error
-
-
-def load_digest(path: Path) -> Digest | None:
-    """The digest at ``path``, or None when the file is not a digest (then read it as a brief)."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("kind") != "digest":
-        return None
-    try:
-        return Digest.model_validate(data)
-    except ValidationError as error:
-        raise BriefError(f"{path}: not a valid digest: {error.errors()[0]['msg']}") from error
+from .documents import Document, read_document
+from .errors import DocumentError
+from .models import Brief, Span
 
 
 def source_for(brief: Brief, source: Path | None) -> Document:
@@ -72,8 +29,10 @@ class SpanFailure:
     found: str
 
     def __str__(self) -> str:
-        return (f"{self.item} [{self.span.start}:{self.span.end}] should be {self.span.quote!r} "
-                f"but the source has {self.found!r}")
+        return (
+            f"{self.item} [{self.span.start}:{self.span.end}] should be {self.span.quote!r} "
+            f"but the source has {self.found!r}"
+        )
 
 
 @dataclass(frozen=True)
@@ -125,7 +84,7 @@ def check_brief(brief: Brief, document: Document, cues: list[str] | None = None)
     report = CheckReport(brief=brief, source=document.path or "-", hash_matches=document.id == brief.document.id)
     for name, span in named_spans(brief):
         report.spans_checked += 1
-        found = text[span.start:span.end]
+        found = text[span.start : span.end]
         if found != span.quote:
             report.failures.append(SpanFailure(name, span, found))
     covered = [(s.start, s.end) for name, s in named_spans(brief) if not name.endswith((".mention", ".cue"))]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .grounding import sentences
 
@@ -84,7 +84,7 @@ def chunk_text(text: str, budget: int, overlap: int = 0, count: TokenCounter = e
     first = 0
     while first < len(pieces):
         last = first
-        while last + 1 < len(pieces) and count(text[pieces[first][0]:pieces[last + 1][1]]) <= budget:
+        while last + 1 < len(pieces) and count(text[pieces[first][0] : pieces[last + 1][1]]) <= budget:
             last += 1
         start, end = pieces[first][0], pieces[last][1]
         chunks.append(Chunk(start, end, text[start:end]))
@@ -92,7 +92,7 @@ def chunk_text(text: str, budget: int, overlap: int = 0, count: TokenCounter = e
             break
         # The next chunk repeats the last units that fit within the overlap.
         following = last + 1
-        while following - 1 > first and count(text[pieces[following - 1][0]:end]) <= overlap:
+        while following - 1 > first and count(text[pieces[following - 1][0] : end]) <= overlap:
             following -= 1
         first = max(following, first + 1)
     return chunks

@@ -8,32 +8,22 @@ import logging
 import os
 import signal
 import sys
-from enum import IntEnum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from . import __version__
+from .errors import EXIT_CODES, ExitCode, SummarizerError, exit_code_of
 
 if TYPE_CHECKING:
+    from .daily import ManifestEntry, Progress
     from .documents import Document
-    from .models import Brief
-    from .pipeline import Outcome
+    from .models import Brief, Digest
+    from .session import Outcome
     from .settings import Settings
-
-
-class Exit(IntEnum):
-    """Exit codes scripts can rely on (see README)."""
-
-    OK = 0
-    INTERNAL = 1
-    USAGE = 2
-    INPUT = 3
-    PROVIDER = 4
-    LLM = 5
-    FIXTURE_MISSING = 6
-    CHECK_FAILED = 7
 
 
 app = typer.Typer(
@@ -55,8 +45,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Turn documents into typed, grounded briefs with an LLM."""
 
@@ -65,20 +56,44 @@ def _error(message: str) -> None:
     typer.echo(f"summarizer: error: {message}", err=True)
 
 
-# By class name, so a daily manifest's recorded error type maps the same way.
-_EXIT_BY_ERROR = {"DocumentError": Exit.INPUT, "ProviderError": Exit.PROVIDER,
-                  "FixtureMissing": Exit.FIXTURE_MISSING, "LLMError": Exit.LLM}
+@contextmanager
+def _exit_codes(interrupted: str = "interrupted") -> Iterator[None]:
+    """The one place where the library's errors become a message and an exit code."""
+    try:
+        yield
+    except SummarizerError as error:
+        _error(str(error))
+        raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        _error(interrupted)
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
-def _exit_code(error: Exception | str | None, default: Exit = Exit.INTERNAL) -> Exit:
-    """The exit code for an error (or its recorded type name), subclasses included."""
-    names = [error] if isinstance(error, str) else [kind.__name__ for kind in type(error).__mro__]
-    return next((_EXIT_BY_ERROR[name] for name in names if name in _EXIT_BY_ERROR), default)
+def exit_codes_epilog(codes: tuple[ExitCode, ...]) -> str:
+    """The exit-code lines of a command's --help, from the one table in errors.py."""
+    lines = "\n".join(f"  {code.value:<3} {EXIT_CODES[code]}" for code in codes)
+    return f"Exit codes:\n\n\b\n{lines}"
+
+
+_BRIEF_CODES = (
+    ExitCode.OK,
+    ExitCode.INTERNAL,
+    ExitCode.USAGE,
+    ExitCode.INPUT,
+    ExitCode.PROVIDER,
+    ExitCode.LLM,
+    ExitCode.FIXTURE_MISSING,
+    ExitCode.INTERRUPTED,
+)
+_READ_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.INPUT)
 
 
 def _quiet_libraries(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if not verbose:
         # Instructor logs every failed attempt at ERROR; the brief records them instead.
         for name in ("instructor", "httpx2", "openai"):
@@ -96,17 +111,18 @@ def _output_path(output: Path, source: str, fmt: str, many: bool) -> Path:
     return output
 
 
-def _emit(outcome: "Outcome", fmt: str, output: Optional[Path], many: bool, quiet: bool) -> None:
-    from .render import render, save_brief, to_json
+def _emit(outcome: Outcome, fmt: str, output: Optional[Path], many: bool, quiet: bool) -> None:
+    from .render import render
+    from .store import brief_json, save_brief
 
     assert outcome.brief is not None
     if output is not None:
         target = _output_path(output, outcome.source, fmt, many)
-        save_brief(outcome.brief, target, fmt, outcome.text)
+        save_brief(outcome.brief, target, outcome.text, lambda brief: render(brief, fmt))
         if not quiet:
             typer.echo(f"wrote {target}", err=True)
     elif fmt == "json" and many:
-        typer.echo(to_json(outcome.brief, indent=None), nl=False)
+        typer.echo(brief_json(outcome.brief, indent=None), nl=False)
         typer.echo("")
     else:
         typer.echo(render(outcome.brief, fmt), nl=False)
@@ -114,28 +130,54 @@ def _emit(outcome: "Outcome", fmt: str, output: Optional[Path], many: bool, quie
             typer.echo("\n---\n")
 
 
-def _describe(outcome: "Outcome") -> str:
+def _describe(outcome: Outcome) -> str:
     brief = outcome.brief
     assert brief is not None
-    return (f"{outcome.source}: {len(brief.actors)} actors, {len(brief.claims)} claims, "
-            f"{len(brief.uncertainties)} uncertainties, {len(brief.rejected)} rejected; "
-            f"{brief.run.attempts} call(s), {brief.run.usage.total_tokens} tokens, {brief.run.latency_s:.1f} s")
+    return (
+        f"{outcome.source}: {len(brief.actors)} actors, {len(brief.claims)} claims, "
+        f"{len(brief.uncertainties)} uncertainties, {len(brief.rejected)} rejected; "
+        f"{brief.run.attempts} call(s), {brief.run.usage.total_tokens} tokens, {brief.run.latency_s:.1f} s"
+    )
 
 
-ProviderOption = Annotated[Optional[str], typer.Option(
-    "--provider", "-p", help="openai | local | replay. Default: $SUMMARIZER_PROVIDER, then openai when "
-    "OPENAI_API_KEY or OPENAI_BASE_URL is set, then the embedded local model.")]
+ProviderOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--provider",
+        "-p",
+        help="openai | local | replay. Default: $SUMMARIZER_PROVIDER, then openai when "
+        "OPENAI_API_KEY or OPENAI_BASE_URL is set, then the embedded local model.",
+    ),
+]
 ModelOption = Annotated[Optional[str], typer.Option("--model", "-m", help="Model name sent to the endpoint.")]
-BaseUrlOption = Annotated[Optional[str], typer.Option(
-    "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: $OPENAI_BASE_URL).")]
-RecordOption = Annotated[Optional[Path], typer.Option(
-    "--record", help="Record every LLM exchange as fixtures in DIR (one .jsonl per document).", metavar="DIR")]
-ReplayOption = Annotated[Optional[Path], typer.Option(
-    "--replay", help="Answer from fixtures recorded in DIR (or one .jsonl file); no network.", metavar="DIR")]
+BaseUrlOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: $OPENAI_BASE_URL)."
+    ),
+]
+RecordOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--record", help="Record every LLM exchange as fixtures in DIR (one .jsonl per document).", metavar="DIR"
+    ),
+]
+ReplayOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--replay", help="Answer from fixtures recorded in DIR (or one .jsonl file); no network.", metavar="DIR"
+    ),
+]
 
 
-def _settings(provider: Optional[str], model: Optional[str], base_url: Optional[str], record: Optional[Path],
-              replay: Optional[Path], **overrides: object) -> "Settings":
+def _settings(
+    provider: Optional[str],
+    model: Optional[str],
+    base_url: Optional[str],
+    record: Optional[Path],
+    replay: Optional[Path],
+    **overrides: Any,
+) -> Settings:
     from .settings import build_settings
 
     if record is not None and replay is not None:
@@ -143,11 +185,13 @@ def _settings(provider: Optional[str], model: Optional[str], base_url: Optional[
     if replay is not None and not replay.exists():
         raise typer.BadParameter(f"replay folder {replay} does not exist", param_hint="--replay")
     values = {key: value for key, value in overrides.items() if value is not None}
-    return build_settings(provider=provider, model=model, base_url=base_url, replay_dir=replay,
-                          record_dir=record, **values)
+    return build_settings(
+        provider=provider, model=model, base_url=base_url, replay_dir=replay, record_dir=record, **values
+    )
 
 
-@app.command(epilog="""Examples:
+@app.command(
+    epilog="""Examples:
 
   summarizer brief seeds/000_09fe83c6082f21eb.txt                 # JSON on stdout
 
@@ -161,91 +205,114 @@ def _settings(provider: Optional[str], model: Optional[str], base_url: Optional[
 
   summarizer brief seeds/000_09fe83c6082f21eb.txt --replay fixtures  # offline replay
 
-Exit codes: 0 ok, 2 usage, 3 bad input, 4 provider unavailable, 5 LLM failure,
-6 replay fixture missing, 1 internal error. With several inputs, every input is
-attempted and the code is that of the first failure.""")
+With several inputs, every input is attempted and the exit code is that of the
+first failure.
+
+"""
+    + exit_codes_epilog(_BRIEF_CODES)
+)
 def brief(
     paths: Annotated[list[str], typer.Argument(help="Documents (.txt, .md), or - for stdin.", metavar="PATH...")],
-    output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Write to this file (one input) or folder (several inputs) instead of stdout.")] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--output", "-o", help="Write to this file (one input) or folder (several inputs) instead of stdout."
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="json | md")] = "json",
     provider: ProviderOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     record: RecordOption = None,
     replay: ReplayOption = None,
-    model_path: Annotated[Optional[Path], typer.Option(
-        "--model-path", help="GGUF file for the local provider (default: the bundled SmolLM2-135M-Instruct).")] = None,
+    model_path: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--model-path", help="GGUF file for the local provider (default: the bundled SmolLM2-135M-Instruct)."
+        ),
+    ] = None,
     n_ctx: Annotated[Optional[int], typer.Option("--n-ctx", help="Context size of the local server.")] = None,
     max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Completion token limit per call.")] = None,
     temperature: Annotated[Optional[float], typer.Option("--temperature", help="Sampling temperature.")] = None,
-    max_claims: Annotated[Optional[int], typer.Option(
-        "--max-claims", min=1, max=30, help="Most claims one extraction may return (default: 3 local, 10 remote).")] = None,
+    max_claims: Annotated[
+        Optional[int],
+        typer.Option(
+            "--max-claims", min=1, max=30, help="Most claims one extraction may return (default: 3 local, 10 remote)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request and retry.")] = False,
 ) -> None:
     """Brief one or more documents: actors, claims with verbatim evidence, uncertainties."""
-    from .pipeline import brief_inputs
-    from .settings import ProviderError
+    from .session import brief_inputs
 
     if fmt not in ("json", "md"):
         raise typer.BadParameter("choose json or md", param_hint="--format")
     _quiet_libraries(verbose)
     signal.signal(signal.SIGTERM, _terminate_as_exit)
-    try:
-        settings = _settings(provider, model, base_url, record, replay, model_path=model_path, n_ctx=n_ctx,
-                             max_tokens=max_tokens, temperature=temperature)
-        if max_claims is not None:
-            settings = settings.model_copy(update={"limits": settings.limits.model_copy(update={"claims": max_claims})})
-    except ProviderError as error:
-        _error(str(error))
-        raise typer.Exit(Exit.PROVIDER) from None
+    with _exit_codes():
+        settings = _settings(
+            provider,
+            model,
+            base_url,
+            record,
+            replay,
+            model_path=model_path,
+            n_ctx=n_ctx,
+            max_tokens=max_tokens,
+            temperature=temperature,
+        )
+    if max_claims is not None:
+        settings = settings.model_copy(update={"limits": settings.limits.model_copy(update={"claims": max_claims})})
 
-    def announce(source: str, running: "Settings") -> None:
+    def announce(source: str, running: Settings) -> None:
         if not quiet:
             where = f" at {running.public_base_url}" if running.provider == "openai" and running.base_url else ""
             typer.echo(f"briefing {source} with {running.provider} · {running.model}{where} …", err=True)
 
     many = len(paths) > 1
 
-    async def run_all() -> Exit:
-        first_failure = Exit.OK
+    async def run_all() -> ExitCode:
+        first_failure = ExitCode.OK
         async for outcome in brief_inputs(paths, settings, on_start=announce):
             if outcome.error is not None:
-                _error(f"{outcome.source}: {outcome.error}" if outcome.source not in str(outcome.error)
-                       else str(outcome.error))
-                first_failure = first_failure or _exit_code(outcome.error)
+                _error(
+                    f"{outcome.source}: {outcome.error}"
+                    if outcome.source not in str(outcome.error)
+                    else str(outcome.error)
+                )
+                first_failure = first_failure or exit_code_of(outcome.error)
                 continue
             _emit(outcome, fmt, output, many, quiet)
             if not quiet:
                 typer.echo(_describe(outcome), err=True)
         return first_failure
 
-    try:
+    with _exit_codes():
         first_failure = asyncio.run(run_all())
-    except ProviderError as error:
-        _error(str(error))
-        raise typer.Exit(Exit.PROVIDER) from None
-    except KeyboardInterrupt:
-        _error("interrupted")
-        raise typer.Exit(130) from None
     raise typer.Exit(first_failure)
 
 
-@app.command(epilog="Example:\n\n  summarizer show out/seed-brief.json --format md")
+@app.command(
+    epilog="Example:\n\n  summarizer show out/seed-brief.json --format md\n\n" + exit_codes_epilog(_READ_CODES)
+)
 def show(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="md | json")] = "md",
 ) -> None:
     """Print a saved brief as Markdown (or normalised JSON), after validating it."""
     from .render import render
+    from .store import load_brief
 
     if fmt not in ("json", "md"):
         raise typer.BadParameter("choose md or json", param_hint="--format")
-    typer.echo(render(_brief_or_exit(path), fmt), nl=False)
+    with _exit_codes():
+        brief = load_brief(path)
+    typer.echo(render(brief, fmt), nl=False)
 
 
-@app.command(epilog="""Examples:
+@app.command(
+    epilog="""Examples:
 
   summarizer daily inbox/2026-11-27/ --out briefs/2026-11-27/
 
@@ -257,144 +324,158 @@ Writes briefs/<document>.json (each as soon as it is ready, atomically),
 manifest.json (one entry per input: ok, failed, skipped-unchanged,
 skipped-budget, pending), digest.json and digest.md. A rerun sends only documents whose
 text, prompt, model or schema changed (--force sends all again), so a run
-killed halfway resumes where it stopped.
+killed halfway resumes where it stopped. Inputs skipped as unchanged or over the
+token budget count as briefed; when several inputs fail, the exit code is the
+smallest of theirs.
 
-Exit codes: 0 every input briefed (or skipped as unchanged or over the token
-budget); 3 some input could not be read; 4 provider unavailable; 5 some
-document failed at the LLM; 6 replay fixture missing (when several, the
-smallest code).""")
+"""
+    + exit_codes_epilog(_BRIEF_CODES)
+)
 def daily(
-    paths: Annotated[list[str], typer.Argument(
-        help="Folders (their .txt/.md files, recursively; README/LICENSE notes skipped) or files.", metavar="PATH...")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Folders (their .txt/.md files, recursively; README/LICENSE notes skipped) or files.",
+            metavar="PATH...",
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the briefs, manifest and digest.")],
-    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64,
-                                             help="Documents sent to the model at once.")] = 4,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-j", min=1, max=64, help="Documents sent to the model at once.")
+    ] = 4,
     force: Annotated[bool, typer.Option("--force", help="Brief every document again, even unchanged ones.")] = False,
-    since: Annotated[Optional[Path], typer.Option(
-        "--since", help="An earlier daily folder: mark each claim new, repeated or changed.")] = None,
-    token_budget: Annotated[Optional[int], typer.Option(
-        "--token-budget", min=1, help="Stop sending new documents once the run has used this many tokens.")] = None,
-    prices: Annotated[Optional[Path], typer.Option(
-        "--prices", help='Price table (JSON: {"MODEL": {"input": USD per 1M, "output": USD per 1M}}).')] = None,
+    since: Annotated[
+        Optional[Path],
+        typer.Option("--since", help="An earlier daily folder: mark each claim new, repeated or changed."),
+    ] = None,
+    token_budget: Annotated[
+        Optional[int],
+        typer.Option(
+            "--token-budget", min=1, help="Stop sending new documents once the run has used this many tokens."
+        ),
+    ] = None,
+    prices: Annotated[
+        Optional[Path],
+        typer.Option("--prices", help='Price table (JSON: {"MODEL": {"input": USD per 1M, "output": USD per 1M}}).'),
+    ] = None,
     provider: ProviderOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     record: RecordOption = None,
     replay: ReplayOption = None,
-    model_path: Annotated[Optional[Path], typer.Option("--model-path", help="GGUF file for the local provider.")] = None,
+    model_path: Annotated[
+        Optional[Path], typer.Option("--model-path", help="GGUF file for the local provider.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the summary on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request and retry.")] = False,
 ) -> None:
     """Brief a day's documents concurrently, then write a manifest and a cross-document digest."""
-    from .daily import DailyOptions, run_daily
-    from .documents import DocumentError
-    from .settings import ProviderError
+    from .daily import DIGEST, DailyOptions, run_daily
 
     _quiet_libraries(verbose)
     signal.signal(signal.SIGTERM, _terminate_as_exit)
-    if since is not None and not (since / "digest.json").is_file():
-        raise typer.BadParameter(f"{since} holds no digest.json", param_hint="--since")
-    try:
+    if since is not None and not (since / DIGEST).is_file():
+        raise typer.BadParameter(f"{since} holds no {DIGEST}", param_hint="--since")
+    with _exit_codes():
         settings = _settings(provider, model, base_url, record, replay, model_path=model_path)
-    except ProviderError as error:
-        _error(str(error))
-        raise typer.Exit(Exit.PROVIDER) from None
     if not quiet:
         typer.echo(f"daily run with {settings.provider} · {settings.model} → {out}", err=True)
-    options = DailyOptions(out=out, concurrency=concurrency, force=force, since=since, token_budget=token_budget,
-                           prices=prices)
-    try:
-        with _daily_progress(quiet) as progress:
-            manifest, digest = asyncio.run(run_daily(paths, settings, options, progress))
-    except ProviderError as error:
-        _error(str(error))
-        raise typer.Exit(Exit.PROVIDER) from None
-    except DocumentError as error:
-        _error(str(error))
-        raise typer.Exit(Exit.INPUT) from None
-    except KeyboardInterrupt:
-        _error(f"interrupted; finished briefs are kept in {out}, rerun to resume")
-        raise typer.Exit(130) from None
+    options = DailyOptions(
+        out=out, concurrency=concurrency, force=force, since=since, token_budget=token_budget, prices=prices
+    )
+    with (
+        _exit_codes(interrupted=f"interrupted; finished briefs are kept in {out}, rerun to resume"),
+        _daily_progress(quiet) as progress,
+    ):
+        manifest, _ = asyncio.run(run_daily(paths, settings, options, progress))
     for entry in manifest.entries:
         if entry.status == "failed":
             _error(f"{entry.source}: {entry.error}")
     counts = ", ".join(f"{n} {status}" for status, n in sorted(manifest.counts().items()))
     cost = f", ${manifest.cost:.4f}" if manifest.cost is not None else ""
-    typer.echo(f"{counts}; {manifest.usage.total_tokens} tokens ({manifest.usage.prompt_tokens} prompt + "
-               f"{manifest.usage.completion_tokens} completion){cost} in {manifest.wall_s:.1f} s; "
-               f"digest: {out / 'digest.md'}", err=True)
-    failed = [_exit_code(e.error_type, default=Exit.LLM) for e in manifest.entries if e.status == "failed"]
+    typer.echo(
+        f"{counts}; {manifest.usage.total_tokens} tokens ({manifest.usage.prompt_tokens} prompt + "
+        f"{manifest.usage.completion_tokens} completion){cost} in {manifest.wall_s:.1f} s; "
+        f"digest: {out / 'digest.md'}",
+        err=True,
+    )
+    failed = [exit_code_of(e.error_kind) for e in manifest.entries if e.status == "failed"]
     if failed:
         raise typer.Exit(min(failed))  # the most basic problem first: input, provider, LLM, fixture
 
 
-def _daily_progress(quiet: bool) -> Any:
+@contextmanager
+def _daily_progress(quiet: bool) -> Iterator[Progress]:
     """A rich progress bar on a terminal, plain log lines otherwise."""
-    from contextlib import contextmanager
-
     from .daily import Progress
 
-    @contextmanager
-    def plain() -> Any:
-        def done(entry: Any) -> None:
-            if not quiet:
-                tokens = f", {entry.usage.total_tokens} tokens" if entry.usage.total_tokens else ""
-                detail = f": {entry.error}" if entry.error and entry.status != "failed" else ""
-                typer.echo(f"{entry.status}: {entry.source}{tokens}{detail}", err=True)
-        yield Progress(done=done)
-
-    @contextmanager
-    def bar() -> Any:
+    if sys.stderr.isatty() and not quiet:
         from rich.progress import Progress as Bar
+
+        def counts(entry: ManifestEntry) -> bool:
+            return entry.status in ("ok", "failed", "skipped-budget")
 
         with Bar(transient=False) as display:
             task = display.add_task("briefing", total=None)
-            yield Progress(total=lambda n: display.update(task, total=n),
-                           done=lambda entry: display.advance(task) if entry.status in ("ok", "failed",
-                                                                                     "skipped-budget") else None)
+            yield Progress(
+                total=lambda n: display.update(task, total=n),
+                done=lambda entry: display.advance(task) if counts(entry) else None,
+            )
+        return
 
-    return bar() if sys.stderr.isatty() and not quiet else plain()
+    def done(entry: ManifestEntry) -> None:
+        if not quiet:
+            tokens = f", {entry.usage.total_tokens} tokens" if entry.usage.total_tokens else ""
+            detail = f": {entry.error}" if entry.error and entry.status != "failed" else ""
+            typer.echo(f"{entry.status}: {entry.source}{tokens}{detail}", err=True)
 
-
-SourceOption = Annotated[Optional[Path], typer.Option(
-    "--source", "-s", help="The source document (default: the path recorded in the brief).")]
-
-
-def _brief_or_exit(path: Path) -> "Brief":
-    from .check import BriefError, load_brief
-
-    try:
-        return load_brief(path)
-    except BriefError as error:
-        _error(str(error))
-        raise typer.Exit(Exit.INPUT) from None
+    yield Progress(done=done)
 
 
-def _load_for_review(path: Path, source: Optional[Path], *, required: bool) -> tuple["Brief", Optional["Document"]]:
+SourceOption = Annotated[
+    Optional[Path],
+    typer.Option("--source", "-s", help="The source document (default: the path recorded in the brief)."),
+]
+
+
+def _load_for_review(path: Path, source: Optional[Path], *, required: bool) -> tuple[Brief, Optional[Document]]:
+    """The brief and, when it can be read, its source document (a DocumentError when ``required``)."""
+    from .store import load_brief
+
+    return _with_source(path, load_brief(path), source, required=required)
+
+
+def _with_source(
+    path: Path, brief: Brief, source: Optional[Path], *, required: bool
+) -> tuple[Brief, Optional[Document]]:
     from .check import source_for
-    from .documents import DocumentError
+    from .errors import DocumentError
 
-    brief = _brief_or_exit(path)
     try:
         return brief, source_for(brief, source)
     except DocumentError as error:
         if required:
-            _error(f"source of {path}: {error}")
-            raise typer.Exit(Exit.INPUT) from None
+            raise DocumentError(f"source of {path}: {error}") from error
         typer.echo(f"summarizer: note: source not available ({error}); showing quotes without context", err=True)
         return brief, None
 
 
-@app.command(epilog="""Examples:
+_CHECK_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.INPUT, ExitCode.CHECK_FAILED)
+
+
+@app.command(
+    epilog="""Examples:
 
   summarizer check out/seed-brief.json
 
   summarizer check brief.json --source article.txt --strict
 
-Exit codes: 0 every span verified (and, with --strict, no coverage gap);
-3 unreadable or invalid brief or source (a newer schema version says so);
-7 a span does not hold its quote, the source changed since the brief was
-made, or (with --strict) coverage gaps were found.""")
+Exit 0 when every span is verified (and, with --strict, no coverage gap is
+found); 7 also when --strict finds coverage gaps.
+
+"""
+    + exit_codes_epilog(_CHECK_CODES)
+)
 def check(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
     source: SourceOption = None,
@@ -404,57 +485,63 @@ def check(
     """Re-verify a brief against its source: schema, hash, every span, and coverage gaps."""
     from .check import check_brief
 
-    brief, document = _load_for_review(path, source, required=True)
+    with _exit_codes():
+        brief, document = _load_for_review(path, source, required=True)
     assert document is not None
     report = check_brief(brief, document)
     if not report.hash_matches:
-        _error(f"{report.source} has changed since the brief was made (sha256 {document.id[:12]}… "
-               f"!= {brief.document.id[:12]}…)")
+        _error(
+            f"{report.source} has changed since the brief was made (sha256 {document.id[:12]}… "
+            f"!= {brief.document.id[:12]}…)"
+        )
     for failure in report.failures:
         _error(str(failure))
     if not quiet:
         for gap in report.gaps:
             typer.echo(f"gap [{gap.start}:{gap.end}] ({', '.join(gap.cues)}): {gap.sentence}")
     verdict = "ok" if report.clean else "FAILED"
-    typer.echo(f"{verdict}: {report.spans_checked - len(report.failures)}/{report.spans_checked} spans verified "
-               f"(grounding rate {report.grounding_rate:.0%}); {len(brief.claims) + len(brief.uncertainties) + len(brief.actors)} "
-               f"items kept, {len(brief.rejected)} rejected (kept rate {report.kept_rate:.0%}); "
-               f"{len(report.gaps)} coverage gap(s)")
+    kept = len(brief.claims) + len(brief.uncertainties) + len(brief.actors)
+    typer.echo(
+        f"{verdict}: {report.spans_checked - len(report.failures)}/{report.spans_checked} spans verified "
+        f"(grounding rate {report.grounding_rate:.0%}); {kept} "
+        f"items kept, {len(brief.rejected)} rejected (kept rate {report.kept_rate:.0%}); "
+        f"{len(report.gaps)} coverage gap(s)"
+    )
     if not report.clean or (strict and report.gaps):
-        raise typer.Exit(Exit.CHECK_FAILED)
+        raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
-@app.command(epilog="Examples:\n\n  summarizer review out/seed-brief.json | less -R\n\n  summarizer review briefs/2026-11-27/digest.json")
+@app.command(
+    epilog="Examples:\n\n  summarizer review out/seed-brief.json | less -R\n\n"
+    "  summarizer review briefs/2026-11-27/digest.json\n\n" + exit_codes_epilog(_READ_CODES)
+)
 def review(
-    path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
+    path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief', or a daily digest.json.")],
     source: SourceOption = None,
 ) -> None:
     """Review a brief (or a daily digest.json) in the terminal: claims with their evidence in context."""
     from rich.console import Console
 
+    from .models import Digest
     from .render import print_digest_review, print_review
+    from .store import load_saved
 
-    digest = _digest_or_none(path)
-    if digest is not None:
-        print_digest_review(digest, Console(highlight=False))
-        return
-    brief, document = _load_for_review(path, source, required=False)
-    print_review(brief, document.text if document else None, Console(highlight=False))
-
-
-def _digest_or_none(path: Path) -> Any:
-    from .check import BriefError, load_digest
-
-    try:
-        return load_digest(path)
-    except BriefError as error:
-        _error(str(error))
-        raise typer.Exit(Exit.INPUT) from None
+    console = Console(highlight=False)
+    with _exit_codes():
+        saved = load_saved(path)
+        if isinstance(saved, Digest):
+            print_digest_review(saved, console)
+            return
+        brief, document = _with_source(path, saved, source, required=False)
+    print_review(brief, document.text if document else None, console)
 
 
-@app.command(epilog="Examples:\n\n  summarizer render out/seed-brief.json --html out/seed-brief.html\n\n  summarizer render briefs/2026-11-27/digest.json --html report/index.html")
+@app.command(
+    epilog="Examples:\n\n  summarizer render out/seed-brief.json --html out/seed-brief.html\n\n"
+    "  summarizer render briefs/2026-11-27/digest.json --html report/index.html\n\n" + exit_codes_epilog(_READ_CODES)
+)
 def render(
-    path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
+    path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief', or a daily digest.json.")],
     html: Annotated[Path, typer.Option("--html", help="Write a self-contained HTML page here.")],
     source: SourceOption = None,
 ) -> None:
@@ -463,29 +550,43 @@ def render(
     Given a daily digest.json, writes a page per document beside OUT and the
     digest page linking them.
     """
-    from .render import atomic_write_text, digest_html, to_html
+    from .models import Digest
+    from .render import to_html
+    from .store import atomic_write_text, load_saved
 
-    digest = _digest_or_none(path)
-    if digest is not None:
-        pages = {}
-        for file in digest.documents.values():
-            brief, document = _load_for_review(path.parent / file, None, required=True)
-            assert document is not None
-            page = html.parent / f"{Path(file).stem}.html"
-            atomic_write_text(page, to_html(brief, document.text))
-            pages[file] = page.name
-        atomic_write_text(html, digest_html(digest, pages))
-        typer.echo(f"wrote {html} and {len(pages)} document page(s) beside it", err=True)
-        return
-    brief, document = _load_for_review(path, source, required=True)
+    with _exit_codes():
+        saved = load_saved(path)
+        if isinstance(saved, Digest):
+            pages = _render_digest(path, saved, html)
+            typer.echo(f"wrote {html} and {len(pages)} document page(s) beside it", err=True)
+            return
+        brief, document = _with_source(path, saved, source, required=True)
     assert document is not None
     atomic_write_text(html, to_html(brief, document.text))
     typer.echo(f"wrote {html}", err=True)
 
 
+def _render_digest(path: Path, digest: Digest, html: Path) -> dict[str, str]:
+    """A page per document beside ``html``, then the digest page linking them; brief file → page name."""
+    from .render import digest_html, to_html
+    from .store import atomic_write_text
+
+    pages = {}
+    for file in digest.documents.values():
+        brief, document = _load_for_review(path.parent / file, None, required=True)
+        assert document is not None
+        page = html.parent / f"{Path(file).stem}.html"
+        atomic_write_text(page, to_html(brief, document.text))
+        pages[file] = page.name
+    atomic_write_text(html, digest_html(digest, pages))
+    return pages
+
+
 @app.command()
 def schema(
-    draft: Annotated[bool, typer.Option("--extraction", help="Print the LLM-facing extraction schema instead.")] = False,
+    draft: Annotated[
+        bool, typer.Option("--extraction", help="Print the LLM-facing extraction schema instead.")
+    ] = False,
 ) -> None:
     """Print the JSON Schema of a Brief (the output format)."""
     from .models import Brief, Extraction

@@ -12,24 +12,28 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from .check import BriefError, load_digest
 from .digest import Entry, build_digest, digest_markdown, synthesise
-from .documents import SUPPORTED_SUFFIXES, Document, DocumentError, read_document
+from .documents import SUPPORTED_SUFFIXES, Document
+from .errors import BriefError, ErrorKind, FixtureMissing, InputError, LLMError, ReasksExhausted, kind_of
 from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Synthesis, Usage
-from .pipeline import brief_document, llm_session
+from .pipeline import brief_document
 from .prompts import prompt_version
-from .render import atomic_write_text, save_brief
+from .session import FailureProbe, llm_session, read_inputs
 from .settings import Settings
+from .store import atomic_write_text, load_brief, load_digest, save_brief, save_model
+from .structured import StructuredLLM
 
 Status = Literal["ok", "failed", "skipped-unchanged", "skipped-budget", "pending"]
 BRIEFS = "briefs"
 MANIFEST = "manifest.json"
+DIGEST = "digest.json"
 
 
 class ManifestEntry(BaseModel):
@@ -40,7 +44,7 @@ class ManifestEntry(BaseModel):
     brief: str | None = None
     document_id: str | None = None
     error: str | None = None
-    error_type: str | None = Field(default=None, description="DocumentError, LLMError, FixtureMissing, ProviderError")
+    error_kind: ErrorKind | None = Field(default=None, description="input, provider, llm, fixture-missing, internal")
     usage: Usage = Field(default_factory=Usage)
     attempts: int = 0
     latency_s: float = 0.0
@@ -86,7 +90,7 @@ def load_prices(path: Path | None, model: str) -> Prices | None:
     try:
         table = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise DocumentError(f"{path}: cannot read the price table ({error})") from error
+        raise InputError(f"{path}: cannot read the price table ({error})") from error
     if model not in table:
         return None
     return Prices.model_validate(table[model])
@@ -109,9 +113,12 @@ def collect_inputs(paths: list[str]) -> list[str]:
             continue
         for file in sorted(folder.rglob("*")):
             relative = file.relative_to(folder).parts
-            if ((file.is_file() or file.is_symlink()) and file.suffix.lower() in SUPPORTED_SUFFIXES
-                    and not any(part.startswith(".") for part in relative)
-                    and file.stem.lower() not in NOT_DOCUMENTS):
+            if (
+                (file.is_file() or file.is_symlink())
+                and file.suffix.lower() in SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in relative)
+                and file.stem.lower() not in NOT_DOCUMENTS
+            ):
                 inputs.append(str(file))
     return list(dict.fromkeys(inputs))
 
@@ -132,11 +139,15 @@ def brief_names(documents: list[tuple[str, Document | None]]) -> dict[str, str]:
 def cached_brief(path: Path, document: Document, settings: Settings) -> Brief | None:
     """The existing brief when it was made from this text, prompt, model and schema."""
     try:
-        brief = Brief.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError, ValueError):
+        brief = load_brief(path)
+    except BriefError:
         return None
-    same = (brief.document.id == document.id and brief.run.prompt_version == prompt_version()
-            and brief.run.model == settings.model and brief.schema_version == SCHEMA_VERSION)
+    same = (
+        brief.document.id == document.id
+        and brief.run.prompt_version == prompt_version()
+        and brief.run.model == settings.model
+        and brief.schema_version == SCHEMA_VERSION
+    )
     return brief if same else None
 
 
@@ -187,11 +198,12 @@ class _Run:
         self.manifest.usage = sum((e.usage for e in self.manifest.entries), self.manifest.digest_usage)
         if self.prices:
             self.manifest.cost = self.prices.cost(self.manifest.usage)
-        atomic_write_text(self.options.out / MANIFEST, self.manifest.model_dump_json(indent=2) + "\n")
+        save_model(self.options.out / MANIFEST, self.manifest)
 
 
-async def run_daily(paths: list[str], settings: Settings, options: DailyOptions,
-                    progress: Progress | None = None) -> tuple[Manifest, Digest]:
+async def run_daily(
+    paths: list[str], settings: Settings, options: DailyOptions, progress: Progress | None = None
+) -> tuple[Manifest, Digest]:
     """Brief every input into ``options.out``, then write the digest. Never raises for one bad document."""
     progress = progress or Progress()
     started = time.perf_counter()
@@ -217,22 +229,24 @@ async def run_daily(paths: list[str], settings: Settings, options: DailyOptions,
     return run.manifest, digest
 
 
-def _plan(paths: list[str], settings: Settings, options: DailyOptions
-          ) -> tuple[_Run, list[tuple[str, Document | None]], dict[str, str], list[tuple[str, Document]]]:
+def _plan(
+    paths: list[str], settings: Settings, options: DailyOptions
+) -> tuple[_Run, list[tuple[str, Document | None]], dict[str, str], list[tuple[str, Document]]]:
     """Read every input and decide what to send: unreadable → failed, unchanged → skipped, the rest pending."""
     documents: list[tuple[str, Document | None]] = []
     entries: dict[str, ManifestEntry] = {}
-    for source in collect_inputs(paths):
-        try:
-            documents.append((source, read_document(source)))
-        except DocumentError as error:
-            documents.append((source, None))
-            entries[source] = ManifestEntry(source=source, status="failed", error=str(error),
-                                            error_type=type(error).__name__)
+    for source, document, error in read_inputs(collect_inputs(paths)):
+        documents.append((source, document))
+        if error is not None:
+            entries[source] = ManifestEntry(source=source, status="failed", error=str(error), error_kind=error.kind)
     names = brief_names(documents)
-    run = _Run(settings, options, Manifest(provider=settings.provider, model=settings.model,
-                                           prompt_version=prompt_version(), entries=[]),
-               load_prices(options.prices, settings.model), kept=_load_digest(options.out))
+    run = _Run(
+        settings,
+        options,
+        Manifest(provider=settings.provider, model=settings.model, prompt_version=prompt_version(), entries=[]),
+        load_prices(options.prices, settings.model),
+        kept=_load_digest(options.out),
+    )
     to_send: list[tuple[str, Document]] = []
     for source, document in documents:
         if document is None:
@@ -242,8 +256,9 @@ def _plan(paths: list[str], settings: Settings, options: DailyOptions
             to_send.append((source, document))
             continue
         run.briefs[source] = brief
-        entries[source] = ManifestEntry(source=source, status="skipped-unchanged", brief=names[source],
-                                        document_id=document.id)
+        entries[source] = ManifestEntry(
+            source=source, status="skipped-unchanged", brief=names[source], document_id=document.id
+        )
     run.manifest.entries = [entries.get(s) or ManifestEntry(source=s, status="pending") for s, _ in documents]
     return run, documents, names, to_send
 
@@ -253,12 +268,16 @@ def _needs_synthesis(run: _Run) -> bool:
     return run.kept is None and any(b.claims for b in run.briefs.values())
 
 
-async def _brief_all(run: _Run, to_send: list[tuple[str, Document]], names: dict[str, str],
-                     position: dict[str, int], llm: Any, settings: Settings,
-                     failure: Callable[[], Exception | None], progress: Progress) -> None:
-    from .fixtures import FixtureMissing
-    from .llm import LLMError
-
+async def _brief_all(
+    run: _Run,
+    to_send: list[tuple[str, Document]],
+    names: dict[str, str],
+    position: dict[str, int],
+    llm: StructuredLLM,
+    settings: Settings,
+    failure: FailureProbe,
+    progress: Progress,
+) -> None:
     gate = asyncio.Semaphore(run.options.concurrency)
 
     async def one(source: str, document: Document) -> None:
@@ -273,10 +292,10 @@ async def _brief_all(run: _Run, to_send: list[tuple[str, Document]], names: dict
                 brief = await brief_document(document, llm, settings)
             except (LLMError, FixtureMissing) as error:
                 cause = failure() or error
-                entry.status, entry.error, entry.error_type = "failed", str(cause), type(cause).__name__
+                entry.status, entry.error, entry.error_kind = "failed", str(cause), kind_of(cause)
                 entry.document_id = document.id
             else:
-                brief = save_brief(brief, run.options.out / names[source], "json", document.text)
+                brief = save_brief(brief, run.options.out / names[source], document.text)
                 run.briefs[source] = brief
                 entry.status, entry.brief, entry.document_id = "ok", names[source], document.id
                 entry.usage, entry.attempts, entry.latency_s = brief.run.usage, brief.run.attempts, brief.run.latency_s
@@ -290,15 +309,20 @@ async def _brief_all(run: _Run, to_send: list[tuple[str, Document]], names: dict
 
 
 def _entries(run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str]) -> list[Entry]:
-    return [Entry(key=f"d{i}", file=names[source], brief=run.briefs[source])
-            for i, (source, _) in enumerate(documents, 1) if source in run.briefs]
+    return [
+        Entry(key=f"d{i}", file=names[source], brief=run.briefs[source])
+        for i, (source, _) in enumerate(documents, 1)
+        if source in run.briefs
+    ]
 
 
-async def _synthesis(run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str],
-                     llm: Any, settings: Settings) -> tuple[Any, Usage, str | None]:
-    from .fixtures import FixtureMissing
-    from .llm import LLMError, ReasksExhausted
-
+async def _synthesis(
+    run: _Run,
+    documents: list[tuple[str, Document | None]],
+    names: dict[str, str],
+    llm: StructuredLLM,
+    settings: Settings,
+) -> tuple[Synthesis | None, Usage, str | None]:
     entries = _entries(run, documents, names)
     if not any(e.brief.claims for e in entries):
         return None, Usage(), "no claims to compare"
@@ -315,28 +339,47 @@ async def _synthesis(run: _Run, documents: list[tuple[str, Document | None]], na
 def _load_digest(folder: Path) -> Digest | None:
     """The digest in ``folder``; None when there is none or it cannot be read (it is then made anew)."""
     try:
-        return load_digest(folder / "digest.json")
+        return load_digest(folder / DIGEST)
     except BriefError:
         return None
 
 
-def _write_digest(run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str],
-                  synthesis: Any, synthesis_error: str | None, usage: Usage) -> Digest:
+def _write_digest(
+    run: _Run,
+    documents: list[tuple[str, Document | None]],
+    names: dict[str, str],
+    synthesis: Synthesis | None,
+    synthesis_error: str | None,
+    usage: Usage,
+) -> Digest:
     entries = _entries(run, documents, names)
-    failures = [DigestFailure(source=e.source, status=e.status, error=e.error)
-                for e in run.manifest.entries if e.status in ("failed", "skipped-budget")]
+    failures = [
+        DigestFailure(source=e.source, status=e.status, error=e.error)
+        for e in run.manifest.entries
+        if e.status in ("failed", "skipped-budget")
+    ]
     if synthesis is None and synthesis_error is None:
         # Nothing was sent: an unchanged rerun keeps the synthesis already made.
         kept = run.kept
         if kept is not None:
-            synthesis = Synthesis(contradictions=[c.model_dump() for c in kept.contradictions],  # type: ignore[misc]
-                                  open_questions=[q.model_dump() for q in kept.open_questions])  # type: ignore[misc]
+            synthesis = Synthesis.model_validate(
+                {
+                    "contradictions": [c.model_dump() for c in kept.contradictions],
+                    "open_questions": [q.model_dump() for q in kept.open_questions],
+                }
+            )
             synthesis_error = kept.synthesis_error
     since = _load_digest(run.options.since) if run.options.since else None
-    digest = build_digest(entries, failures, synthesis=synthesis, synthesis_error=synthesis_error,
-                          previous=since, since=str(run.options.since) if run.options.since else None,
-                          usage=usage)
+    digest = build_digest(
+        entries,
+        failures,
+        synthesis=synthesis,
+        synthesis_error=synthesis_error,
+        previous=since,
+        since=str(run.options.since) if run.options.since else None,
+        usage=usage,
+    )
     run.manifest.digest_usage = usage
-    atomic_write_text(run.options.out / "digest.json", digest.model_dump_json(indent=2) + "\n")
+    save_model(run.options.out / DIGEST, digest)
     atomic_write_text(run.options.out / "digest.md", digest_markdown(digest))
     return digest

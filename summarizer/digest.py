@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .grounding import name_key
 from .models import (
     AUTHOR,
     UNNAMED_SOURCE,
@@ -30,11 +31,8 @@ from .models import (
     OpenQuestion,
     Synthesis,
 )
-from .pipeline import name_key
 from .prompts import render
-
-if TYPE_CHECKING:
-    from .llm import LLM
+from .structured import CallStats, StructuredLLM
 
 
 @dataclass(frozen=True)
@@ -82,16 +80,22 @@ def merge_actors(entries: list[Entry]) -> list[DigestActor]:
         root = find(node)
         merged = groups.get(root)
         if merged is None:
-            merged = groups[root] = DigestActor(id=f"DA{len(groups) + 1}", name=actor.name, kinds=[],
-                                                aliases=[], documents=[])
+            merged = groups[root] = DigestActor(
+                id=f"DA{len(groups) + 1}", name=actor.name, kinds=[], aliases=[], documents=[]
+            )
         if actor.kind not in merged.kinds:
             merged.kinds.append(actor.kind)
         for alias in [actor.name, *actor.aliases]:
             if alias != merged.name and alias not in merged.aliases:
                 merged.aliases.append(alias)
-        merged.documents.append(ActorMention(
-            brief=entry.file, document_id=entry.brief.document.id, actor_id=actor.id,
-            claim_ids=[c.id for c in entry.brief.claims if c.claimant_id == actor.id]))
+        merged.documents.append(
+            ActorMention(
+                brief=entry.file,
+                document_id=entry.brief.document.id,
+                actor_id=actor.id,
+                claim_ids=[c.id for c in entry.brief.claims if c.claimant_id == actor.id],
+            )
+        )
     return list(groups.values())
 
 
@@ -109,10 +113,20 @@ def claim_refs(entries: list[Entry]) -> list[tuple[ClaimRef, str]]:
     refs = []
     for entry in entries:
         for claim in entry.brief.claims:
-            refs.append((ClaimRef(ref=ref(entry, claim.id), brief=entry.file, claimant=claim.claimant,
-                                  statement=claim.statement, evidence=claim.evidence.quote, status=claim.status,
-                                  figures=claim.figures),
-                         claim.claimant))
+            refs.append(
+                (
+                    ClaimRef(
+                        ref=ref(entry, claim.id),
+                        brief=entry.file,
+                        claimant=claim.claimant,
+                        statement=claim.statement,
+                        evidence=claim.evidence.quote,
+                        status=claim.status,
+                        figures=claim.figures,
+                    ),
+                    claim.claimant,
+                )
+            )
     return refs
 
 
@@ -133,13 +147,11 @@ def _figures_differ(claims: list[ClaimRef], topic: str) -> bool:
     for claim in claims:
         for figure in claim.figures:
             if topic_of(figure.unit) == topic:
-                low = figure.value if figure.value is not None else figure.low
-                high = figure.value if figure.value is not None else figure.high
-                ranges.append((low, high))
+                ranges.append(figure.bounds())
     if len(ranges) < 2:
         return False
     # Values agree when every pair of values or ranges overlaps.
-    return any(a[1] < b[0] or b[1] < a[0] for i, a in enumerate(ranges) for b in ranges[i + 1:])  # type: ignore[operator]
+    return any(a[1] < b[0] or b[1] < a[0] for i, a in enumerate(ranges) for b in ranges[i + 1 :])
 
 
 def compare_figures(entries: list[Entry]) -> list[FigureComparison]:
@@ -178,11 +190,15 @@ def mark_changes(groups: list[ClaimGroup], previous: Digest | None) -> None:
             by_topic |= {(name_key(claim.claimant), topic_of(f.unit)) for f in claim.figures}
     for group in groups:
         for claim in group.claims:
-            before = by_evidence.get(name_key(claim.evidence)) or \
-                by_statement.get((name_key(claim.claimant), name_key(claim.statement)))
+            before = by_evidence.get(name_key(claim.evidence)) or by_statement.get(
+                (name_key(claim.claimant), name_key(claim.statement))
+            )
             if before is not None:
-                same = (before.status, before.figures, name_key(before.statement)) == \
-                    (claim.status, claim.figures, name_key(claim.statement))
+                same = (before.status, before.figures, name_key(before.statement)) == (
+                    claim.status,
+                    claim.figures,
+                    name_key(claim.statement),
+                )
                 claim.change = "repeated" if same else "changed"
             elif any((name_key(claim.claimant), topic_of(f.unit)) in by_topic for f in claim.figures):
                 claim.change = "changed"
@@ -195,15 +211,21 @@ def mark_changes(groups: list[ClaimGroup], previous: Digest | None) -> None:
 
 def compact(entries: list[Entry]) -> list[dict[str, Any]]:
     """What the synthesis call sees: per document, its title and claims with their refs."""
-    return [{
-        "document": entry.key,
-        "title": entry.brief.document.title or entry.file,
-        "claims": [{"id": ref(entry, c.id), "claimant": c.claimant, "status": c.status.value,
-                    "statement": c.statement} for c in entry.brief.claims],
-    } for entry in entries if entry.brief.claims]
+    return [
+        {
+            "document": entry.key,
+            "title": entry.brief.document.title or entry.file,
+            "claims": [
+                {"id": ref(entry, c.id), "claimant": c.claimant, "status": c.status.value, "statement": c.statement}
+                for c in entry.brief.claims
+            ],
+        }
+        for entry in entries
+        if entry.brief.claims
+    ]
 
 
-async def synthesise(entries: list[Entry], llm: "LLM", reasks: int) -> tuple[Synthesis, Any]:
+async def synthesise(entries: list[Entry], llm: StructuredLLM, reasks: int) -> tuple[Synthesis, CallStats]:
     briefs = compact(entries)
     known = sorted(c["id"] for b in briefs for c in b["claims"])
     prompt = render("digest.j2", briefs=briefs)
@@ -213,9 +235,16 @@ async def synthesise(entries: list[Entry], llm: "LLM", reasks: int) -> tuple[Syn
 # ------------------------------------------------------------------ assembly
 
 
-def build_digest(entries: list[Entry], failures: list[DigestFailure], *, synthesis: Synthesis | None,
-                 synthesis_error: str | None = None, previous: Digest | None = None,
-                 since: str | None = None, usage: Any = None) -> Digest:
+def build_digest(
+    entries: list[Entry],
+    failures: list[DigestFailure],
+    *,
+    synthesis: Synthesis | None,
+    synthesis_error: str | None = None,
+    previous: Digest | None = None,
+    since: str | None = None,
+    usage: Any = None,
+) -> Digest:
     actors = merge_actors(entries)
     groups = group_claims(entries, actors)
     mark_changes(groups, previous)
@@ -239,17 +268,22 @@ def digest_markdown(digest: Digest) -> str:
     from .render import format_figure
 
     out = ["# Daily brief", ""]
-    out.append(f"{len(digest.documents)} documents briefed, {len(digest.failures)} missing."
-               + (f" Compared with {digest.since}." if digest.since else ""))
+    out.append(
+        f"{len(digest.documents)} documents briefed, {len(digest.failures)} missing."
+        + (f" Compared with {digest.since}." if digest.since else "")
+    )
     if digest.failures:
-        out += ["", "## Missing", ""] + [f"- {f.source}: {f.status}" + (f" — {f.error}" if f.error else "")
-                                         for f in digest.failures]
+        out += ["", "## Missing", ""] + [
+            f"- {f.source}: {f.status}" + (f" — {f.error}" if f.error else "") for f in digest.failures
+        ]
     out += ["", "## Contradictions", ""]
-    out += [f"- {c.description} ({', '.join(c.side_a)} vs {', '.join(c.side_b)})" for c in digest.contradictions] \
-        or ["*(none found)*" + (f" — {digest.synthesis_error}" if digest.synthesis_error else "")]
+    out += [f"- {c.description} ({', '.join(c.side_a)} vs {', '.join(c.side_b)})" for c in digest.contradictions] or [
+        "*(none found)*" + (f" — {digest.synthesis_error}" if digest.synthesis_error else "")
+    ]
     out += ["", "## Open questions", ""]
-    out += [f"- {q.question}" + (f" ({', '.join(q.claim_ids)})" if q.claim_ids else "")
-            for q in digest.open_questions] or ["*(none)*"]
+    out += [
+        f"- {q.question}" + (f" ({', '.join(q.claim_ids)})" if q.claim_ids else "") for q in digest.open_questions
+    ] or ["*(none)*"]
     out += ["", "## Figures compared across documents", ""]
     for comparison in digest.figures:
         flag = "**differ**" if comparison.differs else "agree"
@@ -265,8 +299,10 @@ def digest_markdown(digest: Digest) -> str:
             out.append(f"- {claim.ref} *{claim.status.value}*: {claim.statement}{change}")
         out.append("")
     out += ["## Actors", ""]
-    out += [f"- **{a.name}** ({', '.join(k.value for k in a.kinds)}) — in {len({m.brief for m in a.documents})} "
-            "document(s)"
-            + (f"; also {', '.join(a.aliases)}" if a.aliases else "") for a in digest.actors] or ["*(none)*"]
+    out += [
+        f"- **{a.name}** ({', '.join(k.value for k in a.kinds)}) — in {len({m.brief for m in a.documents})} "
+        "document(s)" + (f"; also {', '.join(a.aliases)}" if a.aliases else "")
+        for a in digest.actors
+    ] or ["*(none)*"]
     out += ["", "## Documents", ""] + [f"- {key}: {file}" for key, file in digest.documents.items()]
     return "\n".join(out) + "\n"

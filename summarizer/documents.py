@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import DocumentError
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 MIN_ARTICLE_WORDS = 5  # a page whose extracted text is a menu word or two holds no article
@@ -21,10 +23,6 @@ _DATE = re.compile(
     r"\s+\d{1,2},\s+\d{4}\b"
     r"|\b\d{4}-\d{2}-\d{2}\b"
 )
-
-
-class DocumentError(Exception):
-    """An input that cannot be briefed; the message names the input and the fix."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +67,10 @@ def read_document(path: str) -> Document:
     try:
         size = file.stat().st_size
         if size > MAX_BYTES:
-            raise DocumentError(f"{path}: file is {size / 1_048_576:.0f} MiB; the limit is "
-                                f"{MAX_BYTES // 1_048_576} MiB; split it into smaller documents")
+            raise DocumentError(
+                f"{path}: file is {size / 1_048_576:.0f} MiB; the limit is "
+                f"{MAX_BYTES // 1_048_576} MiB; split it into smaller documents"
+            )
         data = file.read_bytes()
     except OSError as error:
         raise DocumentError(f"{path}: cannot read file ({error.strerror or error})") from error
@@ -90,8 +90,7 @@ def from_html(data: bytes, path: str) -> Document:
     document = from_text(text.replace("\r\n", "\n"), path)
     title = (metadata.title if metadata else None) or document.title
     date = (metadata.date if metadata else None) or document.date
-    return Document(id=document.id, text=document.text, path=path, title=title, date=date, source=path,
-                    format="html")
+    return Document(id=document.id, text=document.text, path=path, title=title, date=date, source=path, format="html")
 
 
 def _decode(data: bytes, name: str) -> str:

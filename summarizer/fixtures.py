@@ -21,30 +21,21 @@ import sys
 import tempfile
 import threading
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import httpx2
 
-from .render import atomic_write_text
+from .errors import FixtureMissing
+from .store import read_jsonl, write_jsonl
 
 FIXTURE_SUFFIX = ".jsonl"
 # The fixture file (scenario) that the current task's exchanges are recorded to.
 SCENARIO: ContextVar[str] = ContextVar("scenario", default="session")
 _SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+\S+)")
-
-
-class FixtureMissing(Exception):
-    """Replay found no recorded response for a request."""
-
-    def __init__(self, key: str, path: str, folder: Path):
-        self.key = key
-        super().__init__(
-            f"no recorded response for request {key} ({path}) in {folder}. "
-            f"Record it against a real model, e.g.: summarizer brief DOCUMENT --provider local --record {folder}"
-        )
 
 
 def canonical_body(content: bytes) -> Any:
@@ -67,8 +58,11 @@ def _request_parts(request: httpx2.Request) -> tuple[str, str, Any]:
 
 def redact(value: Any, *, secrets: Iterable[str] = ()) -> Any:
     """Replace API keys and this machine's paths in every string of a JSON value."""
-    paths = sorted({p for p in (str(Path.home()), sys.prefix, os.getcwd(), tempfile.gettempdir()) if len(p) > 1},
-                   key=len, reverse=True)
+    paths = sorted(
+        {p for p in (str(Path.home()), sys.prefix, os.getcwd(), tempfile.gettempdir()) if len(p) > 1},
+        key=len,
+        reverse=True,
+    )
     secrets = [s for s in secrets if s]
 
     def clean(item: Any) -> Any:
@@ -121,11 +115,9 @@ class Replayer(httpx2.AsyncBaseTransport):
             else:
                 raise FileNotFoundError(f"replay folder {self.folder} does not exist")
         for file in self.files:
-            for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-                if line.strip():
-                    entry = json.loads(line)
-                    entry.setdefault("source", f"{file.name}:{number}")
-                    self._queues[entry["key"]].append(entry)
+            for number, entry in read_jsonl(file):
+                entry.setdefault("source", f"{file.name}:{number}")
+                self._queues[entry["key"]].append(entry)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         return self.answer(request)
@@ -166,8 +158,11 @@ class Recorder(httpx2.AsyncBaseTransport):
         content = await response.aread()
         self.save(request, response.status_code, content, response.headers.get("retry-after"))
         # The body is decoded now: drop the headers that described its encoding on the wire.
-        headers = [(k, v) for k, v in response.headers.items()
-                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        headers = [
+            (k, v)
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
         return httpx2.Response(response.status_code, headers=headers, content=content, request=request)
 
     def save(self, request: httpx2.Request, status: int, content: bytes, retry_after: str | None) -> None:
@@ -189,8 +184,7 @@ class Recorder(httpx2.AsyncBaseTransport):
         with self._lock:
             entries = self._entries[scenario]
             entries.append(entry)
-            text = "".join(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n" for item in entries)
-            atomic_write_text(self.folder / f"{scenario}{FIXTURE_SUFFIX}", text)
+            write_jsonl(self.folder / f"{scenario}{FIXTURE_SUFFIX}", entries)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -1,4 +1,4 @@
-"""Quote → span alignment: pure functions, no I/O.
+"""Quote → span alignment, and names resolved to actors: pure functions, no I/O.
 
 ``align`` finds a quote in the source and returns offsets into the *original*
 text, so that ``text[start:end]`` is always the source's own characters:
@@ -7,6 +7,9 @@ text, so that ``text[start:end]`` is always the source's own characters:
 2. after normalising whitespace runs, curly/straight quote marks, dashes and
    case (the match is mapped back to original offsets);
 3. optionally fuzzy, only at or above a high similarity threshold, labelled so.
+
+``to_span`` turns an alignment into the brief's ``Span``; ``name_key`` and
+``ActorIndex`` decide which listed actor a claimant's name refers to.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
+from typing import Literal
+
+from .models import AUTHOR, UNNAMED_SOURCE, Actor, Span
 
 FUZZY_THRESHOLD = 0.92
 MIN_FUZZY_CHARS = 20
@@ -34,11 +40,16 @@ _CHAR_MAP = {
 _STRIP_CHARS = " \t\r\n\"'\u2018\u2019\u201c\u201d"
 
 
+MatchKind = Literal["exact", "normalized", "fuzzy"]
+
+
 @dataclass(frozen=True)
 class Alignment:
+    """Where a quote stands in a text: ``text[start:end]``, end exclusive."""
+
     start: int
     end: int
-    match: str  # "exact" | "normalized" | "fuzzy"
+    match: MatchKind
     score: float
 
 
@@ -111,8 +122,9 @@ def _find(haystack: str, needle: str, whole_words: bool) -> int:
     return start
 
 
-def _align_whole(quote: str, text: str, *, fuzzy: bool, threshold: float,
-                 whole_words: bool = False) -> Alignment | None:
+def _align_whole(
+    quote: str, text: str, *, fuzzy: bool, threshold: float, whole_words: bool = False
+) -> Alignment | None:
     start = _find(text, quote, whole_words)
     if start >= 0:
         return Alignment(start, start + len(quote), "exact", 1.0)
@@ -175,7 +187,7 @@ def _fuzzy(quote: str, source: _Normalized, threshold: float) -> Alignment | Non
             continue
         begin = words[index - span + 1][0]
         for length in {size, size - 1, size + 1}:
-            window = source.text[begin:begin + length]
+            window = source.text[begin : begin + length]
             matcher.set_seq1(window)
             if matcher.quick_ratio() < threshold:
                 continue
@@ -237,3 +249,84 @@ def closest_sentence(quote: str, text: str) -> str | None:
         if best is None or ratio > best[0]:
             best = (ratio, sentence)
     return best[1] if best and best[0] > 0.3 else None
+
+
+# --------------------------------------------------------------------------
+# Spans and names
+# --------------------------------------------------------------------------
+
+
+def to_span(
+    quote: str, text: str, *, window: tuple[int, int] | None = None, fuzzy: bool = True, whole_words: bool = False
+) -> Span | None:
+    """The brief's span of ``quote`` in ``text`` (the source's own characters), or None."""
+    found = align(quote, text, window=window, fuzzy=fuzzy, whole_words=whole_words)
+    if found is None:
+        return None
+    source = text[found.start : found.end]
+    return Span(
+        quote=source,
+        start=found.start,
+        end=found.end,
+        match=found.match,
+        score=found.score,
+        model_quote=None if source == quote else quote,
+    )
+
+
+def name_key(name: str) -> str:
+    """A claimant/actor name reduced for comparison: case, 'the', possessive, punctuation."""
+    key = normalize(name).strip()
+    key = re.sub(r"'s\b", "", key)
+    key = re.sub(r"[^\w\s]", " ", key)
+    key = re.sub(r"^the\s+", "", key.strip())
+    return " ".join(key.split())
+
+
+_SPECIAL_ALIASES = {
+    "author": AUTHOR,
+    "the author": AUTHOR,
+    "article": AUTHOR,
+    "the article": AUTHOR,
+    "reporter": AUTHOR,
+    "unnamed source": UNNAMED_SOURCE,
+    "unnamed sources": UNNAMED_SOURCE,
+    "anonymous": UNNAMED_SOURCE,
+    "anonymous source": UNNAMED_SOURCE,
+    "unknown": UNNAMED_SOURCE,
+    "sources": UNNAMED_SOURCE,
+}
+
+
+@dataclass
+class ActorIndex:
+    """The listed actors, to resolve a claimant's name to one of them."""
+
+    actors: list[Actor]
+
+    def resolve(self, claimant: str) -> tuple[str, str | None] | None:
+        """(canonical claimant, actor id) or None when it names no listed actor."""
+        key = name_key(claimant)
+        if key in _SPECIAL_ALIASES:
+            return _SPECIAL_ALIASES[key], None
+        exact = [a for a in self.actors if key in {name_key(n) for n in [a.name, *a.aliases]}]
+        if exact:
+            return exact[0].name, exact[0].id
+        # "Zelenskyy" for "Volodymyr Zelenskyy": a unique token-subset match.
+        words = set(key.split())
+        partial = [
+            a
+            for a in self.actors
+            if words
+            and any(
+                words <= set(name_key(n).split()) or set(name_key(n).split()) <= words
+                for n in [a.name, *a.aliases]
+                if name_key(n)
+            )
+        ]
+        if len(partial) == 1:
+            return partial[0].name, partial[0].id
+        return None
+
+    def names(self) -> list[str]:
+        return [a.name for a in self.actors]

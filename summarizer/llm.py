@@ -11,56 +11,31 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import random
 import time
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any
 
 import httpx2
-from pydantic import BaseModel
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 
-from .fixtures import SCENARIO, FixtureMissing, Recorder, Replayer
+from .errors import FixtureMissing, LLMError, ReasksExhausted
+from .fixtures import SCENARIO, Recorder, Replayer
 from .models import VALIDATION_CONTEXT, Usage
 from .prompts import Prompt
 from .settings import Settings
-
-Model = TypeVar("Model", bound=BaseModel)
+from .structured import CallStats, Model, StructuredLLM
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 _MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "md_json": "MD_JSON", "json": "JSON"}
 # Pinned per provider: the llama.cpp server rejects response_format json_schema,
 # while forced tool calls are grammar-constrained there.
 PROVIDER_MODES = {"local": "tools", "replay": "tools", "openai": "tools"}
-
-
-class LLMError(Exception):
-    """The model could not be reached or gave no usable answer; says why."""
-
-
-class ReasksExhausted(LLMError):
-    """Every validation attempt failed. Carries the last raw arguments for salvage."""
-
-    def __init__(self, message: str, last_arguments: str | None, stats: "CallStats"):
-        super().__init__(message)
-        self.last_arguments = last_arguments
-        self.stats = stats
-
-
-@dataclass
-class CallStats:
-    usage: Usage = field(default_factory=Usage)
-    attempts: int = 0
-    latency_s: float = 0.0
-
-    def add(self, other: "CallStats") -> None:
-        self.usage = self.usage + other.usage
-        self.attempts += other.attempts
-        self.latency_s += other.latency_s
 
 
 # --------------------------------------------------------------------------
@@ -74,9 +49,7 @@ def is_retryable_exception(error: BaseException) -> bool:
         return False
     if isinstance(error, httpx2.TimeoutException):
         return True
-    if isinstance(error, (httpx2.NetworkError, httpx2.RemoteProtocolError)):
-        return True
-    return False
+    return bool(isinstance(error, (httpx2.NetworkError, httpx2.RemoteProtocolError)))
 
 
 def is_retryable_response(response: httpx2.Response) -> bool:
@@ -103,14 +76,20 @@ def backoff_seconds(attempt: int, response: httpx2.Response | None, cap: float) 
         hinted = retry_after_seconds(response)
         if hinted is not None:
             return min(hinted, cap)
-    return min(cap, 0.5 * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
+    return min(cap, 0.5 * 2.0 ** (attempt - 1)) * (0.75 + random.random() / 2)
 
 
 class RetryingTransport(httpx2.AsyncBaseTransport):
     """Retries one HTTP request on transient faults; returns the last response when retries run out."""
 
-    def __init__(self, inner: httpx2.AsyncBaseTransport, *, retries: int, max_wait_s: float,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+    def __init__(
+        self,
+        inner: httpx2.AsyncBaseTransport,
+        *,
+        retries: int,
+        max_wait_s: float,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         self.inner = inner
         self.retries = retries
         self.max_wait_s = max_wait_s
@@ -128,7 +107,7 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
             wait=self._wait,
             retry=retry_if_exception(is_retryable_exception) | retry_if_result(is_retryable_response),
             sleep=self.sleep,
-            retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
+            retry_error_callback=_last_result,
             reraise=True,
         )
         return await retrying(self._send, request)
@@ -149,6 +128,13 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+def _last_result(state: RetryCallState) -> httpx2.Response:
+    """When retries run out on a retryable status, the last response is the answer (not an exception)."""
+    assert state.outcome is not None, "tenacity calls this after an attempt"
+    response: httpx2.Response = state.outcome.result()
+    return response
+
+
 def build_transport(settings: Settings) -> RetryingTransport:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     if settings.replay_dir is not None:
@@ -159,8 +145,9 @@ def build_transport(settings: Settings) -> RetryingTransport:
         if settings.record_dir is not None:
             secret = settings.api_key.get_secret_value() if settings.api_key else ""
             base = Recorder(settings.record_dir, base, secrets=[secret])
-    return RetryingTransport(base, retries=settings.transport_retries, max_wait_s=settings.max_retry_wait_s,
-                             sleep=sleep)
+    return RetryingTransport(
+        base, retries=settings.transport_retries, max_wait_s=settings.max_retry_wait_s, sleep=sleep
+    )
 
 
 async def _no_sleep(_: float) -> None:
@@ -174,10 +161,10 @@ async def _no_sleep(_: float) -> None:
 
 # The statistics of the call in progress in this task: concurrent documents
 # each count their own attempts and tokens.
-_CALL_STATS: ContextVar["CallStats | None"] = ContextVar("call_stats", default=None)
+_CALL_STATS: ContextVar[CallStats | None] = ContextVar("call_stats", default=None)
 
 
-class LLM:
+class LLM(StructuredLLM):
     """Structured extraction through Instructor's async client over one OpenAI SDK client.
 
     Safe to share between concurrent tasks: per-call state lives in context variables.
@@ -206,8 +193,9 @@ class LLM:
         """Name the fixture file that this task's exchanges are recorded to (when recording)."""
         SCENARIO.set(name)
 
-    async def extract(self, response_model: type[Model], prompt: Prompt, *, reasks: int,
-                      context: dict[str, Any] | None = None) -> tuple[Model, CallStats]:
+    async def extract(
+        self, response_model: type[Model], prompt: Prompt, *, reasks: int, context: dict[str, Any] | None = None
+    ) -> tuple[Model, CallStats]:
         """One structured call with up to ``reasks`` validation re-asks."""
         from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 
@@ -215,15 +203,17 @@ class LLM:
         stats_token = _CALL_STATS.set(stats)
         context_token = VALIDATION_CONTEXT.set(context)
         started = time.perf_counter()
+        # Sent only when set: a request without a seed stays byte-identical to its recording.
+        seed: dict[str, Any] = {"seed": self.settings.seed} if self.settings.seed is not None else {}
         try:
             result = await self._client.chat.completions.create(
                 model=self.settings.model,
                 response_model=_response_schema(response_model),
-                messages=prompt.messages(),  # type: ignore[arg-type]
+                messages=prompt.messages(),  # type: ignore[arg-type]  # role/content dicts; prompts.py does not import the SDK's TypedDicts
                 max_retries=reasks,
                 temperature=self.settings.temperature,
                 max_tokens=self.settings.max_tokens,
-                **({"seed": self.settings.seed} if self.settings.seed is not None else {}),
+                **seed,
             )
         except IncompleteOutputException as error:
             raise LLMError(
@@ -237,7 +227,8 @@ class LLM:
             if error.failed_attempts:
                 raise ReasksExhausted(
                     f"no valid answer after {stats.attempts} attempt(s): {_first_line(cause)}",
-                    _tool_arguments(error.last_completion), stats,
+                    _tool_arguments(error.last_completion),
+                    stats,
                 ) from error
             raise LLMError(_describe_api_error(error)) from error
         except Exception as error:  # noqa: BLE001 - translated into one error type for the CLI
@@ -279,7 +270,7 @@ def _memoize_async_validator_check() -> None:
         if isinstance(response_model, type):
             checked.add(response_model)
 
-    reject_async_validators._summarizer_memoized = True  # type: ignore[attr-defined]
+    reject_async_validators._summarizer_memoized = True  # type: ignore[attr-defined]  # a marker on the patched function
     async_validators.reject_async_validators = reject_async_validators
 
 
@@ -293,7 +284,7 @@ def _response_schema(model: type[Model]) -> type[Model]:
     """
     import instructor
 
-    return instructor.response_schema(model)  # type: ignore[no-any-return]
+    return instructor.response_schema(model)
 
 
 def _on_response(response: Any) -> None:
@@ -325,10 +316,8 @@ def escape_control_characters(completion: Any) -> None:
             try:
                 json.loads(arguments)
             except ValueError:
-                try:
+                with contextlib.suppress(ValueError):  # truly malformed: Instructor re-asks
                     call.function.arguments = json.dumps(json.loads(arguments, strict=False), ensure_ascii=False)
-                except ValueError:
-                    pass  # truly malformed: Instructor re-asks
 
 
 def _root_cause(error: BaseException) -> BaseException:
@@ -369,16 +358,6 @@ def _tool_arguments(completion: Any) -> str | None:
         return None
     calls = getattr(message, "tool_calls", None) or []
     if calls:
-        return calls[0].function.arguments
+        return str(calls[0].function.arguments)
     content = getattr(message, "content", None)
     return content if isinstance(content, str) else None
-
-
-def parse_lenient(model: type[Model], arguments: str | None) -> Model | None:
-    """Validate raw arguments without a context (no grounding checks); None if unusable."""
-    if not arguments:
-        return None
-    try:
-        return model.model_validate(json.loads(arguments))
-    except (ValueError, TypeError):
-        return None

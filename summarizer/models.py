@@ -16,11 +16,21 @@ from __future__ import annotations
 
 import copy
 from contextvars import ContextVar
-from functools import lru_cache
 from enum import Enum
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import model_json_schema
 
 SCHEMA_VERSION = "1.0"
 
@@ -69,8 +79,11 @@ Short = Annotated[str, StringConstraints(max_length=60)]
 
 
 @lru_cache(maxsize=256)
-def _cached_schema(model: type[BaseModel], args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
-    return BaseModel.model_json_schema.__func__(model, *args, **dict(kwargs))  # type: ignore[attr-defined]
+def _cached_schema(
+    model: type[BaseModel], args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
+) -> dict[str, Any]:
+    # pydantic's own function, which BaseModel.model_json_schema calls: not the cached override below.
+    return model_json_schema(model, *args, **dict(kwargs))
 
 
 class _Draft(BaseModel):
@@ -135,15 +148,17 @@ class Extraction(_Draft):
 
     @classmethod
     @lru_cache(maxsize=32)
-    def bounded(cls, limits: "Limits") -> type["Extraction"]:
+    def bounded(cls, limits: Limits) -> type[Extraction]:
         """This model with at most ``limits`` items of each kind.
 
         Under a grammar-constrained provider the bounds cap the answer's length,
         which is what a brief costs on a small local model. One class per
         limits (cached): Instructor prepares a response model's schema once.
         """
-        return create_model(  # type: ignore[no-any-return]
-            "Extraction", __base__=cls, __doc__=cls.__doc__,
+        return create_model(
+            "Extraction",
+            __base__=cls,
+            __doc__=cls.__doc__,
             actors=(list[ActorDraft], Field(min_length=1, max_length=limits.actors)),
             claims=(list[ClaimDraft], Field(min_length=1, max_length=limits.claims)),
             uncertainties=(list[UncertaintyDraft], Field(max_length=limits.uncertainties)),
@@ -171,7 +186,9 @@ class RepairedItem(_Draft):
 
     item: int = Field(description="The item's number as given")
     evidence: str = Field(max_length=250, description="Verbatim quote copied from the document")
-    claimant: str | None = Field(default=None, max_length=60, description="For a claim: a listed actor, 'author' or 'unnamed source'")
+    claimant: str | None = Field(
+        default=None, max_length=60, description="For a claim: a listed actor, 'author' or 'unnamed source'"
+    )
 
 
 class Repairs(_Draft):
@@ -180,25 +197,33 @@ class Repairs(_Draft):
     items: list[RepairedItem] = Field(max_length=20)
 
     @classmethod
-    def for_items(cls, numbers: list[int], claimants: list[str]) -> type["Repairs"]:
+    def for_items(cls, numbers: list[int], claimants: list[str]) -> type[Repairs]:
         """This model with exactly one item per number given and claimants limited to ``claimants``.
 
         Under a grammar-constrained provider the answer's length is bounded and
         every item number and claimant it gives is one the brief can use.
         """
+        # Literal of values known only at run time: built through Any, which mypy cannot check.
+        one_of: Any = Literal
         item = create_model(
-            "RepairedItem", __base__=RepairedItem, __doc__=RepairedItem.__doc__,
-            item=(Literal[tuple(numbers)], Field(description="The item's number as given")),  # type: ignore[valid-type]
-            claimant=(Literal[tuple(dict.fromkeys(claimants))] | None,  # type: ignore[valid-type]
-                      Field(default=None, description=RepairedItem.model_fields["claimant"].description)),
+            "RepairedItem",
+            __base__=RepairedItem,
+            __doc__=RepairedItem.__doc__,
+            item=(one_of[tuple(numbers)], Field(description="The item's number as given")),
+            claimant=(
+                one_of[tuple(dict.fromkeys(claimants))] | None,
+                Field(default=None, description=RepairedItem.model_fields["claimant"].description),
+            ),
         )
-        return create_model(  # type: ignore[no-any-return]
-            "Repairs", __base__=cls, __doc__=cls.__doc__,
-            items=(list[item], Field(min_length=len(numbers), max_length=len(numbers))),  # type: ignore[valid-type]
+        return create_model(
+            "Repairs",
+            __base__=cls,
+            __doc__=cls.__doc__,
+            items=(list[item], Field(min_length=len(numbers), max_length=len(numbers))),
         )
 
     @model_validator(mode="after")
-    def _check_against_document(self, info: ValidationInfo) -> "Repairs":
+    def _check_against_document(self, info: ValidationInfo) -> Repairs:
         """With a validation context, every repaired item must be grounded.
 
         The context (see VALIDATION_CONTEXT) carries a ``check`` callable from the
@@ -240,7 +265,7 @@ class Span(_Out):
     model_quote: str | None = Field(default=None, description="What the model wrote, when it differs from the source")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Span":
+    def _consistent(self) -> Span:
         if self.end - self.start != len(self.quote):
             raise ValueError(f"span [{self.start}, {self.end}) does not have the quote's length {len(self.quote)}")
         return self
@@ -254,13 +279,20 @@ class Figure(_Out):
     qualifier: str | None = None
 
     @model_validator(mode="after")
-    def _value_or_range(self) -> "Figure":
+    def _value_or_range(self) -> Figure:
         has_range = self.low is not None and self.high is not None
         if (self.value is None) == (not has_range):
             raise ValueError("a figure has either a value or a low-high range")
-        if has_range and self.low > self.high:  # type: ignore[operator]
+        if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError("a figure's low bound is above its high bound")
         return self
+
+    def bounds(self) -> tuple[float, float]:
+        """(low, high); a single value is a range of one point."""
+        if self.value is not None:
+            return self.value, self.value
+        assert self.low is not None and self.high is not None, "validated: a value or a range"
+        return self.low, self.high
 
 
 class Actor(_Out):
@@ -304,7 +336,9 @@ class DocumentMeta(_Out):
     date: str | None = None
     path: str | None = None
     chars: int
-    format: Literal["text", "html"] = Field("text", description="html: the text was extracted from the page in `source`")
+    format: Literal["text", "html"] = Field(
+        "text", description="html: the text was extracted from the page in `source`"
+    )
     parts: int = Field(1, description="How many chunks the document was briefed in")
 
 
@@ -313,7 +347,7 @@ class Usage(_Out):
     completion_tokens: int = 0
     total_tokens: int = 0
 
-    def __add__(self, other: "Usage") -> "Usage":
+    def __add__(self, other: Usage) -> Usage:
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
@@ -382,7 +416,7 @@ class Synthesis(_Draft):
     open_questions: list[OpenQuestionDraft] = Field(default_factory=list, max_length=5)
 
     @model_validator(mode="after")
-    def _cited_claims_exist(self, info: ValidationInfo) -> "Synthesis":
+    def _cited_claims_exist(self, info: ValidationInfo) -> Synthesis:
         """Every cited claim id must exist (context ``claim_ids``); a contradiction has two distinct sides."""
         context = info.context or VALIDATION_CONTEXT.get() or {}
         known = context.get("claim_ids")

@@ -1,55 +1,20 @@
-"""Brief → JSON / Markdown, and atomic file writes."""
+"""Brief and digest → JSON, Markdown, HTML and the terminal."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from .models import Brief, Claim, Figure
+from .store import brief_json
 
 FORMATS = ("json", "md")
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def save_brief(brief: Brief, target: Path, fmt: str = "json", source_text: str | None = None) -> Brief:
-    """Write a brief atomically; for a brief of an HTML page, its extracted text beside it.
-
-    The saved text is what the offsets point into, so ``summarizer check`` can
-    verify the brief without the page (document.path names it, source the page).
-    """
-    if brief.document.format == "html" and source_text is not None:
-        text_path = target.with_name(f"{target.stem}.source.txt")
-        atomic_write_text(text_path, source_text)
-        brief = brief.model_copy(update={"document": brief.document.model_copy(update={"path": str(text_path)})})
-    atomic_write_text(target, render(brief, fmt))
-    return brief
-
-
-def to_json(brief: Brief, *, indent: int | None = 2) -> str:
-    return brief.model_dump_json(indent=indent) + ("\n" if indent else "")
-
-
 def render(brief: Brief, fmt: str) -> str:
     if fmt == "json":
-        return to_json(brief)
+        return brief_json(brief)
     if fmt == "md":
         return to_markdown(brief)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -59,7 +24,8 @@ def format_figure(figure: Figure) -> str:
     def number(value: float) -> str:
         return f"{value:,.0f}" if value == int(value) else f"{value:,}"
 
-    amount = number(figure.value) if figure.value is not None else f"{number(figure.low)}–{number(figure.high)}"  # type: ignore[arg-type]
+    low, high = figure.bounds()
+    amount = number(low) if figure.value is not None else f"{number(low)}–{number(high)}"
     return " ".join(part for part in (figure.qualifier, amount, figure.unit) if part)
 
 
@@ -69,8 +35,10 @@ def _claim_line(claim: Claim) -> str:
     lines = [f"- **{claim.id}** {claim.claimant}{cue} — *{claim.status.value}*: {claim.statement}"]
     if figures:
         lines.append(f"  - figures: {figures}")
-    lines.append(f"  - > {claim.evidence.quote}  `[{claim.evidence.start}:{claim.evidence.end}]`"
-                 + ("" if claim.evidence.match == "exact" else f" ({claim.evidence.match})"))
+    lines.append(
+        f"  - > {claim.evidence.quote}  `[{claim.evidence.start}:{claim.evidence.end}]`"
+        + ("" if claim.evidence.match == "exact" else f" ({claim.evidence.match})")
+    )
     return "\n".join(lines)
 
 
@@ -81,21 +49,29 @@ def to_markdown(brief: Brief) -> str:
     meta = [m for m in (doc.date, doc.path, f"{brief.run.provider} · {brief.run.model}") if m]
     out += [" · ".join(meta), "", brief.summary or "*(no summary)*", ""]
     out += ["## Actors", ""]
-    out += [f"- **{a.id}** {a.name} ({a.kind.value}) — {a.role}" + (f"; also {', '.join(a.aliases)}" if a.aliases else "")
-            for a in brief.actors] or ["*(none)*"]
+    out += [
+        f"- **{a.id}** {a.name} ({a.kind.value}) — {a.role}" + (f"; also {', '.join(a.aliases)}" if a.aliases else "")
+        for a in brief.actors
+    ] or ["*(none)*"]
     out += ["", "## Claims", ""]
     out += [_claim_line(c) for c in brief.claims] or ["*(none)*"]
     out += ["", "## Uncertainties", ""]
-    out += [f"- **{u.id}** *{u.kind.value}*: {u.description}"
-            + (f" (concerns {', '.join(u.claim_ids)})" if u.claim_ids else "")
-            + f"\n  - > {u.evidence.quote}  `[{u.evidence.start}:{u.evidence.end}]`"
-            for u in brief.uncertainties] or ["*(none)*"]
+    out += [
+        f"- **{u.id}** *{u.kind.value}*: {u.description}"
+        + (f" (concerns {', '.join(u.claim_ids)})" if u.claim_ids else "")
+        + f"\n  - > {u.evidence.quote}  `[{u.evidence.start}:{u.evidence.end}]`"
+        for u in brief.uncertainties
+    ] or ["*(none)*"]
     if brief.rejected:
         out += ["", f"## Rejected ({len(brief.rejected)})", ""]
         out += [f"- {r.kind}: {r.reason}" for r in brief.rejected]
     usage = brief.run.usage
-    out += ["", f"*{usage.total_tokens} tokens in {brief.run.attempts} call(s), {brief.run.latency_s:.1f} s; "
-                f"prompt {brief.run.prompt_version}*", ""]
+    out += [
+        "",
+        f"*{usage.total_tokens} tokens in {brief.run.attempts} call(s), {brief.run.latency_s:.1f} s; "
+        f"prompt {brief.run.prompt_version}*",
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -208,19 +184,37 @@ def to_html(brief: Brief, text: str) -> str:
 
     doc = brief.document
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
-    claims = "".join(
-        f'<li><button class="item" data-id="{c.id}">{c.id} · {escape(c.claimant)} '
-        f'<span class="status">{c.status.value}</span> — {escape(c.statement)}</button></li>'
-        for c in brief.claims) or "<li>none</li>"
-    uncertainties = "".join(
-        f'<li><button class="item" data-id="{u.id}">{u.id} · <span class="status">{u.kind.value}</span> '
-        f'{escape(u.description)}</button></li>' for u in brief.uncertainties) or "<li>none</li>"
-    actors = "".join(
-        f'<li><button class="item" data-id="{a.id}">{a.id} · {escape(a.name)} ({a.kind.value}) — '
-        f'{escape(a.role)}</button></li>' for a in brief.actors) or "<li>none</li>"
+    claims = (
+        "".join(
+            f'<li><button class="item" data-id="{c.id}">{c.id} · {escape(c.claimant)} '
+            f'<span class="status">{c.status.value}</span> — {escape(c.statement)}</button></li>'
+            for c in brief.claims
+        )
+        or "<li>none</li>"
+    )
+    uncertainties = (
+        "".join(
+            f'<li><button class="item" data-id="{u.id}">{u.id} · <span class="status">{u.kind.value}</span> '
+            f"{escape(u.description)}</button></li>"
+            for u in brief.uncertainties
+        )
+        or "<li>none</li>"
+    )
+    actors = (
+        "".join(
+            f'<li><button class="item" data-id="{a.id}">{a.id} · {escape(a.name)} ({a.kind.value}) — '
+            f"{escape(a.role)}</button></li>"
+            for a in brief.actors
+        )
+        or "<li>none</li>"
+    )
     rejected = "".join(f"<li>{escape(r.kind)}: {escape(r.reason)}</li>" for r in brief.rejected) or "<li>none</li>"
-    payload = json.dumps(brief.model_dump(mode="json", include={"actors", "claims", "uncertainties"}),
-                         ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    payload = (
+        json.dumps(brief.model_dump(mode="json", include={"actors", "claims", "uncertainties"}), ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
     meta = " · ".join(escape(m) for m in (doc.date, doc.path, f"{brief.run.provider} · {brief.run.model}") if m)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -252,7 +246,7 @@ def _in_sentence(text: str | None, span: Any) -> Any:
 
     from .grounding import sentence_bounds
 
-    if text is None or text[span.start:span.end] != span.quote:
+    if text is None or text[span.start : span.end] != span.quote:
         return Text(f"“{span.quote}”", style="italic")
     start, end = sentence_bounds(text, span.start)
     start, end = min(start, span.start), max(end, span.end)
@@ -269,7 +263,9 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
 
     doc = brief.document
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
-    console.print(Panel(brief.summary or "(no summary)", title=title, subtitle=f"{brief.run.provider} · {brief.run.model}"))
+    console.print(
+        Panel(brief.summary or "(no summary)", title=title, subtitle=f"{brief.run.provider} · {brief.run.model}")
+    )
     actors = Table(title=f"Actors ({len(brief.actors)})", show_lines=False)
     for column in ("id", "name", "kind", "role", "aliases"):
         actors.add_column(column)
@@ -279,8 +275,11 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
     console.print(Text(f"Claims ({len(brief.claims)})", style="bold underline"))
     for c in brief.claims:
         cue = f" ({c.cue.quote})" if c.cue else ""
-        console.print(Text.assemble((f"{c.id} ", "bold"), (c.claimant, "cyan"), cue, " — ",
-                                    (c.status.value, "magenta"), f": {c.statement}"))
+        console.print(
+            Text.assemble(
+                (f"{c.id} ", "bold"), (c.claimant, "cyan"), cue, " — ", (c.status.value, "magenta"), f": {c.statement}"
+            )
+        )
         if c.figures:
             console.print("   figures: " + "; ".join(format_figure(f) for f in c.figures))
         console.print(Text("   ").append_text(_in_sentence(text, c.evidence)))
@@ -318,9 +317,13 @@ def print_digest_review(digest: Any, console: Any) -> None:
     heading(f"Figures compared ({len(digest.figures)})")
     for comparison in digest.figures:
         values = "; ".join(f"{c.ref} {', '.join(format_figure(f) for f in c.figures)}" for c in comparison.claims)
-        console.print(Text.assemble(f"- {comparison.topic}: ",
-                                    ("differ", "bold red") if comparison.differs else ("agree", "green"),
-                                    f" — {values}"))
+        console.print(
+            Text.assemble(
+                f"- {comparison.topic}: ",
+                ("differ", "bold red") if comparison.differs else ("agree", "green"),
+                f" — {values}",
+            )
+        )
     heading("Claims by actor")
     for group in digest.claim_groups:
         console.print(Text(f"{group.actor} — {group.topic}", style="cyan"))
@@ -329,8 +332,10 @@ def print_digest_review(digest: Any, console: Any) -> None:
             console.print(f"  {claim.ref} {claim.status.value}: {claim.statement}{change}")
     heading(f"Actors ({len(digest.actors)})")
     for actor in digest.actors:
-        console.print(f"- {actor.name} ({', '.join(k.value for k in actor.kinds)}): "
-                      f"{len({m.brief for m in actor.documents})} document(s)")
+        console.print(
+            f"- {actor.name} ({', '.join(k.value for k in actor.kinds)}): "
+            f"{len({m.brief for m in actor.documents})} document(s)"
+        )
 
 
 def digest_html(digest: Any, pages: dict[str, str]) -> str:
@@ -345,24 +350,43 @@ def digest_html(digest: Any, pages: dict[str, str]) -> str:
 
     items = {
         "Missing": [f"{escape(f.source)}: {escape(f.status)} {escape(f.error or '')}" for f in digest.failures],
-        "Contradictions": [f"{escape(c.description)} ({', '.join(map(link, c.side_a))} vs "
-                           f"{', '.join(map(link, c.side_b))})" for c in digest.contradictions],
-        "Open questions": [escape(q.question) + (f" ({', '.join(map(link, q.claim_ids))})" if q.claim_ids else "")
-                           for q in digest.open_questions],
-        "Figures compared": [f"{escape(c.topic)}: <b>{'differ' if c.differs else 'agree'}</b> — " + "; ".join(
-            f"{link(r.ref)} {escape(', '.join(format_figure(f) for f in r.figures))}" for r in c.claims)
-            for c in digest.figures],
-        "Claims by actor": [f"<b>{escape(g.actor)}</b> — {escape(g.topic)}<ul>" + "".join(
-            f"<li>{link(c.ref)} <i>{c.status.value}</i>: {escape(c.statement)}"
-            f"{' [' + c.change + ']' if c.change else ''}</li>" for c in g.claims) + "</ul>"
-            for g in digest.claim_groups],
-        "Actors": [f"{escape(a.name)} ({escape(', '.join(k.value for k in a.kinds))}) — "
-                   f"{len({m.brief for m in a.documents})} document(s)" for a in digest.actors],
-        "Documents": [f'{key}: <a href="{escape(pages[file])}">{escape(file)}</a>' if file in pages
-                      else f"{key}: {escape(file)}" for key, file in digest.documents.items()],
+        "Contradictions": [
+            f"{escape(c.description)} ({', '.join(map(link, c.side_a))} vs {', '.join(map(link, c.side_b))})"
+            for c in digest.contradictions
+        ],
+        "Open questions": [
+            escape(q.question) + (f" ({', '.join(map(link, q.claim_ids))})" if q.claim_ids else "")
+            for q in digest.open_questions
+        ],
+        "Figures compared": [
+            f"{escape(c.topic)}: <b>{'differ' if c.differs else 'agree'}</b> — "
+            + "; ".join(f"{link(r.ref)} {escape(', '.join(format_figure(f) for f in r.figures))}" for r in c.claims)
+            for c in digest.figures
+        ],
+        "Claims by actor": [
+            f"<b>{escape(g.actor)}</b> — {escape(g.topic)}<ul>"
+            + "".join(
+                f"<li>{link(c.ref)} <i>{c.status.value}</i>: {escape(c.statement)}"
+                f"{' [' + c.change + ']' if c.change else ''}</li>"
+                for c in g.claims
+            )
+            + "</ul>"
+            for g in digest.claim_groups
+        ],
+        "Actors": [
+            f"{escape(a.name)} ({escape(', '.join(k.value for k in a.kinds))}) — "
+            f"{len({m.brief for m in a.documents})} document(s)"
+            for a in digest.actors
+        ],
+        "Documents": [
+            f'{key}: <a href="{escape(pages[file])}">{escape(file)}</a>' if file in pages else f"{key}: {escape(file)}"
+            for key, file in digest.documents.items()
+        ],
     }
-    sections = "".join(f"<h2>{title} ({len(rows)})</h2><ul>" + "".join(f"<li>{row}</li>" for row in rows) + "</ul>"
-                       for title, rows in items.items())
+    sections = "".join(
+        f"<h2>{title} ({len(rows)})</h2><ul>" + "".join(f"<li>{row}</li>" for row in rows) + "</ul>"
+        for title, rows in items.items()
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from .errors import ProviderError
 from .models import Limits
 
 Provider = Literal["openai", "local", "replay"]
@@ -33,7 +35,7 @@ class Settings(BaseModel):
     base_url: str | None = None
     api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
     limits: Limits = REMOTE_LIMITS
-    mode: str = Field("tools", description="Instructor mode: tools | json_schema | md_json")
+    mode: str | None = Field(None, description="Instructor mode: tools | json_schema | md_json; default: per provider")
     temperature: float = 0.0
     seed: int | None = 0
     max_tokens: int = 1024
@@ -71,10 +73,6 @@ class Settings(BaseModel):
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-class ProviderError(Exception):
-    """No usable provider, or a provider that cannot start; says how to fix it."""
-
-
 def llama_cpp_installed() -> bool:
     from importlib.util import find_spec
 
@@ -106,7 +104,7 @@ def build_settings(
     base_url: str | None = None,
     replay_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
-    **overrides: object,
+    **overrides: Any,
 ) -> Settings:
     """Settings from explicit values, falling back to the environment."""
     env = os.environ if environ is None else environ
@@ -119,15 +117,25 @@ def build_settings(
         if not key and not base_url:
             raise ProviderError("provider 'openai' needs OPENAI_API_KEY (or --base-url for a local endpoint)")
         model = model or env.get("SUMMARIZER_MODEL") or DEFAULT_OPENAI_MODEL
-        return Settings(provider="openai", model=model, base_url=base_url, api_key=key or None,
-                        replay_dir=replay_dir, **overrides)  # type: ignore[arg-type]
+        return Settings.model_validate(
+            {
+                "provider": "openai",
+                "model": model,
+                "base_url": base_url,
+                "api_key": key or None,
+                "replay_dir": replay_dir,
+                **overrides,
+            }
+        )
     if chosen == "replay":
         base_url = REPLAY_BASE_URL
-    overrides.setdefault("limits", LOCAL_LIMITS)
-    return Settings(
-        provider=chosen,  # type: ignore[arg-type]
-        model=model or env.get("SUMMARIZER_MODEL") or LOCAL_MODEL_NAME,
-        base_url=base_url,
-        replay_dir=replay_dir,
-        **overrides,  # type: ignore[arg-type]
+    return Settings.model_validate(
+        {
+            "provider": chosen,
+            "model": model or env.get("SUMMARIZER_MODEL") or LOCAL_MODEL_NAME,
+            "base_url": base_url,
+            "replay_dir": replay_dir,
+            "limits": LOCAL_LIMITS,
+            **overrides,
+        }
     )

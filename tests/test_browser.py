@@ -16,8 +16,11 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
 if not (CHROMIUM and CHROMEDRIVER):
-    pytest.skip("Chromium and chromedriver are not installed (Debian packages chromium, chromium-driver; "
-                ".ci/run installs them)", allow_module_level=True)
+    pytest.skip(
+        "Chromium and chromedriver are not installed (Debian packages chromium, chromium-driver; "
+        ".ci/run installs them)",
+        allow_module_level=True,
+    )
 
 from selenium.webdriver.common.by import By  # noqa: E402
 
@@ -26,9 +29,18 @@ from selenium.webdriver.common.by import By  # noqa: E402
 def browser(tmp_path: Path):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1000"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
     try:
@@ -71,8 +83,10 @@ def test_every_claim_is_highlighted_and_clicking_reveals_its_details(browser, tm
 
 
 def test_a_script_inside_the_document_does_not_run(browser, tmp_path: Path) -> None:
-    text = ('Officials said <script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
-            ' that at least 12 people died, according to the ministry.')
+    text = (
+        'Officials said <script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
+        " that at least 12 people died, according to the ministry."
+    )
     brief = make_brief(text=text, path="evil.txt")
     page = tmp_path / "evil.html"
     page.write_text(to_html(brief, text), encoding="utf-8")

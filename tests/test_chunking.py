@@ -19,14 +19,19 @@ def test_a_short_text_is_one_chunk() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(budget=st.integers(60, 3000), overlap=st.integers(0, 200), article=st.integers(0, len(ARTICLES) - 1),
-       repeat=st.integers(1, 6))
-def test_chunks_are_exact_slices_within_budget_covering_everything(budget: int, overlap: int, article: int,
-                                                                  repeat: int) -> None:
-    text = "\n\n".join(ARTICLES[article:article + repeat])
+@given(
+    budget=st.integers(60, 3000),
+    overlap=st.integers(0, 200),
+    article=st.integers(0, len(ARTICLES) - 1),
+    repeat=st.integers(1, 6),
+)
+def test_chunks_are_exact_slices_within_budget_covering_everything(
+    budget: int, overlap: int, article: int, repeat: int
+) -> None:
+    text = "\n\n".join(ARTICLES[article : article + repeat])
     chunks = chunk_text(text, budget, overlap)
     for chunk in chunks:
-        assert text[chunk.start:chunk.end] == chunk.text
+        assert text[chunk.start : chunk.end] == chunk.text
         assert estimate_tokens(chunk.text) <= budget
     covered = [False] * len(text)
     for chunk in chunks:
@@ -49,7 +54,7 @@ def test_an_over_long_sentence_is_split_safely() -> None:
     text = "word " * 5000
     chunks = chunk_text(text, budget=100)
     assert len(chunks) > 10
-    assert all(estimate_tokens(c.text) <= 100 and text[c.start:c.end] == c.text for c in chunks)
+    assert all(estimate_tokens(c.text) <= 100 and text[c.start : c.end] == c.text for c in chunks)
 
 
 def test_overlap_repeats_the_boundary_sentences() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,20 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from summarizer.cli import Exit, app
+from summarizer.cli import app
+from summarizer.errors import (
+    EXIT_CODES,
+    BriefError,
+    DocumentError,
+    ExitCode,
+    FixtureMissing,
+    LLMError,
+    ProviderError,
+    SummarizerError,
+    exit_code_of,
+    kind_of,
+)
+from summarizer.errors import ExitCode as Exit
 
 from .conftest import FIXTURES, SEED
 
@@ -31,9 +45,11 @@ def test_help_lists_commands_and_examples() -> None:
 
 
 def test_help_does_not_import_the_llm_stack() -> None:
-    code = ("import sys; from summarizer.cli import app\n"
-            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('openai', 'instructor', 'httpx2', 'tenacity') if m in sys.modules))")
+    code = (
+        "import sys; from summarizer.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('openai', 'instructor', 'httpx2', 'tenacity') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
 
@@ -45,7 +61,7 @@ def test_brief_replay_prints_grounded_json_on_stdout() -> None:
     text = SEED.read_text(encoding="utf-8")
     for item in brief["claims"] + brief["uncertainties"]:
         span = item["evidence"]
-        assert text[span["start"]:span["end"]] == span["quote"]
+        assert text[span["start"] : span["end"]] == span["quote"]
     assert brief["run"]["provider"] == "replay" and brief["run"]["attempts"] >= 1
     assert "briefing" in result.stderr and "rejected" in result.stderr
     assert "briefing" not in result.stdout
@@ -60,8 +76,9 @@ def test_brief_markdown_to_a_file(tmp_path: Path) -> None:
 
 
 def test_stdin_input_and_show(tmp_path: Path) -> None:
-    result = invoke("brief", "-", "--replay", str(FIXTURES), "-o", str(tmp_path / "b.json"),
-                    input=SEED.read_text(encoding="utf-8"))
+    result = invoke(
+        "brief", "-", "--replay", str(FIXTURES), "-o", str(tmp_path / "b.json"), input=SEED.read_text(encoding="utf-8")
+    )
     assert result.exit_code == 0, result.stderr
     shown = invoke("show", str(tmp_path / "b.json"))
     assert shown.exit_code == 0 and "## Actors" in shown.stdout
@@ -85,9 +102,14 @@ def test_several_inputs_to_stdout_are_json_lines() -> None:
     assert [json.loads(line)["document"]["path"] for line in lines] == [str(SEED), str(korea)]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "empty"), (b"\x00\x01\x02", "binary"), ("é".encode("latin-1") * 3, "not valid UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02", "binary"),
+        ("é".encode("latin-1") * 3, "not valid UTF-8"),
+    ],
+)
 def test_bad_input_exit_code_and_one_line_error(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "doc.txt"
     path.write_bytes(content)
@@ -147,3 +169,27 @@ def test_show_rejects_a_non_brief(tmp_path: Path) -> None:
 
 def test_version() -> None:
     assert invoke("--version").stdout.startswith("summarizer ")
+
+
+def _readme_exit_table() -> dict[int, str]:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| (\d+) \| (.+?) \|$", section, re.M)
+    return {int(code): meaning.replace("`", "") for code, meaning in rows}
+
+
+def test_exit_code_table_is_the_same_in_code_readme_and_help() -> None:
+    assert _readme_exit_table() == {int(code): meaning for code, meaning in EXIT_CODES.items()}
+    for command in ("brief", "daily", "show", "check", "review", "render"):
+        text = " ".join(invoke(command, "--help").stdout.split())
+        listed = [code for code, meaning in EXIT_CODES.items() if f"{code.value} {meaning}" in text]
+        assert ExitCode.OK in listed and ExitCode.INPUT in listed, (command, text[-400:])
+
+
+@pytest.mark.parametrize(
+    "error",
+    [DocumentError("x"), BriefError("x"), ProviderError("x"), LLMError("x"), FixtureMissing("k", "/p", Path("f"))],
+)
+def test_every_error_carries_its_exit_code_and_a_kind_the_manifest_maps_back(error: SummarizerError) -> None:
+    assert exit_code_of(error) == error.exit_code != ExitCode.INTERNAL
+    assert exit_code_of(kind_of(error)) == error.exit_code

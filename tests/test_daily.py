@@ -15,13 +15,15 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from summarizer import daily as daily_module
-from summarizer.cli import Exit, app
+from summarizer.cli import app
 from summarizer.daily import DailyOptions, Manifest, run_daily
 from summarizer.digest import Entry, compare_figures, merge_actors, topic_of
+from summarizer.errors import ExitCode as Exit
+from summarizer.errors import LLMError
 from summarizer.grounding import sentences
-from summarizer.llm import CallStats, LLMError
 from summarizer.models import VALIDATION_CONTEXT, Brief, Digest, Synthesis, Usage
 from summarizer.settings import build_settings
+from summarizer.structured import CallStats, StructuredLLM
 
 from .conftest import FIXTURES, SEEDS
 
@@ -29,10 +31,8 @@ runner = CliRunner()
 DAILY_FIXTURES = FIXTURES / "daily"
 
 
-class DocumentFake:
+class DocumentFake(StructuredLLM):
     """A fake model that briefs any document from its own first sentences; can fail chosen documents."""
-
-    mode_name = "tools"
 
     def __init__(self, fail: set[str] = frozenset(), delay: float = 0.0):
         self.fail, self.delay = set(fail), delay
@@ -42,7 +42,10 @@ class DocumentFake:
     def start_scenario(self, name: str) -> None:
         pass
 
-    async def extract(self, model: type, prompt: Any, *, reasks: int, context: Any = None) -> tuple[Any, CallStats]:
+    async def extract(
+        self, response_model: Any, prompt: Any, *, reasks: int, context: Any = None
+    ) -> tuple[Any, CallStats]:
+        model = response_model
         self.running += 1
         self.peak = max(self.peak, self.running)
         try:
@@ -58,10 +61,13 @@ class DocumentFake:
             self.calls.append(text[:30])
             if any(marker in text for marker in self.fail):
                 raise LLMError("HTTP 500 from the fake model")
-            first = [text[a:b] for a, b in sentences(text) if len(text[a:b].split()) >= 3][0]
-            answer = {"summary": "s", "actors": [{"name": first.split()[0], "kind": "other", "role": "r"}],
-                      "claims": [{"claimant": "author", "statement": first[:40], "evidence": first, "status": "asserted"}],
-                      "uncertainties": []}
+            first = next(text[a:b] for a, b in sentences(text) if len(text[a:b].split()) >= 3)
+            answer = {
+                "summary": "s",
+                "actors": [{"name": first.split()[0], "kind": "other", "role": "r"}],
+                "claims": [{"claimant": "author", "statement": first[:40], "evidence": first, "status": "asserted"}],
+                "uncertainties": [],
+            }
             token = VALIDATION_CONTEXT.set(context)
             try:
                 return model.model_validate(answer), stats
@@ -116,7 +122,8 @@ def test_batch_writes_briefs_manifest_and_digest(tmp_path: Path, monkeypatch: py
 
 
 def test_one_failing_document_never_stops_the_others_and_a_rerun_sends_only_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = inbox(tmp_path)
     third = sorted(folder.glob("*.txt"))[2]
     marker = third.read_text()[:25]
@@ -135,7 +142,7 @@ def test_one_failing_document_never_stops_the_others_and_a_rerun_sends_only_it(
 def test_unchanged_rerun_makes_no_llm_call_and_force_resends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = inbox(tmp_path, 3)
     use_fake(monkeypatch, DocumentFake())
-    first, digest = run(folder, tmp_path / "out")
+    _first, digest = run(folder, tmp_path / "out")
     fake = DocumentFake()
     use_fake(monkeypatch, fake)
     again, kept = run(folder, tmp_path / "out")
@@ -163,9 +170,14 @@ def test_a_killed_run_resumes_without_losing_finished_briefs(tmp_path: Path, mon
     use_fake(monkeypatch, fake)
 
     async def killed() -> None:
-        task = asyncio.ensure_future(run_daily([str(folder)], settings(), DailyOptions(out=tmp_path / "out",
-                                                                                        concurrency=2)))
-        while len(list((tmp_path / "out" / "briefs").glob("*.json"))) < 2 if (tmp_path / "out" / "briefs").exists() else True:
+        task = asyncio.ensure_future(
+            run_daily([str(folder)], settings(), DailyOptions(out=tmp_path / "out", concurrency=2))
+        )
+        while (
+            len(list((tmp_path / "out" / "briefs").glob("*.json"))) < 2
+            if (tmp_path / "out" / "briefs").exists()
+            else True
+        ):
             await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -231,18 +243,46 @@ def brief_with(path: str, actors: list[dict], claims: list[dict]) -> Brief:
 
 
 def test_figures_compared_on_a_hand_checked_pair() -> None:
-    a = brief_with("a.txt", [{"name": "Zelenskyy", "kind": "person", "role": "president"}], [
-        {"claimant": "Zelenskyy", "statement": "Casualties", "status": "estimated",
-         "evidence": "close to 3,000 North Korean soldiers were killed",
-         "figures": [{"value": 3000, "unit": "soldiers", "qualifier": "close to"}]},
-        {"claimant": "author", "statement": "Troops sent", "status": "reported",
-         "evidence": "as many as 10,000 to 12,000 troops were sent",
-         "figures": [{"low": 10000, "high": 12000, "unit": "troops", "qualifier": "as many as"}]}])
-    b = brief_with("b.txt", [{"name": "Kirby", "kind": "person", "role": "spokesperson"}], [
-        {"claimant": "Kirby", "statement": "Casualties", "status": "reported",
-         "evidence": "some 3,500 soldiers were killed or wounded", "figures": [{"value": 3500, "unit": "Soldier"}]},
-        {"claimant": "Kirby", "statement": "Troops", "status": "reported",
-         "evidence": "about 11,000 troops are deployed", "figures": [{"value": 11000, "unit": "troops"}]}])
+    a = brief_with(
+        "a.txt",
+        [{"name": "Zelenskyy", "kind": "person", "role": "president"}],
+        [
+            {
+                "claimant": "Zelenskyy",
+                "statement": "Casualties",
+                "status": "estimated",
+                "evidence": "close to 3,000 North Korean soldiers were killed",
+                "figures": [{"value": 3000, "unit": "soldiers", "qualifier": "close to"}],
+            },
+            {
+                "claimant": "author",
+                "statement": "Troops sent",
+                "status": "reported",
+                "evidence": "as many as 10,000 to 12,000 troops were sent",
+                "figures": [{"low": 10000, "high": 12000, "unit": "troops", "qualifier": "as many as"}],
+            },
+        ],
+    )
+    b = brief_with(
+        "b.txt",
+        [{"name": "Kirby", "kind": "person", "role": "spokesperson"}],
+        [
+            {
+                "claimant": "Kirby",
+                "statement": "Casualties",
+                "status": "reported",
+                "evidence": "some 3,500 soldiers were killed or wounded",
+                "figures": [{"value": 3500, "unit": "Soldier"}],
+            },
+            {
+                "claimant": "Kirby",
+                "statement": "Troops",
+                "status": "reported",
+                "evidence": "about 11,000 troops are deployed",
+                "figures": [{"value": 11000, "unit": "troops"}],
+            },
+        ],
+    )
     comparisons = {c.topic: c for c in compare_figures([Entry("d1", "a.json", a), Entry("d2", "b.json", b)])}
     assert comparisons["soldier"].differs is True  # 3,000 vs 3,500
     assert comparisons["troop"].differs is False  # 11,000 lies within 10,000-12,000
@@ -251,12 +291,19 @@ def test_figures_compared_on_a_hand_checked_pair() -> None:
 
 
 def test_actors_merge_across_documents_by_name_and_alias() -> None:
-    a = brief_with("a.txt", [{"name": "National Intelligence Service", "kind": "government", "role": "spy agency",
-                              "aliases": ["NIS"]}], [
-        {"claimant": "NIS", "statement": "x", "status": "reported", "evidence": "the soldier died in custody"}])
-    b = brief_with("b.txt", [{"name": "NIS", "kind": "government", "role": "agency"},
-                             {"name": "Yonhap", "kind": "media", "role": "agency"}], [
-        {"claimant": "Yonhap", "statement": "y", "status": "reported", "evidence": "a soldier was captured alive"}])
+    a = brief_with(
+        "a.txt",
+        [{"name": "National Intelligence Service", "kind": "government", "role": "spy agency", "aliases": ["NIS"]}],
+        [{"claimant": "NIS", "statement": "x", "status": "reported", "evidence": "the soldier died in custody"}],
+    )
+    b = brief_with(
+        "b.txt",
+        [
+            {"name": "NIS", "kind": "government", "role": "agency"},
+            {"name": "Yonhap", "kind": "media", "role": "agency"},
+        ],
+        [{"claimant": "Yonhap", "statement": "y", "status": "reported", "evidence": "a soldier was captured alive"}],
+    )
     actors = merge_actors([Entry("d1", "a.json", a), Entry("d2", "b.json", b)])
     assert [x.name for x in actors] == ["National Intelligence Service", "Yonhap"]
     assert [m.brief for m in actors[0].documents] == ["a.json", "b.json"]
@@ -267,13 +314,16 @@ def test_synthesis_validator_refuses_unknown_ids_and_one_sided_contradictions() 
     token = VALIDATION_CONTEXT.set({"claim_ids": {"d1:C1", "d2:C1"}})
     try:
         with pytest.raises(ValidationError, match="unknown claim ids"):
-            Synthesis.model_validate({"contradictions": [{"description": "x", "side_a": ["d1:C1"],
-                                                          "side_b": ["d9:C9"]}]})
+            Synthesis.model_validate(
+                {"contradictions": [{"description": "x", "side_a": ["d1:C1"], "side_b": ["d9:C9"]}]}
+            )
         with pytest.raises(ValidationError, match="same claim on both sides"):
-            Synthesis.model_validate({"contradictions": [{"description": "x", "side_a": ["d1:C1"],
-                                                          "side_b": ["d1:C1"]}]})
-        assert Synthesis.model_validate({"contradictions": [{"description": "x", "side_a": ["d1:C1"],
-                                                             "side_b": ["d2:C1"]}]})
+            Synthesis.model_validate(
+                {"contradictions": [{"description": "x", "side_a": ["d1:C1"], "side_b": ["d1:C1"]}]}
+            )
+        assert Synthesis.model_validate(
+            {"contradictions": [{"description": "x", "side_a": ["d1:C1"], "side_b": ["d2:C1"]}]}
+        )
     finally:
         VALIDATION_CONTEXT.reset(token)
 
@@ -283,8 +333,9 @@ def test_synthesis_validator_refuses_unknown_ids_and_one_sided_contradictions() 
 
 def test_replayed_daily_run_over_the_seeds(tmp_path: Path) -> None:
     out = tmp_path / "day"
-    result = runner.invoke(app, ["daily", str(SEEDS), "--out", str(out),
-                                 "--replay", str(DAILY_FIXTURES), "--concurrency", "4"])
+    result = runner.invoke(
+        app, ["daily", str(SEEDS), "--out", str(out), "--replay", str(DAILY_FIXTURES), "--concurrency", "4"]
+    )
     assert result.exit_code == Exit.OK, result.stderr
     manifest = Manifest.model_validate_json((out / "manifest.json").read_text())
     seeds = sorted(SEEDS.glob("*.txt")) + sorted((SEEDS / "wikinews").glob("*.txt"))
@@ -292,8 +343,11 @@ def test_replayed_daily_run_over_the_seeds(tmp_path: Path) -> None:
     assert {e.status for e in manifest.entries} == {"ok"}
     assert len(list((out / "briefs").glob("*.json"))) == len(seeds) == 25
     digest = Digest.model_validate_json((out / "digest.json").read_text())
-    claims = {f"{key}:{c.id}" for key, file in digest.documents.items()
-              for c in Brief.model_validate_json((out / file).read_text()).claims}
+    claims = {
+        f"{key}:{c.id}"
+        for key, file in digest.documents.items()
+        for c in Brief.model_validate_json((out / file).read_text()).claims
+    }
     for contradiction in digest.contradictions:
         assert set(contradiction.side_a + contradiction.side_b) <= claims
     for question in digest.open_questions:
@@ -304,8 +358,10 @@ def test_replayed_daily_run_over_the_seeds(tmp_path: Path) -> None:
         for mention in actor.documents:
             brief = Brief.model_validate_json((out / mention.brief).read_text())
             assert mention.actor_id in {a.id for a in brief.actors}
-    assert manifest.usage.total_tokens == sum(e.usage.total_tokens for e in manifest.entries) + \
-        manifest.digest_usage.total_tokens
+    assert (
+        manifest.usage.total_tokens
+        == sum(e.usage.total_tokens for e in manifest.entries) + manifest.digest_usage.total_tokens
+    )
     assert "tokens" in result.stderr and "digest" in result.stderr
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.documents import DocumentError, document_id, from_text, read_document
+from summarizer.documents import document_id, from_text, read_document
+from summarizer.errors import DocumentError
 
 from .conftest import SEED, SEEDS
 from .test_bad_inputs import UNUSABLE_FILES

@@ -34,8 +34,13 @@ def call_budget(settings) -> int:
 
 
 def daily(server: FakeServer, inbox: Path, out: Path):
-    settings = build_settings(provider="openai", base_url=server.base_url, environ={"OPENAI_API_KEY": SECRET},
-                              timeout_s=1.0, max_retry_wait_s=1.0)
+    settings = build_settings(
+        provider="openai",
+        base_url=server.base_url,
+        environ={"OPENAI_API_KEY": SECRET},
+        timeout_s=1.0,
+        max_retry_wait_s=1.0,
+    )
     manifest, digest = asyncio.run(run_daily([str(inbox)], settings, DailyOptions(out=out, concurrency=16)))
     return settings, manifest, digest
 
@@ -48,7 +53,7 @@ def test_fault_matrix(tmp_path: Path, fault: str) -> None:
         (inbox / f"doc-{number:02d}.txt").write_text(document(number))
     out = tmp_path / "out"
     with FakeServer(latency_s=0.0, fault=fault) as server:
-        settings, manifest, digest = daily(server, inbox, out)
+        settings, manifest, _digest = daily(server, inbox, out)
         first_calls = server.requests
         assert len(manifest.entries) == DOCUMENTS and manifest.finished
         for entry in manifest.entries:

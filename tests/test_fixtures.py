@@ -8,13 +8,18 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from summarizer.fixtures import SCENARIO, FixtureMissing, Recorder, Replayer, redact, request_key
-from summarizer.render import atomic_write_text
+from summarizer.errors import FixtureMissing
+from summarizer.fixtures import SCENARIO, Recorder, Replayer, redact, request_key
+from summarizer.store import atomic_write_text
 
 
 def post(body: dict, host: str = "http://127.0.0.1:1234") -> httpx2.Request:
-    return httpx2.Request("POST", f"{host}/v1/chat/completions", json=body,
-                          headers={"Authorization": "Bearer sk-abcdefghijklmnopqrstuvwxyz"})
+    return httpx2.Request(
+        "POST",
+        f"{host}/v1/chat/completions",
+        json=body,
+        headers={"Authorization": "Bearer sk-abcdefghijklmnopqrstuvwxyz"},
+    )
 
 
 class Echo(httpx2.AsyncBaseTransport):
@@ -29,8 +34,12 @@ class Echo(httpx2.AsyncBaseTransport):
 def test_key_ignores_host_headers_and_key_order() -> None:
     a = post({"model": "m", "messages": [1]})
     b = post({"messages": [1], "model": "m"}, host="http://replay.invalid")
-    assert request_key("POST", a.url.path, json.loads(a.content)) == request_key("POST", b.url.path, json.loads(b.content))
-    assert request_key("POST", "/v1/chat/completions", {"model": "m"}) != request_key("POST", "/v1/chat/completions", {"model": "n"})
+    assert request_key("POST", a.url.path, json.loads(a.content)) == request_key(
+        "POST", b.url.path, json.loads(b.content)
+    )
+    assert request_key("POST", "/v1/chat/completions", {"model": "m"}) != request_key(
+        "POST", "/v1/chat/completions", {"model": "n"}
+    )
 
 
 def test_record_then_replay_in_order(tmp_path: Path) -> None:
@@ -54,9 +63,11 @@ def test_record_then_replay_in_order(tmp_path: Path) -> None:
 
 def test_replay_reads_a_single_file_and_keeps_retry_after(tmp_path: Path) -> None:
     request = post({"x": 1})
-    entry = {"key": request_key("POST", "/v1/chat/completions", {"x": 1}),
-             "request": {"method": "POST", "path": "/v1/chat/completions", "body": {"x": 1}},
-             "response": {"status": 429, "retry_after": "3", "text": "slow down"}}
+    entry = {
+        "key": request_key("POST", "/v1/chat/completions", {"x": 1}),
+        "request": {"method": "POST", "path": "/v1/chat/completions", "body": {"x": 1}},
+        "response": {"status": 429, "retry_after": "3", "text": "slow down"},
+    }
     file = tmp_path / "fault.jsonl"
     file.write_text(json.dumps(entry) + "\n")
     response = Replayer(file).answer(request)

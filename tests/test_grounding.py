@@ -21,27 +21,27 @@ def test_exact_match_gives_source_offsets() -> None:
     quote = "close to 3,000 North Korean soldiers"
     found = align(quote, SEED_TEXT)
     assert found is not None and found.match == "exact"
-    assert SEED_TEXT[found.start:found.end] == quote
+    assert SEED_TEXT[found.start : found.end] == quote
 
 
 def test_straight_quotes_and_case_align_to_curly_source() -> None:
     # The source has a curly apostrophe and capitals; the model wrote straight and lower case.
     found = align("according to south korea's national intelligence service", SEED_TEXT)
     assert found is not None and found.match == "normalized"
-    assert SEED_TEXT[found.start:found.end] == "according to South Korea’s National Intelligence Service"
+    assert SEED_TEXT[found.start : found.end] == "according to South Korea’s National Intelligence Service"
 
 
 def test_wrapping_quote_marks_and_final_period_are_forgiven() -> None:
     found = align('"Details of his capture remain unclear."', SEED_TEXT)
     assert found is not None
-    assert SEED_TEXT[found.start:found.end].startswith("Details of his capture remain unclear")
+    assert SEED_TEXT[found.start : found.end].startswith("Details of his capture remain unclear")
 
 
 def test_fuzzy_match_is_labelled_and_scored() -> None:
     found = align("Pyongyang has reportedly deployed thousand of troops to prop up Russian military effort", SEED_TEXT)
     assert found is not None and found.match == "fuzzy"
     assert found.score >= grounding.FUZZY_THRESHOLD
-    assert SEED_TEXT[found.start:found.end].startswith("Pyongyang has reportedly deployed")
+    assert SEED_TEXT[found.start : found.end].startswith("Pyongyang has reportedly deployed")
 
 
 def test_fuzzy_can_be_switched_off() -> None:
@@ -79,6 +79,7 @@ def test_sentence_bounds_and_closest_sentence() -> None:
 
 # ---------------------------------------------------------------- properties
 
+
 @st.composite
 def substrings(draw: st.DrawFn) -> tuple[str, int, int]:
     text = draw(st.sampled_from(TEXTS))
@@ -95,7 +96,7 @@ def test_any_substring_aligns_to_its_own_text(case: tuple[str, int, int]) -> Non
     assume(quote.strip())
     found = align(quote, text)
     assert found is not None and found.match == "exact"
-    assert text[found.start:found.end] == quote
+    assert text[found.start : found.end] == quote
     assert found.start == text.find(quote)  # first occurrence: its own offsets when unique
     if text.count(quote) == 1:
         assert (found.start, found.end) == (start, end)
@@ -121,7 +122,7 @@ def test_perturbed_copies_map_back_to_the_same_offsets(case: tuple[str, int, int
     # Whole, trimmed quotes whose comparison form occurs once in the source.
     assume(quote.strip() == quote and len(quote) >= 3)
     assume(normalize(text).count(normalize(quote)) == 1)
-    assume(not quote[-1] in ".,;:!?\"'’”“" and not quote[0] in "\"'’”“")
+    assume(quote[-1] not in ".,;:!?\"'’”“" and quote[0] not in "\"'’”“")
     found = align(_perturb(quote, how), text, fuzzy=False)
     assert found is not None
     assert (found.start, found.end) == (start, end)
@@ -139,6 +140,6 @@ def test_text_not_in_the_source_never_aligns(junk: str) -> None:
 
 def test_alignment_offsets_are_within_the_text(tmp_path: Path) -> None:
     text = "Line one.\r\nLine two said “yes”.\n\n  Indented —dash."
-    for quote in ["line two said \"yes\"", "Indented -dash", "LINE ONE."]:
+    for quote in ['line two said "yes"', "Indented -dash", "LINE ONE."]:
         found = align(quote, text)
         assert found is not None and 0 <= found.start < found.end <= len(text)

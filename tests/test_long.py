@@ -9,8 +9,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from summarizer.cli import Exit, app
+from summarizer.cli import app
 from summarizer.documents import from_text, read_document
+from summarizer.errors import ExitCode as Exit
 from summarizer.models import Brief
 from summarizer.pipeline import brief_document, chunk_budget
 from summarizer.settings import build_settings
@@ -26,15 +27,20 @@ LONG = FIXTURES / "long" / "wikinews-long.txt"
 
 
 def spans_hold(brief: Brief, text: str) -> None:
-    for span in [c.evidence for c in brief.claims] + [u.evidence for u in brief.uncertainties] + \
-            [a.mention for a in brief.actors] + [c.cue for c in brief.claims if c.cue]:
-        assert text[span.start:span.end] == span.quote
+    for span in (
+        [c.evidence for c in brief.claims]
+        + [u.evidence for u in brief.uncertainties]
+        + [a.mention for a in brief.actors]
+        + [c.cue for c in brief.claims if c.cue]
+    ):
+        assert text[span.start : span.end] == span.quote
 
 
 def test_a_long_document_is_briefed_in_parts_with_global_offsets() -> None:
     text = "\n\n".join(p.read_text() for p in sorted((SEEDS / "wikinews").glob("*.txt")))
-    settings = build_settings(provider="openai", base_url="http://127.0.0.1:9/v1", environ={},
-                              context_tokens=4000, max_tokens=512)
+    settings = build_settings(
+        provider="openai", base_url="http://127.0.0.1:9/v1", environ={}, context_tokens=4000, max_tokens=512
+    )
     fake = DocumentFake()
     brief = asyncio.run(brief_document(from_text(text, "long.txt"), fake, settings))
     assert brief.document.parts > 5 and brief.document.parts == len(fake.calls) - 1  # + the summary call
@@ -69,16 +75,21 @@ def test_replayed_real_run_of_a_document_several_times_the_context() -> None:
 
 def test_an_html_page_is_reduced_to_its_article_and_checkable(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
-    page.write_text("<html><head><title>Programme update</title></head><body><nav>Home | About | Contact</nav>"
-                    f"<article><h1>Programme update</h1><p>{document(5)}</p></article>"
-                    "<footer>Copyright 2026</footer><script>var x = 1;</script></body></html>")
+    page.write_text(
+        "<html><head><title>Programme update</title></head><body><nav>Home | About | Contact</nav>"
+        f"<article><h1>Programme update</h1><p>{document(5)}</p></article>"
+        "<footer>Copyright 2026</footer><script>var x = 1;</script></body></html>"
+    )
     doc = read_document(str(page))
     assert doc.format == "html" and "Officials said the programme reached 15 sites" in doc.text
     assert "Contact" not in doc.text and "var x" not in doc.text
     out = tmp_path / "brief.json"
     with FakeServer(latency_s=0.0) as server:
-        result = runner.invoke(app, ["brief", str(page), "--base-url", server.base_url, "-o", str(out), "-q"],
-                               env={"OPENAI_API_KEY": "sk-x"})
+        result = runner.invoke(
+            app,
+            ["brief", str(page), "--base-url", server.base_url, "-o", str(out), "-q"],
+            env={"OPENAI_API_KEY": "sk-x"},
+        )
     assert result.exit_code == 0, result.stderr
     brief = json.loads(out.read_text())
     assert brief["document"]["format"] == "html" and brief["document"]["source"] == str(page)
@@ -86,5 +97,3 @@ def test_an_html_page_is_reduced_to_its_article_and_checkable(tmp_path: Path) ->
     assert saved == tmp_path / "brief.source.txt" and saved.read_text() == doc.text
     check = runner.invoke(app, ["check", str(out)])
     assert check.exit_code == 0, check.output
-
-

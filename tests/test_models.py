@@ -5,7 +5,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from summarizer.models import SCHEMA_VERSION, Brief, Extraction, Figure, Repairs, RepairedItem, Span
+from summarizer.models import SCHEMA_VERSION, Brief, Extraction, Figure, RepairedItem, Repairs, Span
 
 
 def test_span_length_must_match_offsets() -> None:
@@ -14,19 +14,25 @@ def test_span_length_must_match_offsets() -> None:
         Span(quote="abc", start=3, end=7, match="exact", score=1.0)
 
 
-@pytest.mark.parametrize("values", [
-    {"value": 3000, "unit": "soldiers"},
-    {"low": 10000, "high": 12000, "unit": "troops", "qualifier": "as many as"},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"value": 3000, "unit": "soldiers"},
+        {"low": 10000, "high": 12000, "unit": "troops", "qualifier": "as many as"},
+    ],
+)
 def test_figure_is_a_value_or_a_range(values: dict) -> None:
     assert Figure(**values).unit
 
 
-@pytest.mark.parametrize("values", [
-    {"unit": "troops"},
-    {"value": 1, "low": 1, "high": 2, "unit": "troops"},
-    {"low": 12000, "high": 10000, "unit": "troops"},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"unit": "troops"},
+        {"value": 1, "low": 1, "high": 2, "unit": "troops"},
+        {"low": 12000, "high": 10000, "unit": "troops"},
+    ],
+)
 def test_figure_rejects_neither_both_or_inverted(values: dict) -> None:
     with pytest.raises(ValidationError):
         Figure(**values)
@@ -61,20 +67,23 @@ def test_repairs_for_items_bounds_count_and_claimants() -> None:
     item_schema = json.dumps(schema["$defs"])
     assert "John Kirby" in item_schema and "author" in item_schema
     with pytest.raises(ValidationError):
-        model.model_validate({"items": [{"item": 1, "evidence": "x", "claimant": "Somebody Else"},
-                                        {"item": 2, "evidence": "y"}]})
+        model.model_validate(
+            {"items": [{"item": 1, "evidence": "x", "claimant": "Somebody Else"}, {"item": 2, "evidence": "y"}]}
+        )
     with pytest.raises(ValidationError):
         model.model_validate({"items": [{"item": 1, "evidence": "x"}, {"item": 3, "evidence": "y"}]})
-    ok = model.model_validate({"items": [{"item": 1, "evidence": "x", "claimant": "John Kirby"},
-                                         {"item": 2, "evidence": "y"}]})
+    ok = model.model_validate(
+        {"items": [{"item": 1, "evidence": "x", "claimant": "John Kirby"}, {"item": 2, "evidence": "y"}]}
+    )
     assert isinstance(ok.items[0], RepairedItem)
 
 
 def test_repairs_validator_uses_the_context_check() -> None:
     from summarizer.models import VALIDATION_CONTEXT
 
-    token = VALIDATION_CONTEXT.set({"check": lambda item: [] if item.evidence == "good" else ["bad quote"],
-                                    "expected": [1, 2]})
+    token = VALIDATION_CONTEXT.set(
+        {"check": lambda item: [] if item.evidence == "good" else ["bad quote"], "expected": [1, 2]}
+    )
     try:
         with pytest.raises(ValidationError, match="bad quote"):
             Repairs.model_validate({"items": [{"item": 1, "evidence": "nope"}, {"item": 2, "evidence": "good"}]})
@@ -101,6 +110,8 @@ def test_local_and_remote_limits_differ() -> None:
     from summarizer.settings import LOCAL_LIMITS, build_settings
 
     assert build_settings(provider="local", environ={}).limits == LOCAL_LIMITS
-    assert build_settings(provider="replay", replay_dir=__import__("pathlib").Path("."), environ={}).limits == LOCAL_LIMITS
+    assert (
+        build_settings(provider="replay", replay_dir=__import__("pathlib").Path("."), environ={}).limits == LOCAL_LIMITS
+    )
     remote = build_settings(provider="openai", environ={"OPENAI_API_KEY": "k"}).limits
     assert remote.claims > LOCAL_LIMITS.claims

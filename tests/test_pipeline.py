@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections import deque
 from typing import Any
@@ -10,22 +11,22 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from summarizer.assembly import assemble, ground_actors
 from summarizer.documents import from_text
-from summarizer.llm import CallStats, ReasksExhausted
+from summarizer.errors import ReasksExhausted
+from summarizer.grounding import ActorIndex, name_key
 from summarizer.models import AUTHOR, VALIDATION_CONTEXT, Extraction, Repairs, Usage
-from summarizer.pipeline import ActorIndex, assemble, ground_actors, name_key
 from summarizer.pipeline import brief_document as brief_document_async
 from summarizer.settings import build_settings
+from summarizer.structured import CallStats, StructuredLLM
 
 from .conftest import SEED
 
 TEXT = SEED.read_text(encoding="utf-8")
 
 
-class FakeLLM:
+class FakeLLM(StructuredLLM):
     """Answers each extract() call with the next queued value (a dict, or an exception)."""
-
-    mode_name = "tools"
 
     def __init__(self, *answers: Any):
         self.answers = deque(answers)
@@ -34,11 +35,15 @@ class FakeLLM:
     def start_scenario(self, name: str) -> None:
         self.scenario = name
 
-    async def extract(self, model: type, prompt: Any, *, reasks: int, context: Any = None) -> tuple[Any, CallStats]:
+    async def extract(
+        self, response_model: Any, prompt: Any, *, reasks: int, context: Any = None
+    ) -> tuple[Any, CallStats]:
+        model = response_model
         self.calls.append((model.__name__, prompt))
         answer = self.answers.popleft()
-        stats = CallStats(usage=Usage(prompt_tokens=100, completion_tokens=10, total_tokens=110), attempts=1,
-                          latency_s=0.5)
+        stats = CallStats(
+            usage=Usage(prompt_tokens=100, completion_tokens=10, total_tokens=110), attempts=1, latency_s=0.5
+        )
         if isinstance(answer, Exception):
             raise answer
         token = VALIDATION_CONTEXT.set(context)
@@ -53,28 +58,47 @@ class FakeLLM:
 ACTORS = [
     {"name": "National Intelligence Service", "kind": "government", "role": "intelligence agency", "aliases": ["NIS"]},
     {"name": "Volodymyr Zelenskyy", "kind": "person", "role": "Ukrainian president"},
-    {"name": "John Kirby", "kind": "person", "role": "White House spokesperson",
-     "aliases": ["Kirby", "Zelensky"]},
+    {"name": "John Kirby", "kind": "person", "role": "White House spokesperson", "aliases": ["Kirby", "Zelensky"]},
     {"name": "Santa Claus", "kind": "person", "role": "not in the story"},
 ]
 GOOD_CLAIM = {
-    "claimant": "Zelenskyy", "statement": "Close to 3,000 North Korean soldiers were killed or wounded.",
-    "evidence": "close to 3,000 North Korean soldiers have been \"killed or wounded\"", "cue": "saying",
-    "status": "estimated", "figures": [{"value": 3000, "unit": "soldiers", "qualifier": "close to"}],
+    "claimant": "Zelenskyy",
+    "statement": "Close to 3,000 North Korean soldiers were killed or wounded.",
+    "evidence": 'close to 3,000 North Korean soldiers have been "killed or wounded"',
+    "cue": "saying",
+    "status": "estimated",
+    "figures": [{"value": 3000, "unit": "soldiers", "qualifier": "close to"}],
 }
-BAD_QUOTE = {"claimant": "John Kirby", "statement": "Kirby spoke.", "evidence": "Kirby said everything is fine.",
-             "status": "asserted"}
-BAD_CLAIMANT = {"claimant": "The Pentagon", "statement": "Forces take casualties.",
-                "evidence": "North Korean forces are taking high casualties in the war", "status": "asserted"}
-RANGE = {"claimant": "author", "statement": "North Korea sent troops.",
-         "evidence": "as many as 10,000 to 12,000 troops", "status": "reported",
-         "figures": [{"low": 10000, "high": 12000, "unit": "troops", "qualifier": "as many as"},
-                     {"unit": "nothing"}]}
-UNCERTAIN = {"description": "How he was captured is unclear.", "kind": "unconfirmed",
-             "evidence": "Details of his capture remain unclear"}
-EXTRACTION = {"summary": "A North Korean soldier died in Ukrainian custody.", "actors": ACTORS,
-              "claims": [GOOD_CLAIM, BAD_QUOTE, BAD_CLAIMANT, RANGE],
-              "uncertainties": [UNCERTAIN]}
+BAD_QUOTE = {
+    "claimant": "John Kirby",
+    "statement": "Kirby spoke.",
+    "evidence": "Kirby said everything is fine.",
+    "status": "asserted",
+}
+BAD_CLAIMANT = {
+    "claimant": "The Pentagon",
+    "statement": "Forces take casualties.",
+    "evidence": "North Korean forces are taking high casualties in the war",
+    "status": "asserted",
+}
+RANGE = {
+    "claimant": "author",
+    "statement": "North Korea sent troops.",
+    "evidence": "as many as 10,000 to 12,000 troops",
+    "status": "reported",
+    "figures": [{"low": 10000, "high": 12000, "unit": "troops", "qualifier": "as many as"}, {"unit": "nothing"}],
+}
+UNCERTAIN = {
+    "description": "How he was captured is unclear.",
+    "kind": "unconfirmed",
+    "evidence": "Details of his capture remain unclear",
+}
+EXTRACTION = {
+    "summary": "A North Korean soldier died in Ukrainian custody.",
+    "actors": ACTORS,
+    "claims": [GOOD_CLAIM, BAD_QUOTE, BAD_CLAIMANT, RANGE],
+    "uncertainties": [UNCERTAIN],
+}
 
 
 def brief_document(*args: Any) -> Any:
@@ -86,14 +110,25 @@ def settings(**overrides: Any):
 
 
 def assert_grounded(brief: Any, text: str) -> None:
-    for span in [c.evidence for c in brief.claims] + [c.cue for c in brief.claims if c.cue] + \
-            [u.evidence for u in brief.uncertainties] + [a.mention for a in brief.actors]:
-        assert text[span.start:span.end] == span.quote
+    for span in (
+        [c.evidence for c in brief.claims]
+        + [c.cue for c in brief.claims if c.cue]
+        + [u.evidence for u in brief.uncertainties]
+        + [a.mention for a in brief.actors]
+    ):
+        assert text[span.start : span.end] == span.quote
 
 
 def test_grounded_items_survive_and_the_rest_are_rejected_with_reasons() -> None:
-    fake = FakeLLM(EXTRACTION, {"items": [{"item": 1, "evidence": "still not there"},
-                                          {"item": 2, "evidence": "still not there", "claimant": "author"}]})
+    fake = FakeLLM(
+        EXTRACTION,
+        {
+            "items": [
+                {"item": 1, "evidence": "still not there"},
+                {"item": 2, "evidence": "still not there", "claimant": "author"},
+            ]
+        },
+    )
     brief = brief_document(from_text(TEXT, "seed.txt"), fake, settings(repair_attempts=1))
     assert_grounded(brief, TEXT)
     assert [a.name for a in brief.actors] == ["National Intelligence Service", "Volodymyr Zelenskyy", "John Kirby"]
@@ -121,11 +156,16 @@ def test_grounded_items_survive_and_the_rest_are_rejected_with_reasons() -> None
 
 
 def test_repair_asks_only_for_failed_items_and_applies_the_grounded_ones() -> None:
-    fix = {"items": [
-        {"item": 1, "evidence": "Kirby noted that in the past week alone", "claimant": "John Kirby"},
-        {"item": 2, "evidence": "The United States believes that North Korean forces are taking high casualties",
-         "claimant": "John Kirby"},
-    ]}
+    fix = {
+        "items": [
+            {"item": 1, "evidence": "Kirby noted that in the past week alone", "claimant": "John Kirby"},
+            {
+                "item": 2,
+                "evidence": "The United States believes that North Korean forces are taking high casualties",
+                "claimant": "John Kirby",
+            },
+        ]
+    }
     fake = FakeLLM(EXTRACTION, fix)
     brief = brief_document(from_text(TEXT, "seed.txt"), fake, settings(repair_attempts=2))
     assert_grounded(brief, TEXT)
@@ -138,8 +178,10 @@ def test_repair_asks_only_for_failed_items_and_applies_the_grounded_ones() -> No
 
 
 def test_exhausted_repair_salvages_what_grounds() -> None:
-    salvage = '{"items": [{"item": 1, "evidence": "Kirby noted that in the past week alone"}, ' \
-              '{"item": 2, "evidence": "nowhere in the text"}]}'
+    salvage = (
+        '{"items": [{"item": 1, "evidence": "Kirby noted that in the past week alone"}, '
+        '{"item": 2, "evidence": "nowhere in the text"}]}'
+    )
     fake = FakeLLM(EXTRACTION, ReasksExhausted("no", salvage, CallStats(attempts=2)))
     brief = brief_document(from_text(TEXT, "seed.txt"), fake, settings(repair_attempts=2))
     assert brief.run.repaired == 1
@@ -170,23 +212,29 @@ def test_repairs_disabled_rejects_immediately() -> None:
 
 
 def test_uncertainty_concerns_claims_in_its_sentence() -> None:
-    uncertain = {"description": "Casualty figure is an estimate", "kind": "estimated",
-                 "evidence": "That would be Ukraine’s first serious estimate of North Korean losses"}
+    uncertain = {
+        "description": "Casualty figure is an estimate",
+        "kind": "estimated",
+        "evidence": "That would be Ukraine’s first serious estimate of North Korean losses",
+    }
     fake = FakeLLM(dict(EXTRACTION, claims=[GOOD_CLAIM, RANGE], uncertainties=[uncertain]))
     brief = brief_document(from_text(TEXT, "seed.txt"), fake, settings())
     range_claim = next(c for c in brief.claims if c.claimant == AUTHOR)
     assert brief.uncertainties[0].claim_ids == [range_claim.id]
 
 
-@pytest.mark.parametrize(("claimant", "expected"), [
-    ("NIS", "National Intelligence Service"),
-    ("the National Intelligence Service", "National Intelligence Service"),
-    ("Zelenskyy", "Volodymyr Zelenskyy"),
-    ("Kirby's", "John Kirby"),
-    ("The Article", AUTHOR),
-    ("anonymous source", "unnamed source"),
-    ("Putin", None),
-])
+@pytest.mark.parametrize(
+    ("claimant", "expected"),
+    [
+        ("NIS", "National Intelligence Service"),
+        ("the National Intelligence Service", "National Intelligence Service"),
+        ("Zelenskyy", "Volodymyr Zelenskyy"),
+        ("Kirby's", "John Kirby"),
+        ("The Article", AUTHOR),
+        ("anonymous source", "unnamed source"),
+        ("Putin", None),
+    ],
+)
 def test_claimant_resolution(claimant: str, expected: str | None) -> None:
     actors, _ = ground_actors(Extraction.model_validate(EXTRACTION).actors, TEXT)
     resolved = ActorIndex(actors).resolve(claimant)
@@ -226,3 +274,13 @@ def test_repair_requests_are_capped_and_the_rest_rejected_with_the_reason() -> N
     assert "Item 2" not in fake.calls[1][1].user
     skipped = [r for r in brief.rejected if "not sent for repair" in r.reason]
     assert len(skipped) == 1 and skipped[0].item["claimant"] == "The Pentagon"
+
+
+def test_the_fake_and_the_real_client_share_the_interface_signature() -> None:
+    from summarizer.llm import LLM
+
+    def shape(function: Any) -> list[tuple[str, Any]]:
+        return [(p.name, p.kind) for p in inspect.signature(function).parameters.values()]
+
+    assert shape(FakeLLM.extract) == shape(StructuredLLM.extract) == shape(LLM.extract)
+    assert not inspect.isabstract(FakeLLM) and issubclass(LLM, StructuredLLM)

@@ -35,9 +35,13 @@ def test_version_is_a_stable_hash_of_the_templates(monkeypatch: pytest.MonkeyPat
 
 
 def test_repair_prompt_lists_items_and_actors() -> None:
-    prompt = prompts.repair_prompt("Doc.", ["John Kirby"], [
-        {"number": 1, "kind": "claim", "summary": "s", "evidence": "e", "claimant": "X", "problems": ["p1", "p2"]},
-    ])
+    prompt = prompts.repair_prompt(
+        "Doc.",
+        ["John Kirby"],
+        [
+            {"number": 1, "kind": "claim", "summary": "s", "evidence": "e", "claimant": "X", "problems": ["p1", "p2"]},
+        ],
+    )
     assert "Actors: John Kirby." in prompt.user
     assert "Item 1 (claim)" in prompt.user and "p1; p2" in prompt.user
 

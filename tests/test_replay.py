@@ -39,10 +39,14 @@ def completions(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def assert_brief_invariants(brief: Brief, text: str) -> None:
-    spans = [c.evidence for c in brief.claims] + [c.cue for c in brief.claims if c.cue] + \
-            [u.evidence for u in brief.uncertainties] + [a.mention for a in brief.actors]
+    spans = (
+        [c.evidence for c in brief.claims]
+        + [c.cue for c in brief.claims if c.cue]
+        + [u.evidence for u in brief.uncertainties]
+        + [a.mention for a in brief.actors]
+    )
     for span in spans:
-        assert text[span.start:span.end] == span.quote
+        assert text[span.start : span.end] == span.quote
     actor_ids = {a.id: a for a in brief.actors}
     for claim in brief.claims:
         if claim.claimant_id is None:

@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer.check import coverage_gaps, cue_lexicon, find_cues
-from summarizer.cli import Exit, app
+from summarizer.cli import app
 from summarizer.documents import from_text
+from summarizer.errors import ExitCode as Exit
 from summarizer.render import highlighted_source, to_html
 
 from .conftest import FIXTURES, SEED
@@ -21,8 +22,12 @@ TEXT = SEED.read_text(encoding="utf-8")
 
 
 def make_brief(text: str = TEXT, path: str = str(SEED)):
-    fix = {"items": [{"item": 1, "evidence": "Kirby noted that in the past week alone", "claimant": "John Kirby"},
-                     {"item": 2, "evidence": "He accused North Korean military leadership", "claimant": "John Kirby"}]}
+    fix = {
+        "items": [
+            {"item": 1, "evidence": "Kirby noted that in the past week alone", "claimant": "John Kirby"},
+            {"item": 2, "evidence": "He accused North Korean military leadership", "claimant": "John Kirby"},
+        ]
+    }
     return brief_document(from_text(text, path), FakeLLM(EXTRACTION, fix), settings())
 
 
@@ -76,18 +81,32 @@ def test_check_strict_fails_on_coverage_gaps(brief_file: Path) -> None:
     assert result.exit_code == Exit.CHECK_FAILED and "gap [" in result.stdout
 
 
-@pytest.mark.parametrize(("sentence", "expected"), [
-    ("A North Korean soldier fighting with Russian forces has died from serious injuries while in Ukrainian "
-     "custody, according to South Korea’s National Intelligence Service (NIS).", {"according to"}),
-    ("Details of his capture remain unclear, but it was initially reported that he had been taken alive.",
-     {"unclear", "reported"}),
-    ("Kirby noted that in the past week alone, as many as 1,000 North Korean troops were reportedly killed or "
-     "wounded in the Kursk area.", {"noted", "as many as", "reportedly"}),
-    ("The military relationship between North Korea and Russia has deepened since Moscow’s invasion of Ukraine "
-     "in February 2022.", set()),
-    ("The vote was held in May 2015.", set()),
-    ("Officials said the toll may rise.", {"said", "may"}),
-])
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "A North Korean soldier fighting with Russian forces has died from serious injuries while in Ukrainian "
+            "custody, according to South Korea’s National Intelligence Service (NIS).",
+            {"according to"},
+        ),
+        (
+            "Details of his capture remain unclear, but it was initially reported that he had been taken alive.",
+            {"unclear", "reported"},
+        ),
+        (
+            "Kirby noted that in the past week alone, as many as 1,000 North Korean troops were reportedly killed or "
+            "wounded in the Kursk area.",
+            {"noted", "as many as", "reportedly"},
+        ),
+        (
+            "The military relationship between North Korea and Russia has deepened since Moscow’s invasion of Ukraine "
+            "in February 2022.",
+            set(),
+        ),
+        ("The vote was held in May 2015.", set()),
+        ("Officials said the toll may rise.", {"said", "may"}),
+    ],
+)
 def test_cue_detection_on_real_sentences(sentence: str, expected: set[str]) -> None:
     assert set(find_cues(sentence, cue_lexicon())) == expected
 
@@ -130,8 +149,10 @@ def test_render_html_is_self_contained(brief_file: Path, tmp_path: Path) -> None
 
 
 def test_document_text_is_escaped_in_html() -> None:
-    text = ('Officials said the <script>alert("x")</script> toll may rise. '
-            'The ministry confirmed that at least 12 people died.</script><b>')
+    text = (
+        'Officials said the <script>alert("x")</script> toll may rise. '
+        "The ministry confirmed that at least 12 people died.</script><b>"
+    )
     brief = make_brief(text=text, path="evil.txt")
     page = to_html(brief, text)
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page

@@ -1,0 +1,425 @@
+"""A model's answer grounded item by item into the parts of a Brief.
+
+Actors are kept when their name (or an alias) is in the document; a claim or
+uncertainty is kept when its evidence is found and its claimant resolves to a
+listed actor. An item that fails is *pending*: the pipeline may ask for a
+targeted repair, and what still fails goes to ``rejected`` with its reason.
+
+A long document is briefed in parts: each call to ``offer`` says which
+``Part`` the item came from (its window of the text is searched first;
+offsets stay global), and items of different parts whose evidence overlaps
+are duplicates (``duplicate_of``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from . import grounding
+from .grounding import ActorIndex, name_key, to_span
+from .models import (
+    AUTHOR,
+    UNNAMED_SOURCE,
+    Actor,
+    ActorDraft,
+    Claim,
+    ClaimDraft,
+    Extraction,
+    Figure,
+    FigureDraft,
+    Rejected,
+    RepairedItem,
+    Span,
+    Uncertainty,
+    UncertaintyDraft,
+)
+
+CUE_WINDOW = 120
+# A one-character "8" is found in most articles but grounds nothing: evidence
+# for a claim is a phrase; an uncertainty may be signalled by one word ("unclear").
+MIN_CLAIM_EVIDENCE_WORDS = 3
+MIN_UNCERTAINTY_EVIDENCE_CHARS = 4
+HINT_CHARS = 240  # a hint is a verbatim prefix of a sentence, short enough to copy back as evidence
+
+ItemKind = Literal["claim", "uncertainty"]
+Item = TypeVar("Item", Claim, Uncertainty)
+RejectedKind = Literal["actor", "alias", "claim", "uncertainty", "figure", "cue"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """Which part of the document an answer is about: its number and its [start, end) window.
+
+    The whole document is part 0 with no window.
+    """
+
+    number: int = 0
+    window: tuple[int, int] | None = None
+
+
+WHOLE = Part()
+
+
+# --------------------------------------------------------------------------
+# Single items
+# --------------------------------------------------------------------------
+
+
+def ground_actors(
+    drafts: list[ActorDraft], text: str, existing: list[Actor] | None = None
+) -> tuple[list[Actor], list[Rejected]]:
+    """Actors named in ``text`` (name or alias), appended to ``existing`` without duplicates."""
+    actors: list[Actor] = list(existing or [])
+    rejected: list[Rejected] = []
+    seen: set[str] = {name_key(a.name) for a in actors}
+    fresh: set[str] = set()
+    for draft in drafts:
+        key = name_key(draft.name)
+        if not key or key in fresh:
+            rejected.append(reject("actor", draft, "duplicate or empty actor name"))
+            continue
+        fresh.add(key)
+        if key in seen:
+            continue  # already known from an earlier part of the document
+        names = [draft.name, *draft.aliases]
+        mention = next((s for n in names if n.strip() and (s := to_span(n, text, fuzzy=False, whole_words=True))), None)
+        if mention is None:
+            rejected.append(reject("actor", draft, "name not found in the document"))
+            continue
+        seen.add(key)
+        aliases, bad_aliases = _grounded_aliases(draft, key, text)
+        rejected += bad_aliases
+        actors.append(
+            Actor(
+                id=f"A{len(actors) + 1}",
+                name=draft.name.strip(),
+                kind=draft.kind,
+                role=draft.role.strip(),
+                aliases=aliases,
+                mention=mention,
+            )
+        )
+    return actors, rejected
+
+
+def _grounded_aliases(draft: ActorDraft, key: str, text: str) -> tuple[list[str], list[Rejected]]:
+    aliases: list[str] = []
+    rejected: list[Rejected] = []
+    for alias in dict.fromkeys(a.strip() for a in draft.aliases):
+        if not alias or name_key(alias) == key:
+            continue
+        if to_span(alias, text, fuzzy=False, whole_words=True) is None:
+            rejected.append(
+                Rejected(
+                    kind="alias",
+                    item={"actor": draft.name, "alias": alias},
+                    reason="alias not found in the document; actor kept without it",
+                )
+            )
+            continue
+        aliases.append(alias)
+    return aliases, rejected
+
+
+def convert_figures(drafts: list[FigureDraft]) -> tuple[list[Figure], list[Rejected]]:
+    figures: list[Figure] = []
+    rejected: list[Rejected] = []
+    for draft in drafts:
+        values = draft.model_dump()
+        if values["value"] is not None and values["low"] is not None and values["high"] is not None:
+            values["value"] = None  # a range given alongside a value: the range is the figure
+        if values["value"] is None and (values["low"] is None) != (values["high"] is None):
+            values["value"] = values["low"] if values["low"] is not None else values["high"]
+            values["low"] = values["high"] = None
+        try:
+            figures.append(Figure(**values))
+        except ValueError as error:
+            rejected.append(reject("figure", draft, error_text(error)))
+    return figures, rejected
+
+
+def duplicate_of(
+    evidence: Span, part: Part, items: list[Item], parts: dict[str, int], same: Callable[[Item], bool] | None = None
+) -> int | None:
+    """The position of the item that ``evidence`` duplicates, or None.
+
+    The same span is a duplicate within a part; across parts (chunks overlap,
+    so the same words can be briefed twice) any overlap is. ``same`` narrows
+    "the same span" further (a claim is the same only with the same claimant).
+    """
+    for position, item in enumerate(items):
+        if (item.evidence.start, item.evidence.end) == (evidence.start, evidence.end) and (same is None or same(item)):
+            return position
+        earlier = parts.get(item.id, part.number)
+        if earlier != part.number and grounding.overlaps(
+            (item.evidence.start, item.evidence.end), (evidence.start, evidence.end)
+        ):
+            return position
+    return None
+
+
+# --------------------------------------------------------------------------
+# Assembly with pending failures
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Pending:
+    """An item that failed grounding and may still be repaired."""
+
+    number: int
+    kind: ItemKind
+    draft: ClaimDraft | UncertaintyDraft
+    part: Part
+    problems: list[str]
+
+    def for_prompt(self) -> dict[str, Any]:
+        summary = self.draft.statement if isinstance(self.draft, ClaimDraft) else self.draft.description
+        claimant = self.draft.claimant if isinstance(self.draft, ClaimDraft) else None
+        return {
+            "number": self.number,
+            "kind": self.kind,
+            "summary": summary,
+            "evidence": self.draft.evidence,
+            "claimant": claimant,
+            "problems": self.problems,
+        }
+
+
+@dataclass
+class Assembly:
+    """The brief being built from one or more answers (one per part of the document)."""
+
+    text: str
+    actors: list[Actor] = field(default_factory=list)
+    index: ActorIndex = field(default_factory=lambda: ActorIndex([]))
+    claims: list[Claim] = field(default_factory=list)
+    uncertainties: list[Uncertainty] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
+    repaired: int = 0
+    parts: dict[str, int] = field(default_factory=dict)  # item id → the part it came from
+
+    def part_text(self, part: Part) -> str:
+        return self.text if part.window is None else self.text[part.window[0] : part.window[1]]
+
+    def span(self, quote: str, part: Part) -> Span | None:
+        return to_span(quote, self.text, window=part.window)
+
+    def evidence_problem(self, quote: str, part: Part) -> str:
+        """Why a quote fails, with the closest source sentence as a hint to copy from."""
+        problem = f'evidence "{clip(quote)}" is not in the document'
+        hint = grounding.closest_sentence(quote, self.part_text(part))
+        if hint:
+            problem += f'; the closest sentence is "{clip_words(hint, HINT_CHARS)}"'
+        return problem
+
+    def claim_problems(self, draft: ClaimDraft, part: Part) -> list[str]:
+        problems = []
+        if len(draft.evidence.split()) < MIN_CLAIM_EVIDENCE_WORDS:
+            problems.append(
+                f'evidence "{clip(draft.evidence)}" is too short to support a claim '
+                f"(at least {MIN_CLAIM_EVIDENCE_WORDS} words)"
+            )
+        elif self.span(draft.evidence, part) is None:
+            problems.append(self.evidence_problem(draft.evidence, part))
+        if self.index.resolve(draft.claimant) is None:
+            problems.append(f'claimant "{draft.claimant}" is not a listed actor, "{AUTHOR}" or "{UNNAMED_SOURCE}"')
+        return problems
+
+    def uncertainty_problems(self, draft: UncertaintyDraft, part: Part) -> list[str]:
+        if len(draft.evidence.strip()) < MIN_UNCERTAINTY_EVIDENCE_CHARS:
+            return [f'evidence "{draft.evidence}" is too short (at least {MIN_UNCERTAINTY_EVIDENCE_CHARS} characters)']
+        if self.span(draft.evidence, part) is None:
+            return [self.evidence_problem(draft.evidence, part)]
+        return []
+
+    def problems(self, draft: ClaimDraft | UncertaintyDraft, part: Part) -> list[str]:
+        if isinstance(draft, ClaimDraft):
+            return self.claim_problems(draft, part)
+        return self.uncertainty_problems(draft, part)
+
+    def add_actors(self, drafts: list[ActorDraft]) -> None:
+        actors, rejected = ground_actors(drafts, self.text, self.actors)
+        self.actors[:] = actors
+        self.index = ActorIndex(self.actors)
+        self.rejected.extend(rejected)
+
+    def add(self, draft: ClaimDraft | UncertaintyDraft, part: Part) -> None:
+        """Add an item that grounds (see ``problems``)."""
+        if isinstance(draft, ClaimDraft):
+            self.add_claim(draft, part)
+        else:
+            self.add_uncertainty(draft, part)
+
+    def add_claim(self, draft: ClaimDraft, part: Part) -> None:
+        evidence = self.span(draft.evidence, part)
+        resolved = self.index.resolve(draft.claimant)
+        assert evidence is not None and resolved is not None, "add_claim needs a grounded claim"
+        position = duplicate_of(evidence, part, self.claims, self.parts, same=lambda c: c.claimant == resolved[0])
+        if position is None:
+            self._insert_claim(draft, evidence, resolved, f"C{len(self.claims) + 1}", len(self.claims), part)
+            return
+        claim = self.claims[position]
+        same_span = (claim.evidence.start, claim.evidence.end, claim.claimant) == (
+            evidence.start,
+            evidence.end,
+            resolved[0],
+        )
+        if not same_span and _attribution(resolved[1], draft.cue) > _attribution(claim.claimant_id, claim.cue):
+            self.rejected.append(
+                Rejected(
+                    kind="claim",
+                    item=claim.model_dump(mode="json"),
+                    reason="overlaps a better-attributed claim from another part",
+                )
+            )
+            del self.claims[position]
+            self.parts.pop(claim.id, None)
+            self._insert_claim(draft, evidence, resolved, claim.id, position, part)
+            return
+        self.rejected.append(reject("claim", draft, f"duplicate of {claim.id}"))
+
+    def _insert_claim(
+        self,
+        draft: ClaimDraft,
+        evidence: Span,
+        resolved: tuple[str, str | None],
+        claim_id: str,
+        position: int,
+        part: Part,
+    ) -> None:
+        cue = None
+        if draft.cue and draft.cue.strip():
+            window = grounding.sentence_bounds(self.text, evidence.start)
+            cue = to_span(
+                draft.cue,
+                self.text,
+                window=(window[0] - CUE_WINDOW, window[1] + CUE_WINDOW),
+                fuzzy=False,
+                whole_words=True,
+            )
+            if cue is None:
+                self.rejected.append(
+                    Rejected(
+                        kind="cue",
+                        item={"claim": draft.statement, "cue": draft.cue},
+                        reason="attribution cue not found in the document; claim kept without it",
+                    )
+                )
+        figures, bad_figures = convert_figures(draft.figures)
+        self.rejected.extend(bad_figures)
+        self.claims.insert(
+            position,
+            Claim(
+                id=claim_id,
+                claimant=resolved[0],
+                claimant_id=resolved[1],
+                statement=draft.statement.strip(),
+                evidence=evidence,
+                cue=cue,
+                status=draft.status,
+                figures=figures,
+            ),
+        )
+        self.parts[claim_id] = part.number
+
+    def add_uncertainty(self, draft: UncertaintyDraft, part: Part) -> None:
+        evidence = self.span(draft.evidence, part)
+        assert evidence is not None, "add_uncertainty needs a grounded uncertainty"
+        position = duplicate_of(evidence, part, self.uncertainties, self.parts)
+        if position is not None:
+            self.rejected.append(reject("uncertainty", draft, f"duplicate of {self.uncertainties[position].id}"))
+            return
+        uncertainty_id = f"U{len(self.uncertainties) + 1}"
+        self.uncertainties.append(
+            Uncertainty(
+                id=uncertainty_id,
+                description=draft.description.strip(),
+                kind=draft.kind,
+                evidence=evidence,
+            )
+        )
+        self.parts[uncertainty_id] = part.number
+
+    def offer(self, kind: ItemKind, draft: ClaimDraft | UncertaintyDraft, part: Part) -> None:
+        """Add a grounded item now, or keep it pending for repair."""
+        problems = self.problems(draft, part)
+        if problems:
+            self.pending.append(Pending(len(self.pending) + 1, kind, draft, part, problems))
+        else:
+            self.add(draft, part)
+
+    def add_answer(self, extraction: Extraction, part: Part = WHOLE) -> None:
+        """Ground one extraction (of the whole document, or of one part)."""
+        self.add_actors(extraction.actors)
+        for claim in extraction.claims:
+            self.offer("claim", claim, part)
+        for uncertainty in extraction.uncertainties:
+            self.offer("uncertainty", uncertainty, part)
+
+    def reject_pending(self, attempts: int) -> None:
+        suffix = f" (after {attempts} repair request{'s' if attempts != 1 else ''})" if attempts else ""
+        for item in self.pending:
+            self.rejected.append(reject(item.kind, item.draft, "; ".join(item.problems) + suffix))
+        self.pending = []
+
+    def relate_uncertainties(self) -> None:
+        """An uncertainty concerns the claims whose evidence shares its sentence."""
+        for uncertainty in self.uncertainties:
+            sentence = grounding.sentence_bounds(self.text, uncertainty.evidence.start)
+            region = (min(sentence[0], uncertainty.evidence.start), max(sentence[1], uncertainty.evidence.end))
+            uncertainty.claim_ids = [
+                claim.id
+                for claim in self.claims
+                if grounding.overlaps(region, (claim.evidence.start, claim.evidence.end))
+            ]
+
+
+def assemble(text: str, extraction: Extraction) -> Assembly:
+    """The whole document's answer, grounded (no repair)."""
+    assembly = Assembly(text=text)
+    assembly.add_answer(extraction)
+    return assembly
+
+
+def repaired_draft(pending: Pending, item: RepairedItem) -> ClaimDraft | UncertaintyDraft:
+    update: dict[str, Any] = {"evidence": item.evidence}
+    if isinstance(pending.draft, ClaimDraft) and item.claimant:
+        update["claimant"] = item.claimant
+    return pending.draft.model_copy(update=update)
+
+
+# --------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------
+
+
+def reject(kind: RejectedKind, draft: Any, reason: str) -> Rejected:
+    return Rejected(kind=kind, item=draft.model_dump(mode="json"), reason=reason)
+
+
+def clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clip_words(text: str, limit: int) -> str:
+    """A prefix of ``text`` of at most ``limit`` characters, cut at a word boundary (still verbatim)."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    return cut[: cut.rfind(" ")] if " " in cut else cut
+
+
+def error_text(error: Exception) -> str:
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        return "; ".join(str(e.get("msg", e)) for e in errors())
+    return str(error)
+
+
+def _attribution(claimant_id: str | None, cue: object) -> int:
+    """How well a claim is attributed: to a named actor, and with its cue."""
+    return (claimant_id is not None) + bool(cue)

@@ -1,0 +1,130 @@
+"""One error tree and the one table of exit codes.
+
+Every error the library raises on purpose is a ``SummarizerError``. Each class
+carries its exit code and a stable ``kind`` (what the daily manifest records),
+so neither the CLI nor a manifest depends on class names. Subclasses carry the
+data a caller needs (the attempts and tokens of a failed call, a fixture key).
+
+This module imports nothing else from the package.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from .structured import CallStats
+
+
+class ExitCode(IntEnum):
+    """Exit codes scripts can rely on; ``EXIT_CODES`` says what each means."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    INPUT = 3
+    PROVIDER = 4
+    LLM = 5
+    FIXTURE_MISSING = 6
+    CHECK_FAILED = 7
+    INTERRUPTED = 130
+
+
+# The README's table and every command's --help are checked against this one table.
+EXIT_CODES: dict[ExitCode, str] = {
+    ExitCode.OK: "success: every input was briefed (check: every span verified)",
+    ExitCode.INTERNAL: "internal error (a bug: please report it)",
+    ExitCode.USAGE: "usage error (unknown option, bad --format, missing --replay folder)",
+    ExitCode.INPUT: "an input could not be read: missing, a folder, empty or whitespace only, binary, "
+    "not UTF-8, unsupported type, unreadable; for show/check/review/render: not a valid brief",
+    ExitCode.PROVIDER: "provider unavailable: none configured, bad GGUF path or file, the local server "
+    "failed to start, its port was taken, or it died mid-run",
+    ExitCode.LLM: "LLM failure: endpoint unreachable or erroring after the retry budget, or no valid "
+    "answer after the re-ask budget",
+    ExitCode.FIXTURE_MISSING: "replay: no recorded response for a request",
+    ExitCode.CHECK_FAILED: "check: a span does not hold its quote, or the source changed since the brief was made",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C); the local server is stopped, no partial file is left",
+}
+
+ErrorKind = Literal["internal", "input", "provider", "llm", "fixture-missing"]
+
+
+class SummarizerError(Exception):
+    """The root of every error the library raises on purpose; its message says what to do."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.INTERNAL
+    kind: ClassVar[ErrorKind] = "internal"
+
+
+class InputError(SummarizerError):
+    """An input that cannot be used: a document, a saved brief or digest, a price table."""
+
+    exit_code = ExitCode.INPUT
+    kind = "input"
+
+
+class DocumentError(InputError):
+    """A document that cannot be briefed; the message names the input and the fix."""
+
+
+class BriefError(InputError):
+    """A brief or digest file that cannot be read or is not valid; says why."""
+
+
+class ProviderError(SummarizerError):
+    """No usable provider, or a provider that cannot start or died; says how to fix it."""
+
+    exit_code = ExitCode.PROVIDER
+    kind = "provider"
+
+
+class LLMError(SummarizerError):
+    """The model could not be reached or gave no usable answer; says why."""
+
+    exit_code = ExitCode.LLM
+    kind = "llm"
+
+
+class ReasksExhausted(LLMError):
+    """Every validation attempt failed. Carries the last raw arguments for salvage and the calls spent."""
+
+    def __init__(self, message: str, last_arguments: str | None, stats: CallStats):
+        super().__init__(message)
+        self.last_arguments = last_arguments
+        self.stats = stats
+
+
+class FixtureMissing(SummarizerError):
+    """Replay found no recorded response for a request."""
+
+    exit_code = ExitCode.FIXTURE_MISSING
+    kind = "fixture-missing"
+
+    def __init__(self, key: str, path: str, folder: Path):
+        self.key = key
+        self.path = path
+        self.folder = folder
+        super().__init__(
+            f"no recorded response for request {key} ({path}) in {folder}. "
+            f"Record it against a real model, e.g.: summarizer brief DOCUMENT --provider local --record {folder}"
+        )
+
+
+_BY_KIND: dict[str, ExitCode] = {
+    kind.kind: kind.exit_code for kind in (SummarizerError, InputError, ProviderError, LLMError, FixtureMissing)
+}
+
+
+def exit_code_of(error: BaseException | str | None) -> ExitCode:
+    """The exit code of an error, or of an error kind recorded in a manifest."""
+    if isinstance(error, SummarizerError):
+        return error.exit_code
+    if isinstance(error, str):
+        return _BY_KIND.get(error, ExitCode.INTERNAL)
+    return ExitCode.INTERNAL
+
+
+def kind_of(error: BaseException) -> ErrorKind:
+    return error.kind if isinstance(error, SummarizerError) else "internal"

@@ -1,0 +1,105 @@
+"""A run over many inputs: the provider opened once, each input briefed in turn.
+
+The embedded server is started only when some input can be briefed, and is
+always stopped; a bad input or a failed call never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from .documents import Document, read_document
+from .errors import DocumentError, FixtureMissing, LLMError, SummarizerError
+from .models import Brief
+from .pipeline import brief_document
+from .settings import Settings
+from .structured import StructuredLLM
+
+FailureProbe = Callable[[], SummarizerError | None]
+
+
+@dataclass
+class Outcome:
+    """One input's result: a brief, or the error that stopped it."""
+
+    source: str
+    brief: Brief | None = None
+    error: SummarizerError | None = None
+    text: str | None = None  # the document's text, to save beside a brief of an HTML page
+
+
+@asynccontextmanager
+async def llm_session(settings: Settings) -> AsyncIterator[tuple[StructuredLLM, Settings, FailureProbe]]:
+    """Open the provider once for a run: start the embedded server when needed, always stop it.
+
+    Yields the LLM client, the settings it runs with (the local server's URL
+    filled in) and a probe that describes a provider that died mid-run.
+    """
+    from .llm import LLM
+
+    if settings.provider == "local" and settings.replay_dir is None and settings.base_url is None:
+        from .local import LocalServer
+
+        server = LocalServer(
+            settings.model_path,
+            n_ctx=settings.n_ctx,
+            port=settings.local_port,
+            startup_timeout_s=settings.server_start_timeout_s,
+        )
+        with server:
+            running = settings.model_copy(update={"base_url": server.base_url})
+            llm = LLM(running)
+            try:
+                yield llm, running, server.failure
+            finally:
+                await llm.aclose()
+        return
+    llm = LLM(settings)
+    try:
+        yield llm, settings, lambda: None
+    finally:
+        await llm.aclose()
+
+
+def read_inputs(sources: list[str]) -> list[tuple[str, Document | None, DocumentError | None]]:
+    """Every input read before anything is sent: (source, document, error)."""
+    documents: list[tuple[str, Document | None, DocumentError | None]] = []
+    for source in sources:
+        try:
+            documents.append((source, read_document(source), None))
+        except DocumentError as error:
+            documents.append((source, None, error))
+    return documents
+
+
+async def brief_inputs(
+    sources: list[str],
+    settings: Settings,
+    *,
+    on_start: Callable[[str, Settings], None] | None = None,
+) -> AsyncIterator[Outcome]:
+    """Brief each input in turn; a bad input or a failed call never stops the others.
+
+    Inputs are read before the provider starts, so a run of only bad inputs
+    starts no server.
+    """
+    documents = read_inputs(sources)
+    if not any(document for _, document, _ in documents):
+        for source, _, error in documents:
+            yield Outcome(source, error=error)
+        return
+    async with llm_session(settings) as (llm, running, failure):
+        dead: SummarizerError | None = None
+        for source, document, error in documents:
+            if document is None or dead is not None:
+                yield Outcome(source, error=error or dead)
+                continue
+            if on_start:
+                on_start(source, running)
+            try:
+                yield Outcome(source, brief=await brief_document(document, llm, running), text=document.text)
+            except (LLMError, FixtureMissing) as failed:
+                dead = failure()
+                yield Outcome(source, error=dead or failed)

@@ -1,0 +1,74 @@
+"""The interface the pipeline calls to get a structured answer from a model.
+
+``StructuredLLM`` is the one seam between the pipeline and any model: the real
+client (``llm.LLM``: Instructor over the OpenAI SDK) and every test fake
+subclass it, so a fake cannot drift from the signature the pipeline uses.
+``CallStats`` is what each call reports back.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from .models import Usage
+
+if TYPE_CHECKING:
+    from .prompts import Prompt
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+@dataclass
+class CallStats:
+    """Attempts, tokens and time of one call (re-asks included), or a sum of calls."""
+
+    usage: Usage = field(default_factory=Usage)
+    attempts: int = 0
+    latency_s: float = 0.0
+
+    def add(self, other: CallStats) -> None:
+        self.usage = self.usage + other.usage
+        self.attempts += other.attempts
+        self.latency_s += other.latency_s
+
+
+class StructuredLLM(ABC):
+    """A model that answers a prompt with an instance of a Pydantic model."""
+
+    #: The Instructor mode the answers are requested in (recorded in each brief).
+    mode_name: str = "tools"
+
+    @abstractmethod
+    async def extract(
+        self, response_model: type[Model], prompt: Prompt, *, reasks: int, context: dict[str, Any] | None = None
+    ) -> tuple[Model, CallStats]:
+        """One structured call with up to ``reasks`` validation re-asks.
+
+        ``context`` is the validation context the response model's validators
+        read (see models.VALIDATION_CONTEXT). Raises LLMError (ReasksExhausted
+        when every attempt was invalid) or FixtureMissing.
+        """
+
+    def start_scenario(self, name: str) -> None:  # noqa: B027 - optional: a model that records nothing ignores it
+        """Name what the following calls of this task are about (the fixture file when recording)."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional: a model without connections has nothing to close
+        """Release connections."""
+
+
+def parse_lenient(model: type[Model], arguments: str | None) -> Model | None:
+    """Validate raw arguments without a context (no grounding checks); None if unusable.
+
+    What salvages the items of a repair answer whose re-asks ran out.
+    """
+    if not arguments:
+        return None
+    try:
+        return model.model_validate(json.loads(arguments))
+    except (ValueError, TypeError):
+        return None
