@@ -10,8 +10,9 @@ Faults (``FAULTS``) hit the first time the server sees an original request
 (system + user message; re-asks carry more messages), so each is transient,
 as real ones are: 429 with Retry-After, 500, 503, a timeout (the answer comes
 after the client gave up), a dropped connection, a truncated body, tool
-arguments that are not JSON, schema-invalid arguments, ``finish_reason:
-length``.
+arguments that are not JSON, schema-invalid arguments. The ``length`` fault
+is not transient but a property of the answer: every request that allows fewer
+than ``LENGTH_NEEDS`` completion tokens is cut (``finish_reason: length``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = json.loads((ROOT / "fixtures" / "crane.jsonl").read_text(encoding="utf-8").splitlines()[0])["response"][
@@ -40,16 +42,33 @@ EXTRACTION = {
             "evidence": "Officials said the programme reached",
             "status": "reported",
             "figures": [],
-        }
+        },
+        {
+            "claimant": "unnamed source",
+            "statement": "Reporters confirmed the figure.",
+            "evidence": "confirmed the figure",
+            "cue": "confirmed",
+            "status": "reported",
+            "figures": [],
+        },
     ],
     "uncertainties": [
         {"description": "The count is provisional.", "kind": "estimated", "evidence": "a provisional count"}
     ],
     "summary": "A programme expanded.",
 }
-ANSWERS = {"Extraction": EXTRACTION, "Synthesis": {"contradictions": [], "open_questions": []}}
+# Every cue sentence of document() is covered, so a capable run makes one call per document; a
+# continuation request (Additions) is answered with nothing missing.
+ANSWERS = {
+    "Extraction": EXTRACTION,
+    "Additions": {"actors": [], "claims": [], "uncertainties": []},
+    "Synthesis": {"contradictions": [], "open_questions": []},
+}
 FAULTS = ("none", "429", "500", "503", "timeout", "drop", "truncated", "not-json", "schema-invalid", "length")
 TIMEOUT_SLEEP_S = 3.0
+# Under the "length" fault an answer needs this many completion tokens: a request that
+# allows fewer is cut (finish_reason "length"), as a real endpoint cuts a long answer.
+LENGTH_NEEDS = 5_000
 
 
 def document(number: int) -> str:
@@ -91,11 +110,11 @@ class _Server:
                     first = raw not in server.seen and len(body.get("messages", [])) == 2
                     server.seen.add(raw)  # type: ignore[arg-type]
                 time.sleep(server.latency_s)
-                fault = server.fault if first else "none"
+                fault = server.fault if first or server.fault == "length" else "none"
                 tool = body.get("tool_choice", {}).get("function", {}).get("name", "Extraction")
-                self.answer(fault, tool)
+                self.answer(fault, tool, body)
 
-            def answer(self, fault: str, tool: str) -> None:
+            def answer(self, fault: str, tool: str, body: dict[str, Any]) -> None:
                 if fault in ("429", "500", "503"):
                     headers = {"Retry-After": "1"} if fault == "429" else {}
                     self._send(int(fault), json.dumps({"error": {"message": f"injected {fault}"}}).encode(), headers)
@@ -112,7 +131,7 @@ class _Server:
                     call["arguments"] = call["arguments"][: len(call["arguments"]) // 2]
                 elif fault == "schema-invalid":
                     call["arguments"] = json.dumps({"actors": "nobody", "claims": 3})
-                elif fault == "length":
+                elif fault == "length" and body.get("max_tokens", 0) < LENGTH_NEEDS:
                     response["choices"][0]["finish_reason"] = "length"
                 payload = json.dumps(response).encode()
                 if fault == "truncated":

@@ -37,7 +37,7 @@ class PartFake(StructuredLLM):
     """Answers each part with a claim on its first full sentence, as a grounded model would."""
 
     async def extract(
-        self, response_model: Any, prompt: Any, *, reasks: int, context: Any = None
+        self, response_model: Any, prompt: Any, *, reasks: int, context: Any = None, max_tokens: int | None = None
     ) -> tuple[Any, CallStats]:
         model = response_model
         stats = CallStats(usage=Usage(prompt_tokens=1000, completion_tokens=100, total_tokens=1100), attempts=1)

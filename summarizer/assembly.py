@@ -24,6 +24,7 @@ from .models import (
     UNNAMED_SOURCE,
     Actor,
     ActorDraft,
+    Additions,
     Claim,
     ClaimDraft,
     Extraction,
@@ -50,13 +51,22 @@ RejectedKind = Literal["actor", "alias", "claim", "uncertainty", "figure", "cue"
 
 @dataclass(frozen=True)
 class Part:
-    """Which part of the document an answer is about: its number and its [start, end) window.
+    """Which answer items come from: the part of the document (its number and [start, end)
+    window) and the pass over it (0 the first, then continuation passes).
 
     The whole document is part 0 with no window.
     """
 
     number: int = 0
     window: tuple[int, int] | None = None
+    round: int = 0
+
+    @property
+    def origin(self) -> tuple[int, int]:
+        return self.number, self.round
+
+    def next_round(self) -> Part:
+        return Part(self.number, self.window, self.round + 1)
 
 
 WHOLE = Part()
@@ -141,19 +151,24 @@ def convert_figures(drafts: list[FigureDraft]) -> tuple[list[Figure], list[Rejec
 
 
 def duplicate_of(
-    evidence: Span, part: Part, items: list[Item], parts: dict[str, int], same: Callable[[Item], bool] | None = None
+    evidence: Span,
+    part: Part,
+    items: list[Item],
+    parts: dict[str, tuple[int, int]],
+    same: Callable[[Item], bool] | None = None,
 ) -> int | None:
     """The position of the item that ``evidence`` duplicates, or None.
 
-    The same span is a duplicate within a part; across parts (chunks overlap,
-    so the same words can be briefed twice) any overlap is. ``same`` narrows
-    "the same span" further (a claim is the same only with the same claimant).
+    The same span is a duplicate within one answer; across answers (chunks
+    overlap, and a continuation pass may repeat an item) any overlap is.
+    ``same`` narrows "the same span" further (a claim is the same only with the
+    same claimant).
     """
     for position, item in enumerate(items):
         if (item.evidence.start, item.evidence.end) == (evidence.start, evidence.end) and (same is None or same(item)):
             return position
-        earlier = parts.get(item.id, part.number)
-        if earlier != part.number and grounding.overlaps(
+        earlier = parts.get(item.id, part.origin)
+        if earlier != part.origin and grounding.overlaps(
             (item.evidence.start, item.evidence.end), (evidence.start, evidence.end)
         ):
             return position
@@ -200,7 +215,9 @@ class Assembly:
     rejected: list[Rejected] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
     repaired: int = 0
-    parts: dict[str, int] = field(default_factory=dict)  # item id → the part it came from
+    passes: int = 0  # extraction requests made: one per part, plus continuation passes
+    added: int = 0  # claims and uncertainties kept from continuation passes
+    parts: dict[str, tuple[int, int]] = field(default_factory=dict)  # item id → the part and pass it came from
 
     def part_text(self, part: Part) -> str:
         return self.text if part.window is None else self.text[part.window[0] : part.window[1]]
@@ -324,7 +341,7 @@ class Assembly:
                 figures=figures,
             ),
         )
-        self.parts[claim_id] = part.number
+        self.parts[claim_id] = part.origin
 
     def add_uncertainty(self, draft: UncertaintyDraft, part: Part) -> None:
         evidence = self.span(draft.evidence, part)
@@ -342,7 +359,7 @@ class Assembly:
                 evidence=evidence,
             )
         )
-        self.parts[uncertainty_id] = part.number
+        self.parts[uncertainty_id] = part.origin
 
     def offer(self, kind: ItemKind, draft: ClaimDraft | UncertaintyDraft, part: Part) -> None:
         """Add a grounded item now, or keep it pending for repair."""
@@ -352,8 +369,8 @@ class Assembly:
         else:
             self.add(draft, part)
 
-    def add_answer(self, extraction: Extraction, part: Part = WHOLE) -> None:
-        """Ground one extraction (of the whole document, or of one part)."""
+    def add_answer(self, extraction: Extraction | Additions, part: Part = WHOLE) -> None:
+        """Ground one answer (of the whole document or one part; a first or a continuation pass)."""
         self.add_actors(extraction.actors)
         for claim in extraction.claims:
             self.offer("claim", claim, part)
@@ -365,6 +382,16 @@ class Assembly:
         for item in self.pending:
             self.rejected.append(reject(item.kind, item.draft, "; ".join(item.problems) + suffix))
         self.pending = []
+
+    def kept(self) -> int:
+        """Claims and uncertainties kept so far."""
+        return len(self.claims) + len(self.uncertainties)
+
+    def covered(self, part: Part) -> list[tuple[int, int]]:
+        """The evidence spans of the claims and uncertainties kept so far, offsets into ``part``'s text."""
+        shift = part.window[0] if part.window else 0
+        spans = [claim.evidence for claim in self.claims] + [item.evidence for item in self.uncertainties]
+        return [(span.start - shift, span.end - shift) for span in spans]
 
     def relate_uncertainties(self) -> None:
         """An uncertainty concerns the claims whose evidence shares its sentence."""

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
-from . import grounding
+from .cues import Gap, coverage_gaps
 from .documents import Document, read_document
 from .errors import DocumentError
 from .models import Brief, Span
@@ -33,14 +30,6 @@ class SpanFailure:
             f"{self.item} [{self.span.start}:{self.span.end}] should be {self.span.quote!r} "
             f"but the source has {self.found!r}"
         )
-
-
-@dataclass(frozen=True)
-class Gap:
-    start: int
-    end: int
-    sentence: str
-    cues: tuple[str, ...]
 
 
 @dataclass
@@ -88,37 +77,5 @@ def check_brief(brief: Brief, document: Document, cues: list[str] | None = None)
         if found != span.quote:
             report.failures.append(SpanFailure(name, span, found))
     covered = [(s.start, s.end) for name, s in named_spans(brief) if not name.endswith((".mention", ".cue"))]
-    report.gaps = coverage_gaps(text, covered, cue_lexicon() if cues is None else cues)
+    report.gaps = coverage_gaps(text, covered, cues)
     return report
-
-
-@lru_cache(maxsize=1)
-def cue_lexicon() -> list[str]:
-    text = (resources.files("summarizer") / "data" / "cues.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
-
-
-MODALS = ("may", "might", "could")
-
-
-def _cue_pattern(cue: str) -> str:
-    """Whole words; case ignored, except that modal verbs match in lower case only ("May" the month)."""
-    escaped = re.escape(cue).replace(r"\ ", r"\s+")
-    if cue in MODALS:
-        return rf"\b{escaped}\b"
-    return rf"(?i:\b{escaped}\b)"
-
-
-def find_cues(sentence: str, cues: list[str]) -> tuple[str, ...]:
-    return tuple(cue for cue in cues if re.search(_cue_pattern(cue), sentence))
-
-
-def coverage_gaps(text: str, covered: list[tuple[int, int]], cues: list[str]) -> list[Gap]:
-    """Sentences carrying an attribution or hedging cue that no claim or uncertainty covers."""
-    gaps = []
-    for start, end in grounding.sentences(text):
-        sentence = text[start:end]
-        found = find_cues(sentence, cues)
-        if found and not any(grounding.overlaps((start, end), span) for span in covered):
-            gaps.append(Gap(start, end, sentence, found))
-    return gaps

@@ -170,6 +170,56 @@ ReplayOption = Annotated[
 ]
 
 
+ProfileOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--profile",
+        help="embedded (small fixed caps, one pass) | capable (caps follow the document, continuation passes). "
+        "Default: embedded for the local provider or the embedded model's name, else capable.",
+    ),
+]
+ModelPathOption = Annotated[
+    Optional[Path],
+    typer.Option("--model-path", help="GGUF file for the local provider (default: the bundled SmolLM2-135M-Instruct)."),
+]
+NCtxOption = Annotated[Optional[int], typer.Option("--n-ctx", min=512, help="Context size of the local server.")]
+MaxTokensOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--max-tokens", min=1, help="Completion tokens per request (default: sized to each request; 1024 embedded)."
+    ),
+]
+MaxOutputTokensOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--max-output-tokens",
+        min=1,
+        help="The model's completion ceiling: an answer cut short is asked again up to it "
+        "(default: known for common OpenAI models, else 4096).",
+    ),
+]
+TemperatureOption = Annotated[Optional[float], typer.Option("--temperature", help="Sampling temperature.")]
+MaxClaimsOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--max-claims",
+        min=1,
+        max=60,
+        help="Most claims one request may return (default: 3 embedded; capable: "
+        "from the document's attribution sentences, 10 to 40).",
+    ),
+]
+PassesOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--passes",
+        min=0,
+        max=5,
+        help="Continuation passes asking for what is still missing (default: 2 capable, 0 embedded).",
+    ),
+]
+
+
 def _settings(
     provider: Optional[str],
     model: Optional[str],
@@ -225,21 +275,14 @@ def brief(
     base_url: BaseUrlOption = None,
     record: RecordOption = None,
     replay: ReplayOption = None,
-    model_path: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--model-path", help="GGUF file for the local provider (default: the bundled SmolLM2-135M-Instruct)."
-        ),
-    ] = None,
-    n_ctx: Annotated[Optional[int], typer.Option("--n-ctx", help="Context size of the local server.")] = None,
-    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Completion token limit per call.")] = None,
-    temperature: Annotated[Optional[float], typer.Option("--temperature", help="Sampling temperature.")] = None,
-    max_claims: Annotated[
-        Optional[int],
-        typer.Option(
-            "--max-claims", min=1, max=30, help="Most claims one extraction may return (default: 3 local, 10 remote)."
-        ),
-    ] = None,
+    profile: ProfileOption = None,
+    model_path: ModelPathOption = None,
+    n_ctx: NCtxOption = None,
+    max_tokens: MaxTokensOption = None,
+    max_output_tokens: MaxOutputTokensOption = None,
+    temperature: TemperatureOption = None,
+    max_claims: MaxClaimsOption = None,
+    passes: PassesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request and retry.")] = False,
 ) -> None:
@@ -257,13 +300,15 @@ def brief(
             base_url,
             record,
             replay,
+            profile=profile,
             model_path=model_path,
             n_ctx=n_ctx,
             max_tokens=max_tokens,
+            max_output_tokens=max_output_tokens,
             temperature=temperature,
+            max_claims=max_claims,
+            passes=passes,
         )
-    if max_claims is not None:
-        settings = settings.model_copy(update={"limits": settings.limits.model_copy(update={"claims": max_claims})})
 
     def announce(source: str, running: Settings) -> None:
         if not quiet:
@@ -363,9 +408,14 @@ def daily(
     base_url: BaseUrlOption = None,
     record: RecordOption = None,
     replay: ReplayOption = None,
-    model_path: Annotated[
-        Optional[Path], typer.Option("--model-path", help="GGUF file for the local provider.")
-    ] = None,
+    profile: ProfileOption = None,
+    model_path: ModelPathOption = None,
+    n_ctx: NCtxOption = None,
+    max_tokens: MaxTokensOption = None,
+    max_output_tokens: MaxOutputTokensOption = None,
+    temperature: TemperatureOption = None,
+    max_claims: MaxClaimsOption = None,
+    passes: PassesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the summary on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request and retry.")] = False,
 ) -> None:
@@ -377,7 +427,21 @@ def daily(
     if since is not None and not (since / DIGEST).is_file():
         raise typer.BadParameter(f"{since} holds no {DIGEST}", param_hint="--since")
     with _exit_codes():
-        settings = _settings(provider, model, base_url, record, replay, model_path=model_path)
+        settings = _settings(
+            provider,
+            model,
+            base_url,
+            record,
+            replay,
+            profile=profile,
+            model_path=model_path,
+            n_ctx=n_ctx,
+            max_tokens=max_tokens,
+            max_output_tokens=max_output_tokens,
+            temperature=temperature,
+            max_claims=max_claims,
+            passes=passes,
+        )
     if not quiet:
         typer.echo(f"daily run with {settings.provider} · {settings.model} → {out}", err=True)
     options = DailyOptions(

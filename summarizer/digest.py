@@ -32,6 +32,7 @@ from .models import (
     Synthesis,
 )
 from .prompts import render
+from .sizing import SYNTHESIS_CALL_TOKENS
 from .structured import CallStats, StructuredLLM
 
 
@@ -229,7 +230,9 @@ async def synthesise(entries: list[Entry], llm: StructuredLLM, reasks: int) -> t
     briefs = compact(entries)
     known = sorted(c["id"] for b in briefs for c in b["claims"])
     prompt = render("digest.j2", briefs=briefs)
-    return await llm.extract(Synthesis, prompt, reasks=reasks, context={"claim_ids": set(known)})
+    return await llm.extract(
+        Synthesis, prompt, reasks=reasks, context={"claim_ids": set(known)}, max_tokens=SYNTHESIS_CALL_TOKENS
+    )
 
 
 # ------------------------------------------------------------------ assembly

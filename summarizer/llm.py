@@ -164,6 +164,14 @@ async def _no_sleep(_: float) -> None:
 _CALL_STATS: ContextVar[CallStats | None] = ContextVar("call_stats", default=None)
 
 
+class _CutOff(Exception):
+    """The answer stopped at ``limit`` completion tokens (finish_reason "length")."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
 class LLM(StructuredLLM):
     """Structured extraction through Instructor's async client over one OpenAI SDK client.
 
@@ -194,37 +202,72 @@ class LLM(StructuredLLM):
         SCENARIO.set(name)
 
     async def extract(
-        self, response_model: type[Model], prompt: Prompt, *, reasks: int, context: dict[str, Any] | None = None
+        self,
+        response_model: type[Model],
+        prompt: Prompt,
+        *,
+        reasks: int,
+        context: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
     ) -> tuple[Model, CallStats]:
-        """One structured call with up to ``reasks`` validation re-asks."""
-        from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+        """One structured call with up to ``reasks`` validation re-asks.
 
+        ``max_tokens`` is what the caller expects the answer to need (the
+        settings' --max-tokens wins when given). An answer cut at that limit is
+        asked again once with the model's output ceiling; only an answer cut at
+        the ceiling itself fails.
+        """
+        ceiling = self.settings.output_ceiling
+        budget = min(self.settings.max_tokens or max_tokens or ceiling, ceiling)
         stats = CallStats()
         stats_token = _CALL_STATS.set(stats)
         context_token = VALIDATION_CONTEXT.set(context)
         started = time.perf_counter()
+        try:
+            try:
+                result = await self._create(response_model, prompt, reasks, budget)
+            except _CutOff:
+                if budget >= ceiling:
+                    raise
+                result = await self._create(response_model, prompt, reasks, ceiling)
+        except _CutOff as cut:
+            raise LLMError(
+                f"the model's answer was cut off at its output ceiling of {cut.limit} tokens; raise "
+                "--max-output-tokens if the model allows more, or lower --max-claims"
+            ) from None
+        finally:
+            stats.latency_s = time.perf_counter() - started
+            VALIDATION_CONTEXT.reset(context_token)
+            _CALL_STATS.reset(stats_token)
+        return result, stats
+
+    async def _create(self, response_model: type[Model], prompt: Prompt, reasks: int, max_tokens: int) -> Model:
+        """One Instructor call; every failure becomes an LLMError (or _CutOff, or FixtureMissing)."""
+        from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+
         # Sent only when set: a request without a seed stays byte-identical to its recording.
         seed: dict[str, Any] = {"seed": self.settings.seed} if self.settings.seed is not None else {}
         try:
-            result = await self._client.chat.completions.create(
+            result: Model = await self._client.chat.completions.create(
                 model=self.settings.model,
                 response_model=_response_schema(response_model),
                 messages=prompt.messages(),  # type: ignore[arg-type]  # role/content dicts; prompts.py does not import the SDK's TypedDicts
                 max_retries=reasks,
                 temperature=self.settings.temperature,
-                max_tokens=self.settings.max_tokens,
+                max_tokens=max_tokens,
                 **seed,
             )
-        except IncompleteOutputException as error:
-            raise LLMError(
-                f"the model's answer was cut off at max_tokens={self.settings.max_tokens}; raise --max-tokens"
-            ) from error
+            return result
+        except IncompleteOutputException:
+            raise _CutOff(max_tokens) from None
         except InstructorRetryException as error:
-            stats.latency_s = time.perf_counter() - started
             cause = _root_cause(error)
             if isinstance(cause, FixtureMissing):
                 raise cause from None
+            if isinstance(cause, IncompleteOutputException):
+                raise _CutOff(max_tokens) from None
             if error.failed_attempts:
+                stats = _CALL_STATS.get() or CallStats()
                 raise ReasksExhausted(
                     f"no valid answer after {stats.attempts} attempt(s): {_first_line(cause)}",
                     _tool_arguments(error.last_completion),
@@ -236,11 +279,6 @@ class LLM(StructuredLLM):
             if isinstance(cause, FixtureMissing):
                 raise cause from None
             raise LLMError(_describe_api_error(error)) from error
-        finally:
-            VALIDATION_CONTEXT.reset(context_token)
-            _CALL_STATS.reset(stats_token)
-        stats.latency_s = time.perf_counter() - started
-        return result, stats
 
     async def aclose(self) -> None:
         await self._openai.close()

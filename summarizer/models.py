@@ -18,8 +18,9 @@ import copy
 from contextvars import ContextVar
 from enum import Enum
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
+import annotated_types
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,9 +31,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic.json_schema import model_json_schema
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 AUTHOR = "author"
 UNNAMED_SOURCE = "unnamed source"
@@ -86,9 +88,44 @@ def _cached_schema(
     return model_json_schema(model, *args, **dict(kwargs))
 
 
+def clip_text(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def _max_length(field: FieldInfo) -> int | None:
+    return next((m.max_length for m in field.metadata if isinstance(m, annotated_types.MaxLen)), None)
+
+
 class _Draft(BaseModel):
     # Models sometimes add fields; ignore them rather than spend a re-ask.
     model_config = ConfigDict(extra="ignore")
+
+    # Fields whose limit only keeps the answer short (text, item counts): an answer over
+    # the limit is clipped, not refused. The limits stay in the schema the model sees;
+    # what grounding depends on (names, claimants, evidence) is still validated strictly.
+    _clipped: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clip_cosmetic(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not cls._clipped:
+            return data
+        clipped = dict(data)
+        for name in cls._clipped:
+            limit, value = _max_length(cls.model_fields[name]), clipped.get(name)
+            if limit is None:
+                continue
+            if isinstance(value, str) and len(value) > limit:
+                clipped[name] = clip_text(value, limit)
+            elif isinstance(value, list) and len(value) > limit:
+                clipped[name] = value[:limit]
+        return clipped
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -108,6 +145,16 @@ class ActorDraft(_Draft):
     role: str = Field(max_length=40, description="Role in this story, a few words")
     aliases: list[Short] = Field(default_factory=list, max_length=2, description="Other names used in the document")
 
+    _clipped = ("role", "aliases")
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _drop_long_aliases(cls, value: Any) -> Any:
+        """An alias longer than a name may be is not a name: dropped, not a reason to refuse the actor."""
+        if isinstance(value, list):
+            return [alias for alias in value if not isinstance(alias, str) or len(alias) <= 60]
+        return value
+
 
 class FigureDraft(_Draft):
     """A number stated in the evidence."""
@@ -117,6 +164,8 @@ class FigureDraft(_Draft):
     high: float | None = Field(default=None, description="Upper bound, if a range")
     unit: str = Field(max_length=40, description="What is counted, e.g. 'troops'")
     qualifier: str | None = Field(default=None, max_length=40, description="e.g. 'close to', 'as many as'")
+
+    _clipped = ("unit", "qualifier")
 
 
 class ClaimDraft(_Draft):
@@ -129,6 +178,8 @@ class ClaimDraft(_Draft):
     status: ClaimStatus
     figures: list[FigureDraft] = Field(default_factory=list, max_length=2)
 
+    _clipped = ("statement", "cue", "figures")
+
 
 class UncertaintyDraft(_Draft):
     """Something unconfirmed, estimated, disputed, conflicting or unknown."""
@@ -136,6 +187,8 @@ class UncertaintyDraft(_Draft):
     description: str = Field(max_length=150)
     kind: UncertaintyKind
     evidence: str = Field(max_length=250, description="Verbatim words from the document that signal it")
+
+    _clipped = ("description",)
 
 
 class Extraction(_Draft):
@@ -146,8 +199,10 @@ class Extraction(_Draft):
     uncertainties: list[UncertaintyDraft] = Field(max_length=30)
     summary: str = Field(max_length=300, description="What happened, in two or three sentences")
 
+    _clipped = ("actors", "claims", "uncertainties", "summary")
+
     @classmethod
-    @lru_cache(maxsize=32)
+    @lru_cache(maxsize=64)
     def bounded(cls, limits: Limits) -> type[Extraction]:
         """This model with at most ``limits`` items of each kind.
 
@@ -155,30 +210,101 @@ class Extraction(_Draft):
         which is what a brief costs on a small local model. One class per
         limits (cached): Instructor prepares a response model's schema once.
         """
+        actor, claim, uncertainty = _drafts(limits.quote_chars, limits.name_chars)
         return create_model(
             "Extraction",
             __base__=cls,
             __doc__=cls.__doc__,
-            actors=(list[ActorDraft], Field(min_length=1, max_length=limits.actors)),
-            claims=(list[ClaimDraft], Field(min_length=1, max_length=limits.claims)),
-            uncertainties=(list[UncertaintyDraft], Field(max_length=limits.uncertainties)),
+            actors=(list_of[actor], Field(min_length=1, max_length=limits.actors)),
+            claims=(list_of[claim], Field(min_length=limits.min_claims, max_length=limits.claims)),
+            uncertainties=(list_of[uncertainty], Field(max_length=limits.uncertainties)),
         )
 
 
+class Additions(_Draft):
+    """What a brief of the document still misses: claims, uncertainties and the actors they need."""
+
+    actors: list[ActorDraft] = Field(default_factory=list, max_length=30, description="Only actors not listed yet")
+    claims: list[ClaimDraft] = Field(default_factory=list, max_length=30)
+    uncertainties: list[UncertaintyDraft] = Field(default_factory=list, max_length=30)
+
+    _clipped = ("actors", "claims", "uncertainties")
+
+    @classmethod
+    @lru_cache(maxsize=64)
+    def bounded(cls, limits: Limits) -> type[Additions]:
+        actor, claim, uncertainty = _drafts(limits.quote_chars, limits.name_chars)
+        return create_model(
+            "Additions",
+            __base__=cls,
+            __doc__=cls.__doc__,
+            actors=(list_of[actor], Field(default_factory=list, max_length=limits.actors)),
+            claims=(list_of[claim], Field(default_factory=list, max_length=limits.claims)),
+            uncertainties=(list_of[uncertainty], Field(default_factory=list, max_length=limits.uncertainties)),
+        )
+
+
+# A list type of an item class made at run time (below): mypy cannot check such a type, so it is built through Any.
+list_of: Any = list
+
+
+@lru_cache(maxsize=8)
+def _drafts(quote_chars: int, name_chars: int) -> tuple[type[ActorDraft], type[ClaimDraft], type[UncertaintyDraft]]:
+    """The item models with room for quotes of ``quote_chars`` and names of ``name_chars`` characters.
+
+    The defaults are the classes above, unchanged (the embedded model's recorded requests
+    depend on their schema); a capable model gets room for long verbatim quotes.
+    """
+    if (quote_chars, name_chars) == (DEFAULT_QUOTE_CHARS, DEFAULT_NAME_CHARS):
+        return ActorDraft, ClaimDraft, UncertaintyDraft
+    actor = create_model(
+        "ActorDraft",
+        __base__=ActorDraft,
+        __doc__=ActorDraft.__doc__,
+        name=(str, Field(max_length=name_chars, description=ActorDraft.model_fields["name"].description)),
+    )
+    claim = create_model(
+        "ClaimDraft",
+        __base__=ClaimDraft,
+        __doc__=ClaimDraft.__doc__,
+        claimant=(str, Field(max_length=name_chars, description=ClaimDraft.model_fields["claimant"].description)),
+        evidence=(str, Field(max_length=quote_chars, description=ClaimDraft.model_fields["evidence"].description)),
+    )
+    uncertainty = create_model(
+        "UncertaintyDraft",
+        __base__=UncertaintyDraft,
+        __doc__=UncertaintyDraft.__doc__,
+        evidence=(
+            str,
+            Field(max_length=quote_chars, description=UncertaintyDraft.model_fields["evidence"].description),
+        ),
+    )
+    return actor, claim, uncertainty
+
+
+DEFAULT_QUOTE_CHARS = 250
+DEFAULT_NAME_CHARS = 60
+
+
 class Limits(BaseModel):
-    """How many items one extraction may return."""
+    """How many items one request may return, and how long a quote or a name may be."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    actors: int = Field(8, ge=1, le=30)
-    claims: int = Field(10, ge=1, le=30)
-    uncertainties: int = Field(5, ge=0, le=30)
+    actors: int = Field(8, ge=1, le=60)
+    claims: int = Field(10, ge=1, le=60)
+    uncertainties: int = Field(5, ge=0, le=60)
+    min_claims: int = Field(1, ge=0, description="0: a document may carry no attribution at all")
+    quote_chars: int = Field(DEFAULT_QUOTE_CHARS, ge=20, le=1000)
+    name_chars: int = Field(DEFAULT_NAME_CHARS, ge=20, le=200)
 
 
 class Summary(_Draft):
     """A summary of a whole document from the summaries of its parts."""
 
     summary: str = Field(max_length=400, description="Two or three sentences")
+
+    _clipped = ("summary",)
 
 
 class RepairedItem(_Draft):
@@ -366,6 +492,8 @@ class RunMeta(_Out):
     usage: Usage = Field(description="Tokens summed over every attempt, re-asks and repairs included")
     attempts: int = Field(description="LLM calls made for this brief")
     repaired: int = Field(0, description="Items fixed by a targeted repair request")
+    passes: int = Field(1, description="Extraction passes per part: the first, plus continuation passes made")
+    added: int = Field(0, description="Items kept from continuation passes")
     latency_s: float
 
 
@@ -401,6 +529,8 @@ class ContradictionDraft(_Draft):
     side_a: list[str] = Field(min_length=1, max_length=5, description="Claim ids on one side, e.g. 'd1:C2'")
     side_b: list[str] = Field(min_length=1, max_length=5, description="Claim ids on the other side")
 
+    _clipped = ("description", "side_a", "side_b")
+
 
 class OpenQuestionDraft(_Draft):
     """Something the documents leave open."""
@@ -408,12 +538,16 @@ class OpenQuestionDraft(_Draft):
     question: str = Field(max_length=200)
     claim_ids: list[str] = Field(default_factory=list, max_length=5)
 
+    _clipped = ("question", "claim_ids")
+
 
 class Synthesis(_Draft):
     """Contradictions and open questions across the day's briefs."""
 
     contradictions: list[ContradictionDraft] = Field(default_factory=list, max_length=5)
     open_questions: list[OpenQuestionDraft] = Field(default_factory=list, max_length=5)
+
+    _clipped = ("contradictions", "open_questions")
 
     @model_validator(mode="after")
     def _cited_claims_exist(self, info: ValidationInfo) -> Synthesis:

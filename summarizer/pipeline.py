@@ -16,11 +16,24 @@ from collections.abc import Callable
 
 from .assembly import Assembly, Part, Pending, reject, repaired_draft
 from .chunking import chunk_text, estimate_tokens
+from .cues import coverage_gaps
 from .documents import Document
 from .errors import LLMError, ReasksExhausted
-from .models import SPECIAL_CLAIMANTS, Brief, DocumentMeta, Extraction, RepairedItem, Repairs, RunMeta, Summary
-from .prompts import extraction_prompt, prompt_version, repair_prompt, summary_prompt
+from .models import (
+    SPECIAL_CLAIMANTS,
+    Additions,
+    Brief,
+    DocumentMeta,
+    Extraction,
+    Limits,
+    RepairedItem,
+    Repairs,
+    RunMeta,
+    Summary,
+)
+from .prompts import Prompt, continuation_prompt, extraction_prompt, prompt_version, repair_prompt, summary_prompt
 from .settings import Settings
+from .sizing import MAX_LIMITS, SUMMARY_CALL_TOKENS, answer_budget, answer_tokens, document_limits, repair_tokens
 from .structured import CallStats, StructuredLLM, parse_lenient
 
 # --------------------------------------------------------------------------
@@ -39,7 +52,9 @@ def repair_checker(assembly: Assembly, pending: dict[int, Pending]) -> Callable[
     return check
 
 
-async def repair(assembly: Assembly, part: Part, llm: StructuredLLM, settings: Settings, stats: CallStats) -> None:
+async def repair(
+    assembly: Assembly, part: Part, llm: StructuredLLM, settings: Settings, stats: CallStats, limits: Limits
+) -> None:
     """Ask again only for the pending items of ``part``; apply every repaired item that grounds."""
     if not assembly.pending or settings.repair_attempts == 0:
         return
@@ -52,7 +67,13 @@ async def repair(assembly: Assembly, part: Part, llm: StructuredLLM, settings: S
     context = {"check": repair_checker(assembly, pending), "expected": sorted(pending)}
     model = Repairs.for_items(sorted(pending), [*assembly.index.names(), *SPECIAL_CLAIMANTS])
     try:
-        repairs, call = await llm.extract(model, prompt, reasks=settings.repair_attempts - 1, context=context)
+        repairs, call = await llm.extract(
+            model,
+            prompt,
+            reasks=settings.repair_attempts - 1,
+            context=context,
+            max_tokens=repair_tokens(len(pending), limits),
+        )
     except ReasksExhausted as exhausted:
         call = exhausted.stats
         repairs = parse_lenient(Repairs, exhausted.last_arguments) or Repairs(items=[])
@@ -77,10 +98,11 @@ async def repair(assembly: Assembly, part: Part, llm: StructuredLLM, settings: S
 
 def chunk_budget(settings: Settings) -> int:
     """Tokens of document one request can carry: the context less the prompt, schema and answer."""
-    empty = extraction_prompt("", settings.limits)
-    schema = json.dumps(Extraction.bounded(settings.limits).model_json_schema())
+    limits = settings.limits or MAX_LIMITS
+    empty = extraction_prompt("", limits, complete=settings.profile == "capable")
+    schema = json.dumps(Extraction.bounded(limits).model_json_schema())
     overhead = estimate_tokens(empty.system + empty.user) + estimate_tokens(schema)
-    return max(settings.context - overhead - settings.max_tokens, 64)
+    return max(settings.context - overhead - answer_budget(settings, limits), 64)
 
 
 async def brief_document(document: Document, llm: StructuredLLM, settings: Settings) -> Brief:
@@ -120,6 +142,8 @@ async def brief_document(document: Document, llm: StructuredLLM, settings: Setti
             usage=stats.usage,
             attempts=stats.attempts,
             repaired=assembly.repaired,
+            passes=assembly.passes,
+            added=assembly.added,
             latency_s=round(stats.latency_s, 3),
         ),
         summary=summary,
@@ -133,21 +157,95 @@ async def brief_document(document: Document, llm: StructuredLLM, settings: Setti
 async def _brief_part(
     text: str, part: Part, assembly: Assembly, llm: StructuredLLM, settings: Settings, stats: CallStats
 ) -> str:
-    """Extract from one part (or the whole document), ground it, repair what failed; its summary."""
-    model = Extraction.bounded(settings.limits)
-    extraction, call = await llm.extract(model, extraction_prompt(text, settings.limits), reasks=settings.schema_reasks)
+    """Extract from one part (or the whole document), ground it, repair what failed, ask for what is
+    missing; its summary."""
+    limits = document_limits(text, settings)
+    prompt = extraction_prompt(text, limits, complete=settings.profile == "capable")
+    extraction, call = await llm.extract(
+        Extraction.bounded(limits), prompt, reasks=settings.schema_reasks, max_tokens=answer_tokens(limits)
+    )
     stats.add(call)
-    assembly.add_answer(extraction, part)
-    had_pending = bool(assembly.pending)
-    await repair(assembly, part, llm, settings, stats)
-    assembly.reject_pending(settings.repair_attempts if had_pending else 0)
+    assembly.passes += 1
+    await _ground(extraction, part, assembly, limits, llm, settings, stats)
+    await _continue(text, part, assembly, limits, _filled(extraction, limits), llm, settings, stats)
     return extraction.summary.strip()
+
+
+async def _ground(
+    answer: Extraction | Additions,
+    part: Part,
+    assembly: Assembly,
+    limits: Limits,
+    llm: StructuredLLM,
+    settings: Settings,
+    stats: CallStats,
+) -> None:
+    """Ground one answer, repair what failed, reject what still fails."""
+    assembly.add_answer(answer, part)
+    had_pending = bool(assembly.pending)
+    await repair(assembly, part, llm, settings, stats, limits)
+    assembly.reject_pending(settings.repair_attempts if had_pending else 0)
+
+
+async def _continue(
+    text: str,
+    part: Part,
+    assembly: Assembly,
+    limits: Limits,
+    filled: bool,
+    llm: StructuredLLM,
+    settings: Settings,
+    stats: CallStats,
+) -> None:
+    """Continuation passes: ask for what is still missing while cue sentences stay uncovered or the
+    last answer filled its caps, until a pass adds nothing or the pass limit is reached."""
+    for _ in range(settings.continuation_passes):
+        gaps = coverage_gaps(text, assembly.covered(part))
+        if not gaps and not filled:
+            return
+        part = part.next_round()
+        before = assembly.kept()
+        try:
+            additions, call = await llm.extract(
+                Additions.bounded(limits),
+                _continuation(text, assembly, limits, [gap.sentence for gap in gaps]),
+                reasks=settings.schema_reasks,
+                max_tokens=answer_tokens(limits),
+            )
+        except ReasksExhausted as exhausted:
+            stats.add(exhausted.stats)  # a pass is optional: the brief keeps what it has
+            return
+        stats.add(call)
+        assembly.passes += 1
+        await _ground(additions, part, assembly, limits, llm, settings, stats)
+        assembly.added += assembly.kept() - before
+        if assembly.kept() == before:
+            return
+        filled = _filled(additions, limits)
+
+
+def _continuation(text: str, assembly: Assembly, limits: Limits, gaps: list[str]) -> Prompt:
+    return continuation_prompt(
+        text,
+        limits,
+        assembly.index.names(),
+        [(claim.claimant, claim.evidence.quote) for claim in assembly.claims],
+        [item.evidence.quote for item in assembly.uncertainties],
+        gaps,
+    )
+
+
+def _filled(answer: Extraction | Additions, limits: Limits) -> bool:
+    """Whether an answer stopped at a cap (so more may be missing than the cue sentences show)."""
+    return len(answer.claims) >= limits.claims or len(answer.uncertainties) >= limits.uncertainties
 
 
 async def _summarise(summaries: list[str], llm: StructuredLLM, settings: Settings, stats: CallStats) -> str:
     """One more call: the whole document's summary from its parts' summaries."""
     try:
-        result, call = await llm.extract(Summary, summary_prompt(summaries), reasks=settings.schema_reasks)
+        result, call = await llm.extract(
+            Summary, summary_prompt(summaries), reasks=settings.schema_reasks, max_tokens=SUMMARY_CALL_TOKENS
+        )
     except LLMError:
         return " ".join(s for s in summaries if s)  # the parts' own words, rather than no summary
     stats.add(call)

@@ -13,9 +13,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-TEMPLATE_NAMES = ("system.j2", "extract.j2", "repair.j2", "summary.j2", "digest.j2")
+TEMPLATE_NAMES = ("system.j2", "extract.j2", "continue.j2", "repair.j2", "summary.j2", "digest.j2")
 # The templates a per-document brief depends on: its cache key and run metadata.
-BRIEF_TEMPLATES = ("system.j2", "extract.j2", "repair.j2", "summary.j2")
+BRIEF_TEMPLATES = ("system.j2", "extract.j2", "continue.j2", "repair.j2", "summary.j2")
+QUOTE_IN_LIST_CHARS = 100  # items already found are listed by the start of their quote
 
 
 @dataclass(frozen=True)
@@ -75,15 +76,51 @@ def fence(document: str) -> str:
     return document.replace("</document>", "</ document>")
 
 
-def extraction_prompt(document: str, limits: Any) -> Prompt:
-    """The extraction request; ``limits`` has .actors, .claims and .uncertainties."""
+def extraction_prompt(document: str, limits: Any, *, complete: bool = False) -> Prompt:
+    """The extraction request; ``limits`` has .actors, .claims and .uncertainties.
+
+    ``complete`` asks a capable model for every attribution (the embedded
+    model gets the shorter request it was tuned on).
+    """
     return render(
         "extract.j2",
         document=fence(document),
         max_actors=limits.actors,
         max_claims=limits.claims,
         max_uncertainties=limits.uncertainties,
+        complete=complete,
     )
+
+
+def continuation_prompt(
+    document: str,
+    limits: Any,
+    actors: list[str],
+    claims: list[tuple[str, str]],
+    uncertainties: list[str],
+    gaps: list[str],
+) -> Prompt:
+    """Ask for what a brief still misses: ``claims`` are (claimant, quote), ``gaps`` uncovered cue sentences."""
+    return render(
+        "continue.j2",
+        document=fence(document),
+        actors=actors or ["(none)"],
+        claims=[{"claimant": c, "evidence": _start_of(q)} for c, q in claims],
+        uncertainties=[{"evidence": _start_of(q)} for q in uncertainties],
+        gaps=gaps,
+        max_actors=limits.actors,
+        max_claims=limits.claims,
+        max_uncertainties=limits.uncertainties,
+    )
+
+
+def _start_of(quote: str) -> str:
+    """The start of a quote, enough to recognise it, cut at a word boundary."""
+    flat = " ".join(quote.split())
+    if len(flat) <= QUOTE_IN_LIST_CHARS:
+        return flat
+    cut = flat[:QUOTE_IN_LIST_CHARS]
+    return cut[: cut.rfind(" ")] + " …" if " " in cut else cut + "…"
 
 
 def repair_prompt(document: str, actors: list[str], items: list[dict[str, Any]]) -> Prompt:

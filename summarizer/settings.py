@@ -14,6 +14,11 @@ from .models import Limits
 
 Provider = Literal["openai", "local", "replay"]
 PROVIDERS: tuple[str, ...] = ("openai", "local", "replay")
+# How a model is asked: "embedded" (a tiny local model: small fixed caps and token
+# limits, one pass) or "capable" (caps that follow the document, requests sized to
+# their answer, continuation passes). Chosen from the model; --profile overrides.
+Profile = Literal["embedded", "capable"]
+PROFILES: tuple[str, ...] = ("embedded", "capable")
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # The name the embedded server is asked for; recorded fixtures carry it, so
@@ -24,7 +29,24 @@ REPLAY_BASE_URL = "http://replay.invalid/v1"
 # brief of 3 claims costs about half of one of 10. Replay defaults to the local
 # limits because the fixtures are recorded on the embedded model.
 LOCAL_LIMITS = Limits(actors=3, claims=3, uncertainties=2)
-REMOTE_LIMITS = Limits()
+# A capable model's floor: a document's cue sentences raise the caps above it.
+REMOTE_LIMITS = Limits(min_claims=0, quote_chars=600, name_chars=120)
+LOCAL_MAX_TOKENS = 1024
+# Completion-token ceilings of common models (longest matching prefix wins); a
+# model not listed gets the conservative default.
+OUTPUT_CEILINGS = {
+    "gpt-4o-mini": 16_384,
+    "gpt-4o": 16_384,
+    "gpt-4.1": 32_768,
+    "gpt-4-turbo": 4_096,
+    "gpt-4": 8_192,
+    "gpt-3.5-turbo": 4_096,
+    "gpt-5": 128_000,
+    "o1": 100_000,
+    "o3": 100_000,
+    "o4-mini": 100_000,
+}
+DEFAULT_OUTPUT_CEILING = 4_096
 
 
 class Settings(BaseModel):
@@ -34,11 +56,14 @@ class Settings(BaseModel):
     model: str
     base_url: str | None = None
     api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
-    limits: Limits = REMOTE_LIMITS
+    profile: Profile = "capable"
+    limits: Limits | None = Field(None, description="Fixed caps; None: they follow each document (capable profile)")
     mode: str | None = Field(None, description="Instructor mode: tools | json_schema | md_json; default: per provider")
     temperature: float = 0.0
     seed: int | None = 0
-    max_tokens: int = 1024
+    max_tokens: int | None = Field(None, ge=1, description="Completion tokens per request; None: sized to the request")
+    max_output_tokens: int | None = Field(None, ge=1, description="The model's completion ceiling; None: by model")
+    passes: int | None = Field(None, ge=0, description="Continuation passes; None: 2 capable, 0 embedded")
     timeout_s: float = 120.0
     schema_reasks: int = Field(1, ge=0, description="Whole-brief re-asks for malformed or schema-invalid output")
     repair_attempts: int = Field(1, ge=0, description="Targeted repair requests for ungrounded items (0: none)")
@@ -58,7 +83,36 @@ class Settings(BaseModel):
     def context(self) -> int:
         if self.context_tokens is not None:
             return self.context_tokens
-        return 128_000 if self.provider == "openai" else self.n_ctx
+        return self.n_ctx if self.profile == "embedded" else 128_000
+
+    @property
+    def output_ceiling(self) -> int:
+        """The most completion tokens one request may ask for."""
+        if self.max_output_tokens is not None:
+            return self.max_output_tokens
+        if self.profile == "embedded":
+            return self.max_tokens or LOCAL_MAX_TOKENS
+        known = [prefix for prefix in OUTPUT_CEILINGS if self.model.startswith(prefix)]
+        return OUTPUT_CEILINGS[max(known, key=len)] if known else DEFAULT_OUTPUT_CEILING
+
+    @property
+    def max_llm_calls(self) -> int:
+        """The most LLM calls one document (or one part of a long one) can take.
+
+        Each extraction pass — the first and every continuation pass — makes at
+        most ``schema_reasks`` + 1 attempts and one repair request of
+        ``repair_attempts`` attempts; an answer cut short at its sized budget
+        is asked once more with the output ceiling, which can double both.
+        """
+        cut_retry = 1 if self.max_tokens is not None and self.max_tokens >= self.output_ceiling else 2
+        per_pass = cut_retry * (self.schema_reasks + 1 + self.repair_attempts)
+        return (1 + self.continuation_passes) * per_pass
+
+    @property
+    def continuation_passes(self) -> int:
+        if self.passes is not None:
+            return self.passes
+        return 0 if self.profile == "embedded" else 2
 
     @property
     def public_base_url(self) -> str | None:
@@ -97,6 +151,15 @@ def choose_provider(flag: str | None, environ: Mapping[str, str], *, replay_dir:
     )
 
 
+def choose_profile(flag: str | None, provider: str, model: str) -> Profile:
+    """The flag; else "embedded" for the embedded server or its model name, "capable" for any other model."""
+    if flag is not None:
+        if flag not in PROFILES:
+            raise ProviderError(f"unknown profile '{flag}'; choose one of: {', '.join(PROFILES)}")
+        return "embedded" if flag == "embedded" else "capable"
+    return "embedded" if provider == "local" or model == LOCAL_MODEL_NAME else "capable"
+
+
 def build_settings(
     *,
     provider: str | None = None,
@@ -104,10 +167,26 @@ def build_settings(
     base_url: str | None = None,
     replay_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    profile: str | None = None,
+    max_claims: int | None = None,
     **overrides: Any,
 ) -> Settings:
-    """Settings from explicit values, falling back to the environment."""
-    env = os.environ if environ is None else environ
+    """Settings from explicit values, falling back to the environment and the profile's defaults."""
+    values = _provider_values(provider, model, base_url, replay_dir, os.environ if environ is None else environ)
+    chosen = choose_profile(profile, values["provider"], values["model"])
+    if chosen == "embedded":
+        values.update(limits=LOCAL_LIMITS, max_tokens=LOCAL_MAX_TOKENS)
+    values.update(overrides)
+    if max_claims is not None:
+        base = values.get("limits") or REMOTE_LIMITS
+        values["limits"] = base.model_copy(update={"claims": max_claims})
+    return Settings.model_validate({**values, "profile": chosen})
+
+
+def _provider_values(
+    provider: str | None, model: str | None, base_url: str | None, replay_dir: Path | None, env: Mapping[str, str]
+) -> dict[str, Any]:
+    """Provider, model, endpoint and key, from the arguments and the environment."""
     chosen = choose_provider(provider, env, replay_dir=replay_dir)
     if chosen == "replay" and replay_dir is None:
         raise ProviderError("provider 'replay' needs --replay DIR (for example --replay fixtures)")
@@ -117,25 +196,14 @@ def build_settings(
         if not key and not base_url:
             raise ProviderError("provider 'openai' needs OPENAI_API_KEY (or --base-url for a local endpoint)")
         model = model or env.get("SUMMARIZER_MODEL") or DEFAULT_OPENAI_MODEL
-        return Settings.model_validate(
-            {
-                "provider": "openai",
-                "model": model,
-                "base_url": base_url,
-                "api_key": key or None,
-                "replay_dir": replay_dir,
-                **overrides,
-            }
-        )
+        return {
+            "provider": "openai",
+            "model": model,
+            "base_url": base_url,
+            "api_key": key or None,
+            "replay_dir": replay_dir,
+        }
     if chosen == "replay":
         base_url = REPLAY_BASE_URL
-    return Settings.model_validate(
-        {
-            "provider": chosen,
-            "model": model or env.get("SUMMARIZER_MODEL") or LOCAL_MODEL_NAME,
-            "base_url": base_url,
-            "replay_dir": replay_dir,
-            "limits": LOCAL_LIMITS,
-            **overrides,
-        }
-    )
+    model = model or env.get("SUMMARIZER_MODEL") or LOCAL_MODEL_NAME
+    return {"provider": chosen, "model": model, "base_url": base_url, "replay_dir": replay_dir}

@@ -45,13 +45,21 @@ class StructuredLLM(ABC):
 
     @abstractmethod
     async def extract(
-        self, response_model: type[Model], prompt: Prompt, *, reasks: int, context: dict[str, Any] | None = None
+        self,
+        response_model: type[Model],
+        prompt: Prompt,
+        *,
+        reasks: int,
+        context: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
     ) -> tuple[Model, CallStats]:
         """One structured call with up to ``reasks`` validation re-asks.
 
         ``context`` is the validation context the response model's validators
-        read (see models.VALIDATION_CONTEXT). Raises LLMError (ReasksExhausted
-        when every attempt was invalid) or FixtureMissing.
+        read (see models.VALIDATION_CONTEXT); ``max_tokens`` the completion
+        tokens the answer is expected to need (None: the model's ceiling).
+        Raises LLMError (ReasksExhausted when every attempt was invalid) or
+        FixtureMissing.
         """
 
     def start_scenario(self, name: str) -> None:  # noqa: B027 - optional: a model that records nothing ignores it

@@ -43,7 +43,7 @@ class DocumentFake(StructuredLLM):
         pass
 
     async def extract(
-        self, response_model: Any, prompt: Any, *, reasks: int, context: Any = None
+        self, response_model: Any, prompt: Any, *, reasks: int, context: Any = None, max_tokens: int | None = None
     ) -> tuple[Any, CallStats]:
         model = response_model
         self.running += 1
@@ -54,6 +54,9 @@ class DocumentFake(StructuredLLM):
             if model.__name__ == "Summary":
                 self.calls.append("summary")
                 return model(summary="The whole document."), stats
+            if model.__name__ == "Additions":  # a continuation pass: nothing is missing
+                self.calls.append("additions")
+                return model(), stats
             if model.__name__ == "Synthesis":
                 self.calls.append("synthesis")
                 return model(contradictions=[], open_questions=[{"question": "How many?", "claim_ids": []}]), stats
@@ -97,7 +100,8 @@ def inbox(tmp_path: Path, count: int = 6) -> Path:
 
 
 def settings() -> Any:
-    return build_settings(provider="openai", base_url="http://127.0.0.1:9/v1", environ={})
+    """One pass per document: these tests count calls per document (continuation passes: test_strong.py)."""
+    return build_settings(provider="openai", base_url="http://127.0.0.1:9/v1", environ={}, passes=0)
 
 
 def run(folder: Path | list[str], out: Path, **options: Any) -> tuple[Manifest, Digest]:

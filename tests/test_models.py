@@ -113,5 +113,8 @@ def test_local_and_remote_limits_differ() -> None:
     assert (
         build_settings(provider="replay", replay_dir=__import__("pathlib").Path("."), environ={}).limits == LOCAL_LIMITS
     )
-    remote = build_settings(provider="openai", environ={"OPENAI_API_KEY": "k"}).limits
-    assert remote.claims > LOCAL_LIMITS.claims
+    remote = build_settings(provider="openai", environ={"OPENAI_API_KEY": "k"})
+    assert remote.profile == "capable" and remote.limits is None  # the caps follow each document
+    from summarizer.sizing import document_limits
+
+    assert document_limits("", remote).claims > LOCAL_LIMITS.claims

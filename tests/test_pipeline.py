@@ -36,7 +36,7 @@ class FakeLLM(StructuredLLM):
         self.scenario = name
 
     async def extract(
-        self, response_model: Any, prompt: Any, *, reasks: int, context: Any = None
+        self, response_model: Any, prompt: Any, *, reasks: int, context: Any = None, max_tokens: int | None = None
     ) -> tuple[Any, CallStats]:
         model = response_model
         self.calls.append((model.__name__, prompt))
@@ -106,7 +106,9 @@ def brief_document(*args: Any) -> Any:
 
 
 def settings(**overrides: Any):
-    return build_settings(provider="openai", base_url="http://127.0.0.1:9/v1", environ={}, **overrides)
+    """A capable model with one pass: these tests are about grounding and repair (continuation: below)."""
+    values = {"passes": 0, **overrides}
+    return build_settings(provider="openai", base_url="http://127.0.0.1:9/v1", environ={}, **values)
 
 
 def assert_grounded(brief: Any, text: str) -> None:

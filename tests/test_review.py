@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from summarizer.check import coverage_gaps, cue_lexicon, find_cues
 from summarizer.cli import app
+from summarizer.cues import coverage_gaps, cue_lexicon, find_cues
 from summarizer.documents import from_text
 from summarizer.errors import ExitCode as Exit
 from summarizer.render import highlighted_source, to_html

@@ -1,0 +1,80 @@
+"""Check hand-written reference answers (fixtures/strong/answers/*.json) against their documents.
+
+Each answer file is what a careful strong model would return for the whole
+document: ``{"document": "seeds/...txt", "summary", "actors", "claims",
+"uncertainties"}`` with the field names of the extraction schema. This script
+only checks the letter of an answer: valid JSON, known fields and enum values,
+every evidence and uncertainty quote verbatim in the document, every actor
+name (or an alias) in the document, every claimant a listed actor, "author" or
+"unnamed source", every cue found in the document near its evidence.
+
+Usage: python scripts/check_answers.py [fixtures/strong/answers/NAME.json ...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSWERS = ROOT / "fixtures" / "strong" / "answers"
+ACTOR_KINDS = {"person", "organisation", "government", "military", "media", "other"}
+STATUSES = {"asserted", "reported", "estimated", "hedged", "denied"}
+UNCERTAINTY_KINDS = {"unconfirmed", "estimated", "disputed", "conflicting", "unknown"}
+SPECIAL = {"author", "unnamed source"}
+
+
+def problems(path: Path) -> list[str]:
+    answer = json.loads(path.read_text(encoding="utf-8"))
+    text = (ROOT / answer["document"]).read_text(encoding="utf-8")
+    found: list[str] = []
+    extra = set(answer) - {"document", "summary", "actors", "claims", "uncertainties"}
+    if extra:
+        found.append(f"unknown top-level fields {sorted(extra)}")
+    names = set()
+    for number, actor in enumerate(answer["actors"], 1):
+        if actor.get("kind") not in ACTOR_KINDS:
+            found.append(f"actor {number}: kind {actor.get('kind')!r} not one of {sorted(ACTOR_KINDS)}")
+        if not any(n in text for n in [actor["name"], *actor.get("aliases", [])]):
+            found.append(f"actor {number}: neither {actor['name']!r} nor an alias is in the document")
+        for alias in actor.get("aliases", []):
+            if alias not in text:
+                found.append(f"actor {number}: alias {alias!r} is not in the document")
+        names |= {actor["name"], *actor.get("aliases", [])}
+    for number, claim in enumerate(answer["claims"], 1):
+        where = text.find(claim["evidence"])
+        if where < 0:
+            found.append(f"claim {number}: evidence not verbatim in the document: {claim['evidence'][:80]!r}")
+        if claim["claimant"] not in names | SPECIAL:
+            found.append(f"claim {number}: claimant {claim['claimant']!r} is not a listed actor name or alias")
+        if claim.get("status") not in STATUSES:
+            found.append(f"claim {number}: status {claim.get('status')!r}")
+        cue = claim.get("cue")
+        if cue and cue not in text:
+            found.append(f"claim {number}: cue {cue!r} not in the document")
+        for figure in claim.get("figures", []):
+            if figure.get("value") is None and (figure.get("low") is None or figure.get("high") is None):
+                found.append(f"claim {number}: a figure needs value, or low and high")
+    for number, item in enumerate(answer["uncertainties"], 1):
+        if item["evidence"] not in text:
+            found.append(f"uncertainty {number}: evidence not verbatim: {item['evidence'][:80]!r}")
+        if item.get("kind") not in UNCERTAINTY_KINDS:
+            found.append(f"uncertainty {number}: kind {item.get('kind')!r}")
+    return found
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(p) for p in argv] or sorted(ANSWERS.glob("*.json"))
+    failed = 0
+    for path in paths:
+        issues = problems(path)
+        failed += bool(issues)
+        print(f"{path.name}: {'ok' if not issues else f'{len(issues)} problem(s)'}")
+        for issue in issues:
+            print(f"  - {issue}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,98 @@
+"""The cue lexicon: words that signal an attribution, an estimate or a hedge (pure).
+
+``summarizer/data/cues.txt`` lists the cues under three headings. The pipeline
+sizes a capable model's request by the sentences that carry them and asks a
+continuation pass for the ones no item covers; ``check`` reports those as
+coverage gaps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Literal
+
+from . import grounding
+
+CueKind = Literal["attribution", "estimate", "hedge"]
+MODALS = ("may", "might", "could")
+_HEADINGS: dict[str, CueKind] = {"attribution": "attribution", "estimates": "estimate", "hedging": "hedge"}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A sentence ([start, end) in the text) carrying cues that no item covers."""
+
+    start: int
+    end: int
+    sentence: str
+    cues: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def cue_kinds() -> dict[str, CueKind]:
+    """Every cue of the lexicon and the heading it is listed under."""
+    text = (resources.files("summarizer") / "data" / "cues.txt").read_text(encoding="utf-8")
+    kinds: dict[str, CueKind] = {}
+    kind: CueKind = "attribution"
+    for line in (raw.strip() for raw in text.splitlines()):
+        if line.startswith("#"):
+            heading = line.lstrip("# ").split(" ")[0].lower()
+            kind = _HEADINGS.get(heading, kind)
+        elif line:
+            kinds[line] = kind
+    return kinds
+
+
+def cue_lexicon() -> list[str]:
+    return list(cue_kinds())
+
+
+def _cue_pattern(cue: str) -> str:
+    """Whole words; case ignored, except that modal verbs match in lower case only ("May" the month)."""
+    escaped = re.escape(cue).replace(r"\ ", r"\s+")
+    if cue in MODALS:
+        return rf"\b{escaped}\b"
+    return rf"(?i:\b{escaped}\b)"
+
+
+@cache
+def _compiled(cue: str) -> re.Pattern[str]:
+    return re.compile(_cue_pattern(cue))
+
+
+def find_cues(sentence: str, cues: list[str]) -> tuple[str, ...]:
+    return tuple(cue for cue in cues if _compiled(cue).search(sentence))
+
+
+def cue_sentences(text: str, cues: list[str] | None = None) -> list[Gap]:
+    """Every sentence of ``text`` that carries a cue, with its cues."""
+    lexicon = cue_lexicon() if cues is None else cues
+    found = []
+    for start, end in grounding.sentences(text):
+        sentence = text[start:end]
+        hits = find_cues(sentence, lexicon)
+        if hits:
+            found.append(Gap(start, end, sentence, hits))
+    return found
+
+
+def coverage_gaps(text: str, covered: list[tuple[int, int]], cues: list[str] | None = None) -> list[Gap]:
+    """Sentences carrying an attribution or hedging cue that no claim or uncertainty covers."""
+    return [
+        gap
+        for gap in cue_sentences(text, cues)
+        if not any(grounding.overlaps((gap.start, gap.end), span) for span in covered)
+    ]
+
+
+def count_by_kind(sentences: list[Gap]) -> dict[CueKind, int]:
+    """How many sentences carry each kind of cue (a sentence may count for several kinds)."""
+    kinds = cue_kinds()
+    counts: dict[CueKind, int] = {"attribution": 0, "estimate": 0, "hedge": 0}
+    for sentence in sentences:
+        for kind in {kinds.get(cue, "attribution") for cue in sentence.cues}:
+            counts[kind] += 1
+    return counts
