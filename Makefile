@@ -7,13 +7,15 @@ EXTRAS ?= test
 SEED := seeds/000_09fe83c6082f21eb.txt
 OUT ?= out
 
-.PHONY: help venv test lint brief fixtures bench clean
+.PHONY: help venv test lint brief fixtures fixtures-strong quality bench clean
 
 help:
 	@echo "make brief     brief the seed article on the embedded local model (first run builds llama-cpp-python, ~5 min)"
 	@echo "make test      create $(VENV), install summarizer[$(EXTRAS)], run make lint and the offline test suite"
 	@echo "make lint      ruff check, ruff format --check, mypy --strict on summarizer/, import-linter contracts"
 	@echo "make fixtures  re-record every fixture with the embedded model (after a prompt/schema change)"
+	@echo "make fixtures-strong  re-record fixtures/strong against the strong reference-answer server"
+	@echo "make quality   score the embedded and strong fixture sets against the Wikinews gold (offline)"
 	@echo "make bench     one table: start-up, replay overhead, concurrency, naive baseline, rerun, embedded model"
 
 $(BIN)/python:
@@ -41,6 +43,12 @@ brief:
 fixtures:
 	$(MAKE) venv EXTRAS=test,local
 	$(BIN)/python scripts/record_fixtures.py
+
+fixtures-strong: venv
+	$(BIN)/python scripts/record_strong.py
+
+quality: venv
+	$(BIN)/python bench/quality.py
 
 bench:
 	$(MAKE) venv EXTRAS=test,local
