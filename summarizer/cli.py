@@ -220,23 +220,37 @@ PassesOption = Annotated[
 ]
 
 
-def _settings(
-    provider: Optional[str],
-    model: Optional[str],
-    base_url: Optional[str],
-    record: Optional[Path],
-    replay: Optional[Path],
-    **overrides: Any,
-) -> Settings:
+# The options of brief and daily that become Settings (the CLI's names are Settings' names).
+_REQUEST_OPTIONS = (
+    "profile",
+    "model_path",
+    "n_ctx",
+    "max_tokens",
+    "max_output_tokens",
+    "temperature",
+    "max_claims",
+    "passes",
+)
+
+
+def _settings(params: dict[str, Any]) -> Settings:
+    """Settings from a command's parsed parameters (``ctx.params``): provider, endpoint, fixtures and the
+    request options, each left to its default when not given."""
     from .settings import build_settings
 
+    record, replay = params.get("record"), params.get("replay")
     if record is not None and replay is not None:
         raise typer.BadParameter("use either --record or --replay, not both")
     if replay is not None and not replay.exists():
         raise typer.BadParameter(f"replay folder {replay} does not exist", param_hint="--replay")
-    values = {key: value for key, value in overrides.items() if value is not None}
+    values = {key: params[key] for key in _REQUEST_OPTIONS if params.get(key) is not None}
     return build_settings(
-        provider=provider, model=model, base_url=base_url, replay_dir=replay, record_dir=record, **values
+        provider=params.get("provider"),
+        model=params.get("model"),
+        base_url=params.get("base_url"),
+        replay_dir=replay,
+        record_dir=record,
+        **values,
     )
 
 
@@ -262,6 +276,7 @@ first failure.
     + exit_codes_epilog(_BRIEF_CODES)
 )
 def brief(
+    ctx: typer.Context,
     paths: Annotated[list[str], typer.Argument(help="Documents (.txt, .md), or - for stdin.", metavar="PATH...")],
     output: Annotated[
         Optional[Path],
@@ -294,21 +309,7 @@ def brief(
     _quiet_libraries(verbose)
     signal.signal(signal.SIGTERM, _terminate_as_exit)
     with _exit_codes():
-        settings = _settings(
-            provider,
-            model,
-            base_url,
-            record,
-            replay,
-            profile=profile,
-            model_path=model_path,
-            n_ctx=n_ctx,
-            max_tokens=max_tokens,
-            max_output_tokens=max_output_tokens,
-            temperature=temperature,
-            max_claims=max_claims,
-            passes=passes,
-        )
+        settings = _settings(ctx.params)
 
     def announce(source: str, running: Settings) -> None:
         if not quiet:
@@ -377,6 +378,7 @@ smallest of theirs.
     + exit_codes_epilog(_BRIEF_CODES)
 )
 def daily(
+    ctx: typer.Context,
     paths: Annotated[
         list[str],
         typer.Argument(
@@ -427,21 +429,7 @@ def daily(
     if since is not None and not (since / DIGEST).is_file():
         raise typer.BadParameter(f"{since} holds no {DIGEST}", param_hint="--since")
     with _exit_codes():
-        settings = _settings(
-            provider,
-            model,
-            base_url,
-            record,
-            replay,
-            profile=profile,
-            model_path=model_path,
-            n_ctx=n_ctx,
-            max_tokens=max_tokens,
-            max_output_tokens=max_output_tokens,
-            temperature=temperature,
-            max_claims=max_claims,
-            passes=passes,
-        )
+        settings = _settings(ctx.params)
     if not quiet:
         typer.echo(f"daily run with {settings.provider} · {settings.model} → {out}", err=True)
     options = DailyOptions(
