@@ -81,18 +81,9 @@ def cue_sentences(text: str, cues: list[str] | None = None) -> list[Gap]:
 
 def coverage_gaps(text: str, covered: list[tuple[int, int]], cues: list[str] | None = None) -> list[Gap]:
     """Sentences carrying an attribution or hedging cue that no claim or uncertainty covers."""
-    return [
-        gap
-        for gap in cue_sentences(text, cues)
-        if not any(grounding.overlaps((gap.start, gap.end), span) for span in covered)
-    ]
+    return uncovered(cue_sentences(text, cues), covered)
 
 
-def count_by_kind(sentences: list[Gap]) -> dict[CueKind, int]:
-    """How many sentences carry each kind of cue (a sentence may count for several kinds)."""
-    kinds = cue_kinds()
-    counts: dict[CueKind, int] = {"attribution": 0, "estimate": 0, "hedge": 0}
-    for sentence in sentences:
-        for kind in {kinds.get(cue, "attribution") for cue in sentence.cues}:
-            counts[kind] += 1
-    return counts
+def uncovered(sentences: list[Gap], covered: list[tuple[int, int]]) -> list[Gap]:
+    """The cue sentences that no span of ``covered`` overlaps."""
+    return [gap for gap in sentences if not any(grounding.overlaps((gap.start, gap.end), span) for span in covered)]

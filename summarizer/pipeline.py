@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from .assembly import Assembly, Part, Pending, reject, repaired_draft
 from .chunking import chunk_text, estimate_tokens
-from .cues import coverage_gaps
+from .cues import cue_sentences, uncovered
 from .documents import Document
 from .errors import LLMError, ReasksExhausted
 from .models import (
@@ -199,8 +199,9 @@ async def _continue(
 ) -> None:
     """Continuation passes: ask for what is still missing while cue sentences stay uncovered or the
     last answer filled its caps, until a pass adds nothing or the pass limit is reached."""
+    sentences = cue_sentences(text) if settings.continuation_passes else []  # found once; passes only cover more
     for _ in range(settings.continuation_passes):
-        gaps = coverage_gaps(text, assembly.covered(part))
+        gaps = uncovered(sentences, assembly.covered(part))
         if not gaps and not filled:
             return
         part = part.next_round()

@@ -125,11 +125,6 @@ def load_digest(path: Path) -> Digest:
     return _validate(path, data, Digest, "digest")
 
 
-def load_model(path: Path, model: type[M], what: str) -> M:
-    """Any other saved model (a manifest), with the same failure rule."""
-    return _validate(path, _parse(path, _read_bytes(path)), model, what)
-
-
 def write_jsonl(path: Path, items: Iterable[dict[str, Any]]) -> None:
     """JSON Lines, keys sorted, non-ASCII kept, atomically (a fixture file)."""
     atomic_write_text(path, "".join(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n" for item in items))
