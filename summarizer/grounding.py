@@ -8,6 +8,14 @@ text, so that ``text[start:end]`` is always the source's own characters:
    case (the match is mapped back to original offsets);
 3. optionally fuzzy, only at or above a high similarity threshold, labelled so.
 
+Similarity is difflib's ratio, ``2 * M / (len(a) + len(b))`` with M the
+characters of Ratcliff/Obershelp's matching blocks, computed by cydifflib (the
+same SequenceMatcher, compiled). M is a common subsequence, so it never exceeds
+the longest one: RapidFuzz's normalised Indel similarity, ``2 * LCS / (len(a) +
+len(b))``, is an upper bound of the ratio. Candidates are ranked and filtered by
+that bound, and the exact ratio is computed only for the few it cannot rule
+out: the answers of a full difflib scan at a small fraction of its cost.
+
 ``to_span`` turns an alignment into the brief's ``Span``; ``name_key`` and
 ``ActorIndex`` decide which listed actor a claimant's name refers to.
 """
@@ -18,9 +26,12 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Literal
+
+from cydifflib import SequenceMatcher
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
 
 from .models import AUTHOR, UNNAMED_SOURCE, Actor, Span
 
@@ -30,6 +41,10 @@ MAX_QUOTE_CHARS = 600
 # A window is compared character by character only when it holds this share of
 # the quote's words: a 0.92 character similarity leaves few words untouched.
 FUZZY_WORD_SHARE = 0.6
+# A sentence is offered as a repair hint only above this similarity to the quote.
+HINT_THRESHOLD = 0.3
+# Float slack when an Indel similarity bounds a difflib ratio of the same strings.
+_SLACK = 1e-9
 
 _CHAR_MAP = {
     **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc`\u00b4", "'"),
@@ -62,6 +77,17 @@ class _Normalized:
 def normalize(text: str) -> str:
     """The comparison form of a text (see module docstring)."""
     return _normalize(text).text
+
+
+def _fold(text: str) -> str:
+    """``normalize`` without the offset map or the cache, for many short strings."""
+    folded = text.translate(_TRANSLATE)
+    lowered = folded.lower() if "\u03a3" not in folded else "".join(c.lower() for c in folded)
+    return _SPACES.sub(" ", lowered)
+
+
+_TRANSLATE = str.maketrans(_CHAR_MAP)
+_SPACES = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=64)
@@ -188,9 +214,10 @@ def _fuzzy(quote: str, source: _Normalized, threshold: float) -> Alignment | Non
         begin = words[index - span + 1][0]
         for length in {size, size - 1, size + 1}:
             window = source.text[begin : begin + length]
-            matcher.set_seq1(window)
-            if matcher.quick_ratio() < threshold:
+            bound = Indel.normalized_similarity(window, quote)
+            if bound + _SLACK < threshold or (best is not None and bound + _SLACK < best[0]):
                 continue
+            matcher.set_seq1(window)
             ratio = matcher.ratio()
             if ratio >= threshold and (best is None or ratio > best[0]):
                 best = (ratio, begin, len(window.rstrip(" ")))
@@ -206,6 +233,11 @@ _BOUNDARY = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"])|\n+")
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """[start, end) of every sentence (or line), surrounding whitespace trimmed."""
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=64)
+def _sentences(text: str) -> tuple[tuple[int, int], ...]:
     spans = []
     start = 0
     for match in [*_BOUNDARY.finditer(text), None]:
@@ -215,12 +247,12 @@ def sentences(text: str) -> list[tuple[int, int]]:
             lead = len(piece) - len(piece.lstrip())
             spans.append((start + lead, start + len(piece.rstrip())))
         start = match.end() if match else len(text)
-    return spans
+    return tuple(spans)
 
 
 def sentence_bounds(text: str, position: int) -> tuple[int, int]:
     """The [start, end) of the sentence (or line) that holds ``position``."""
-    for start, end in sentences(text):
+    for start, end in _sentences(text):
         if position < end:
             return (start, end) if position >= start else (position, end)
     return position, len(text)
@@ -230,25 +262,42 @@ def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+@lru_cache(maxsize=1024)
 def closest_sentence(quote: str, text: str) -> str | None:
     """The source sentence most like ``quote`` (a hint for a repair request), or None.
 
-    The exact best by similarity ratio; a sentence whose cheap upper bounds
-    cannot beat the best so far is skipped, so long documents stay cheap.
+    The first sentence of highest ratio, if above ``HINT_THRESHOLD``: sentences
+    are visited best bound first, and the scan stops where the bound falls
+    below the best ratio found.
     """
-    target = normalize(quote)
-    best: tuple[float, str] | None = None
+    originals, folded = _sentence_table(text)
+    target = _fold(quote)
+    bounds = process.extract(
+        target,
+        folded,
+        scorer=Indel.normalized_similarity,
+        processor=None,
+        score_cutoff=max(HINT_THRESHOLD - _SLACK, 0.0),
+        limit=None,
+    )
+    best: tuple[float, int] | None = None
     matcher = SequenceMatcher(autojunk=False)
     matcher.set_seq2(target)
-    for start, end in sentences(text):
-        sentence = text[start:end]
-        matcher.set_seq1(normalize(sentence))
-        if best is not None and (matcher.real_quick_ratio() <= best[0] or matcher.quick_ratio() <= best[0]):
-            continue
+    for _, bound, index in sorted(bounds, key=lambda found: (-found[1], found[2])):
+        if best is not None and bound + _SLACK < best[0]:
+            break
+        matcher.set_seq1(folded[index])
         ratio = matcher.ratio()
-        if best is None or ratio > best[0]:
-            best = (ratio, sentence)
-    return best[1] if best and best[0] > 0.3 else None
+        if best is None or ratio > best[0] or (ratio == best[0] and index < best[1]):
+            best = (ratio, index)
+    return originals[best[1]] if best and best[0] > HINT_THRESHOLD else None
+
+
+@lru_cache(maxsize=32)
+def _sentence_table(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every sentence of ``text``, as written and folded for comparison."""
+    originals = tuple(text[start:end] for start, end in _sentences(text))
+    return originals, tuple(_fold(sentence) for sentence in originals)
 
 
 # --------------------------------------------------------------------------

@@ -143,3 +143,93 @@ def test_alignment_offsets_are_within_the_text(tmp_path: Path) -> None:
     for quote in ['line two said "yes"', "Indented -dash", "LINE ONE."]:
         found = align(quote, text)
         assert found is not None and 0 <= found.start < found.end <= len(text)
+
+
+# RapidFuzz bounds, difflib decides: the answers of a full difflib scan.
+
+
+def difflib_closest(quote: str, text: str) -> str | None:
+    """The reference: every sentence scored with difflib, the first best kept."""
+    from difflib import SequenceMatcher
+
+    best: tuple[float, str] | None = None
+    for start, end in grounding.sentences(text):
+        ratio = SequenceMatcher(None, normalize(text[start:end]), normalize(quote), autojunk=False).ratio()
+        if best is None or ratio > best[0]:
+            best = (ratio, text[start:end])
+    return best[1] if best and best[0] > grounding.HINT_THRESHOLD else None
+
+
+def difflib_fuzzy(quote: str, source: grounding._Normalized, threshold: float) -> tuple[int, int] | None:
+    """The reference: the word-window scan as it was before RapidFuzz, every window scored with difflib."""
+    import math
+    import re
+    from collections import Counter
+    from difflib import SequenceMatcher
+
+    size = len(quote)
+    if size < grounding.MIN_FUZZY_CHARS or size > len(source.text):
+        return None
+    words = [(m.start(), m.group()) for m in re.finditer(r"\S+", source.text)]
+    wanted = Counter(quote.split())
+    span = sum(wanted.values())
+    needed = math.ceil(span * grounding.FUZZY_WORD_SHARE)
+    have: Counter[str] = Counter()
+    shared = 0
+    best: tuple[float, int, int] | None = None
+    matcher = SequenceMatcher(autojunk=False)
+    matcher.set_seq2(quote)
+    for index, (_, word) in enumerate(words):
+        have[word] += 1
+        if have[word] <= wanted[word]:
+            shared += 1
+        if index >= span:
+            gone = words[index - span][1]
+            if have[gone] <= wanted[gone]:
+                shared -= 1
+            have[gone] -= 1
+        if index + 1 < span or shared < needed:
+            continue
+        begin = words[index - span + 1][0]
+        for length in {size, size - 1, size + 1}:
+            window = source.text[begin : begin + length]
+            matcher.set_seq1(window)
+            ratio = matcher.ratio()
+            if ratio >= threshold and (best is None or ratio > best[0]):
+                best = (ratio, begin, len(window.rstrip(" ")))
+    return None if best is None else grounding._to_original(source, best[1], best[2])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(TEXTS), st.data())
+def test_closest_sentence_is_the_first_best_by_difflib_ratio(text: str, data: st.DataObject) -> None:
+    sentences = grounding.sentences(text)
+    start, end = sentences[data.draw(st.integers(0, len(sentences) - 1))]
+    words = text[start:end].split()
+    # a garbled copy of a sentence, or random words from the whole text: near and far quotes
+    if data.draw(st.booleans()):
+        keep = data.draw(st.lists(st.booleans(), min_size=len(words), max_size=len(words)))
+        quote = " ".join(w for w, k in zip(words, keep, strict=True) if k) or words[0]
+    else:
+        pool = text.split()
+        quote = " ".join(data.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=12)))
+    assert closest_sentence(quote, text) == difflib_closest(quote, text)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(TEXTS[:3]), st.data())
+def test_fuzzy_alignment_is_the_difflib_scans_answer(text: str, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(text) - 60))
+    quote = list(text[start : start + data.draw(st.integers(25, 60))])
+    for _ in range(data.draw(st.integers(0, 3))):  # a few typos
+        quote[data.draw(st.integers(0, len(quote) - 1))] = data.draw(st.sampled_from("xq#"))
+    target = normalize("".join(quote)).strip(grounding._STRIP_CHARS)
+    source = grounding._normalize(text)
+    found = grounding._fuzzy(target, source, grounding.FUZZY_THRESHOLD)
+    expected = difflib_fuzzy(target, source, grounding.FUZZY_THRESHOLD)
+    assert (None if found is None else (found.start, found.end)) == expected
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_fold_is_normalize(text: str) -> None:
+    assert grounding._fold(text) == normalize(text)
