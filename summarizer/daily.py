@@ -180,25 +180,35 @@ class _Run:
     saved_at: float = 0.0
     kept: Digest | None = None  # this folder's digest from an earlier run, if any
     briefs: dict[str, Brief] = field(default_factory=dict)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    saving: bool = False  # a manifest write is in flight
 
-    def save_manifest_soon(self, every_s: float = 0.5) -> None:
+    async def save_manifest_soon(self, every_s: float = 0.5) -> None:
         """Rewrite the manifest at most every ``every_s`` seconds during a run.
 
         Resuming relies on the briefs on disk (each written atomically), not on
         the manifest, so a manifest a moment behind loses nothing; rewriting all
         entries after each of thousands of documents would cost quadratic time.
+        The snapshot is taken on the event loop; the write and sync go to a
+        worker thread, one at a time (a later snapshot is never overtaken by an
+        earlier one), and no document waits for another's write.
         """
         now = time.monotonic()
-        if now - self.saved_at >= every_s:
-            self.save_manifest()
-            self.saved_at = now
+        if self.saving or now - self.saved_at < every_s:
+            return
+        self.saving, self.saved_at = True, now
+        try:
+            await asyncio.to_thread(atomic_write_text, self.options.out / MANIFEST, self._manifest_json())
+        finally:
+            self.saving = False
 
     def save_manifest(self) -> None:
+        atomic_write_text(self.options.out / MANIFEST, self._manifest_json())
+
+    def _manifest_json(self) -> str:
         self.manifest.usage = sum((e.usage for e in self.manifest.entries), self.manifest.digest_usage)
         if self.prices:
             self.manifest.cost = self.prices.cost(self.manifest.usage)
-        save_model(self.options.out / MANIFEST, self.manifest)
+        return self.manifest.model_dump_json(indent=2) + "\n"
 
 
 async def run_daily(
@@ -281,13 +291,14 @@ async def _brief_all(
     gate = asyncio.Semaphore(run.options.concurrency)
 
     async def one(source: str, document: Document) -> None:
-        async with gate:
-            entry = run.manifest.entries[position[source]]
+        entry = run.manifest.entries[position[source]]
+        async with gate:  # bounds the requests in flight; writing the brief needs no slot
             budget = run.options.token_budget
             if budget is not None and run.spent >= budget:
                 entry.status, entry.error = "skipped-budget", f"token budget of {budget} reached"
                 progress.done(entry)
                 return
+            brief: Brief | None = None
             try:
                 brief = await brief_document(document, llm, settings)
             except (LLMError, FixtureMissing) as error:
@@ -295,15 +306,16 @@ async def _brief_all(
                 entry.status, entry.error, entry.error_kind = "failed", str(cause), kind_of(cause)
                 entry.document_id = document.id
             else:
-                brief = save_brief(brief, run.options.out / names[source], document.text)
-                run.briefs[source] = brief
-                entry.status, entry.brief, entry.document_id = "ok", names[source], document.id
-                entry.usage, entry.attempts, entry.latency_s = brief.run.usage, brief.run.attempts, brief.run.latency_s
-                entry.cost = run.prices.cost(brief.run.usage) if run.prices else None
                 run.spent += brief.run.usage.total_tokens
-            async with run.lock:
-                run.save_manifest_soon()
-            progress.done(entry)
+        if brief is not None:
+            # serialising and syncing a brief to disk is file I/O: off the event loop
+            brief = await asyncio.to_thread(save_brief, brief, run.options.out / names[source], document.text)
+            run.briefs[source] = brief
+            entry.status, entry.brief, entry.document_id = "ok", names[source], document.id
+            entry.usage, entry.attempts, entry.latency_s = brief.run.usage, brief.run.attempts, brief.run.latency_s
+            entry.cost = run.prices.cost(brief.run.usage) if run.prices else None
+        await run.save_manifest_soon()
+        progress.done(entry)
 
     await asyncio.gather(*(one(source, document) for source, document in to_send))
 

@@ -7,12 +7,21 @@ model); its validators check every repaired item against the document, and
 Instructor re-asks when one still fails. What is still ungrounded after that
 budget goes to ``rejected`` with its reason; the rest of the brief survives.
 A document longer than one request can carry is briefed in parts.
+
+CPU-bound steps (chunking, grounding with its repair hints, cue sentences,
+building the Brief) of a part longer than ``OFFLOAD_CHARS`` run in a worker
+thread (``asyncio.to_thread``), so that one long or messy document never holds
+up the requests of the others: the event loop keeps sending and receiving while
+a worker grounds. Shorter parts are grounded in place: a few milliseconds,
+less than the round trips through a thread would cost a concurrent run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from .assembly import Assembly, Part, Pending, reject, repaired_draft
 from .chunking import chunk_text, estimate_tokens
@@ -35,6 +44,22 @@ from .prompts import Prompt, continuation_prompt, extraction_prompt, prompt_vers
 from .settings import Settings
 from .sizing import MAX_LIMITS, SUMMARY_CALL_TOKENS, answer_budget, answer_tokens, document_limits, repair_tokens
 from .structured import CallStats, StructuredLLM, parse_lenient
+
+# Grounding a part of this many characters takes a few milliseconds (measured on
+# the recorded answers: median 1-2 ms, 10 ms for 10,000 characters and 25 claims);
+# a longer part is grounded in a worker thread.
+OFFLOAD_CHARS = 8_000
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+async def _cpu(chars: int, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """``function(*args)``: in place for a short text, in a worker thread for a long one."""
+    if chars <= OFFLOAD_CHARS:
+        return function(*args, **kwargs)
+    return await asyncio.to_thread(function, *args, **kwargs)
+
 
 # --------------------------------------------------------------------------
 # Targeted repair
@@ -78,6 +103,11 @@ async def repair(
         call = exhausted.stats
         repairs = parse_lenient(Repairs, exhausted.last_arguments) or Repairs(items=[])
     stats.add(call)
+    await _cpu(len(assembly.part_text(part)), _apply_repairs, assembly, pending, repairs)
+
+
+def _apply_repairs(assembly: Assembly, pending: dict[int, Pending], repairs: Repairs) -> None:
+    """Keep every repaired item that grounds; what still fails stays pending."""
     for item in repairs.items:
         target = pending.get(item.item)
         if target is None:
@@ -112,13 +142,27 @@ async def brief_document(document: Document, llm: StructuredLLM, settings: Setti
     """
     llm.start_scenario(document.name)
     stats = CallStats()
-    chunks = chunk_text(document.text, chunk_budget(settings), settings.chunk_overlap_tokens)
+    text = document.text
+    chunks = await _cpu(len(text), chunk_text, text, chunk_budget(settings), settings.chunk_overlap_tokens)
     assembly = Assembly(text=document.text)
     summaries = []
     for number, chunk in enumerate(chunks):
         part = Part(number, (chunk.start, chunk.end)) if len(chunks) > 1 else Part()
         summaries.append(await _brief_part(chunk.text, part, assembly, llm, settings, stats))
     summary = summaries[0] if len(chunks) == 1 else await _summarise(summaries, llm, settings, stats)
+    return await _cpu(len(text), _assemble, document, len(chunks), summary, assembly, llm, settings, stats)
+
+
+def _assemble(
+    document: Document,
+    parts: int,
+    summary: str,
+    assembly: Assembly,
+    llm: StructuredLLM,
+    settings: Settings,
+    stats: CallStats,
+) -> Brief:
+    """The Brief from what the document's parts kept."""
     assembly.relate_uncertainties()
     return Brief(
         document=DocumentMeta(
@@ -129,7 +173,7 @@ async def brief_document(document: Document, llm: StructuredLLM, settings: Setti
             source=document.source,
             chars=len(document.text),
             format=document.format,
-            parts=len(chunks),
+            parts=parts,
         ),
         run=RunMeta(
             provider=settings.provider,
@@ -159,7 +203,7 @@ async def _brief_part(
 ) -> str:
     """Extract from one part (or the whole document), ground it, repair what failed, ask for what is
     missing; its summary."""
-    limits = document_limits(text, settings)
+    limits = await _cpu(len(text), document_limits, text, settings)
     prompt = extraction_prompt(text, limits, complete=settings.profile == "capable")
     extraction, call = await llm.extract(
         Extraction.bounded(limits), prompt, reasks=settings.schema_reasks, max_tokens=answer_tokens(limits)
@@ -181,7 +225,7 @@ async def _ground(
     stats: CallStats,
 ) -> None:
     """Ground one answer, repair what failed, reject what still fails."""
-    assembly.add_answer(answer, part)
+    await _cpu(len(assembly.part_text(part)), assembly.add_answer, answer, part)
     had_pending = bool(assembly.pending)
     await repair(assembly, part, llm, settings, stats, limits)
     assembly.reject_pending(settings.repair_attempts if had_pending else 0)
@@ -199,7 +243,8 @@ async def _continue(
 ) -> None:
     """Continuation passes: ask for what is still missing while cue sentences stay uncovered or the
     last answer filled its caps, until a pass adds nothing or the pass limit is reached."""
-    sentences = cue_sentences(text) if settings.continuation_passes else []  # found once; passes only cover more
+    # found once (passes only cover more), in a worker: a long part has many
+    sentences = await _cpu(len(text), cue_sentences, text) if settings.continuation_passes else []
     for _ in range(settings.continuation_passes):
         gaps = uncovered(sentences, assembly.covered(part))
         if not gaps and not filled:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import threading
 from collections import deque
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from summarizer.assembly import assemble, ground_actors
+from summarizer import pipeline
+from summarizer.assembly import Assembly, assemble, ground_actors
 from summarizer.documents import from_text
 from summarizer.errors import ReasksExhausted
 from summarizer.grounding import ActorIndex, name_key
@@ -286,3 +288,23 @@ def test_the_fake_and_the_real_client_share_the_interface_signature() -> None:
 
     assert shape(FakeLLM.extract) == shape(StructuredLLM.extract) == shape(LLM.extract)
     assert not inspect.isabstract(FakeLLM) and issubclass(LLM, StructuredLLM)
+
+
+@pytest.mark.parametrize("padding", [0, 4])
+def test_a_long_part_is_grounded_off_the_event_loop(padding: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the seed is short: grounded in place; with four more copies beside it, the part exceeds
+    # OFFLOAD_CHARS and its grounding, repair hints included, runs in a worker thread
+    text = "\n\n".join([TEXT] * (padding + 1))
+    assert (len(text) > pipeline.OFFLOAD_CHARS) == bool(padding)
+    threads: list[str] = []
+    original = Assembly.add_answer
+
+    def add_answer(self: Assembly, *args: Any) -> None:
+        threads.append(threading.current_thread().name)
+        original(self, *args)
+
+    monkeypatch.setattr(Assembly, "add_answer", add_answer)
+    fake = FakeLLM(EXTRACTION, {"items": [{"item": 1, "evidence": "still not there"}]})
+    brief = brief_document(from_text(text, "seed.txt"), fake, settings(repair_attempts=1))
+    assert brief.document.parts == 1 and len(brief.claims) == 2
+    assert (threads[0] != threading.main_thread().name) == bool(padding)
