@@ -8,10 +8,10 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
 
@@ -54,6 +54,25 @@ def main(
 
 def _error(message: str) -> None:
     typer.echo(f"summarizer: error: {message}", err=True)
+
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` with the result passed out beside the main task, not as its result.
+
+    On the way out asyncio renders the main task, result included, while checking
+    its SIGINT handler: for a day of thousands of briefs that repr took longer
+    than the whole unchanged rerun.
+    """
+    results: list[T] = []
+
+    async def main() -> None:
+        results.append(await coroutine)
+
+    asyncio.run(main())
+    return results[0]
 
 
 @contextmanager
@@ -439,7 +458,7 @@ def daily(
         _exit_codes(interrupted=f"interrupted; finished briefs are kept in {out}, rerun to resume"),
         _daily_progress(quiet) as progress,
     ):
-        manifest, _ = asyncio.run(run_daily(paths, settings, options, progress))
+        manifest, _ = _run(run_daily(paths, settings, options, progress))
     for entry in manifest.entries:
         if entry.status == "failed":
             _error(f"{entry.source}: {entry.error}")

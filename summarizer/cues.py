@@ -50,12 +50,15 @@ def cue_lexicon() -> list[str]:
     return list(cue_kinds())
 
 
+def _escaped(cue: str) -> str:
+    return re.escape(cue).replace(r"\ ", r"\s+")
+
+
 def _cue_pattern(cue: str) -> str:
     """Whole words; case ignored, except that modal verbs match in lower case only ("May" the month)."""
-    escaped = re.escape(cue).replace(r"\ ", r"\s+")
     if cue in MODALS:
-        return rf"\b{escaped}\b"
-    return rf"(?i:\b{escaped}\b)"
+        return rf"\b{_escaped(cue)}\b"
+    return rf"(?i:\b{_escaped(cue)}\b)"
 
 
 @cache
@@ -63,20 +66,36 @@ def _compiled(cue: str) -> re.Pattern[str]:
     return re.compile(_cue_pattern(cue))
 
 
-def find_cues(sentence: str, cues: list[str]) -> tuple[str, ...]:
+@lru_cache(maxsize=8)
+def _any_of(cues: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern that matches where any of ``cues`` does (most sentences carry none): the word
+    boundaries factored out of the alternatives, several times faster than one branch per cue."""
+    modal = "|".join(_escaped(cue) for cue in cues if cue in MODALS)
+    other = "|".join(_escaped(cue) for cue in cues if cue not in MODALS)
+    branches = ([rf"(?i:\b(?:{other})\b)"] if other else []) + ([rf"\b(?:{modal})\b"] if modal else [])
+    return re.compile("|".join(branches) or r"(?!)")
+
+
+def find_cues(sentence: str, cues: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    if not _any_of(tuple(cues)).search(sentence):
+        return ()
     return tuple(cue for cue in cues if _compiled(cue).search(sentence))
 
 
 def cue_sentences(text: str, cues: list[str] | None = None) -> list[Gap]:
     """Every sentence of ``text`` that carries a cue, with its cues."""
-    lexicon = cue_lexicon() if cues is None else cues
+    return list(_cue_sentences(text, tuple(cue_lexicon() if cues is None else cues)))
+
+
+@lru_cache(maxsize=32)
+def _cue_sentences(text: str, lexicon: tuple[str, ...]) -> tuple[Gap, ...]:
     found = []
     for start, end in grounding.sentences(text):
         sentence = text[start:end]
         hits = find_cues(sentence, lexicon)
         if hits:
             found.append(Gap(start, end, sentence, hits))
-    return found
+    return tuple(found)
 
 
 def coverage_gaps(text: str, covered: list[tuple[int, int]], cues: list[str] | None = None) -> list[Gap]:

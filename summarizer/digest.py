@@ -57,28 +57,17 @@ def merge_actors(entries: list[Entry]) -> list[DigestActor]:
     tells them apart); order follows the input, so the result is deterministic.
     """
     nodes = [(index, actor) for index, entry in enumerate(entries) for actor in entry.brief.actors]
-    parent = list(range(len(nodes)))
-
-    def find(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    by_name: dict[str, list[int]] = {}
-    for node, (_, actor) in enumerate(nodes):
-        by_name.setdefault(name_key(actor.name), []).append(node)
-    for node, (document, actor) in enumerate(nodes):
-        for key in {name_key(n) for n in [actor.name, *actor.aliases]}:
-            for other in by_name.get(key, []):
-                if nodes[other][0] != document:
-                    low, high = sorted((find(node), find(other)))
-                    parent[high] = low
+    roots = actor_components(
+        [
+            (document, name_key(actor.name), {name_key(n) for n in [actor.name, *actor.aliases]})
+            for document, actor in nodes
+        ]
+    )
 
     groups: dict[int, DigestActor] = {}
     for node, (document, actor) in enumerate(nodes):
         entry = entries[document]
-        root = find(node)
+        root = roots[node]
         merged = groups.get(root)
         if merged is None:
             merged = groups[root] = DigestActor(
@@ -98,6 +87,47 @@ def merge_actors(entries: list[Entry]) -> list[DigestActor]:
             )
         )
     return list(groups.values())
+
+
+def actor_components(nodes: list[tuple[int, str, set[str]]]) -> list[int]:
+    """The merge groups of actors given as (document, name key, name and alias keys): a root per node.
+
+    An actor joins every actor of *another* document whose name key is one of
+    its keys. Linear in the actors: when the actors named by a key span two or
+    more documents they are all one group already (each joins the others), so a
+    key's holders join its first named actor; when they all sit in one document,
+    only holders from elsewhere join them (two actors of one brief are never
+    merged directly).
+    """
+    parent = list(range(len(nodes)))
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def union(a: int, b: int) -> None:
+        low, high = sorted((find(a), find(b)))
+        parent[high] = low
+
+    named: dict[str, list[int]] = {}
+    holders: dict[str, list[int]] = {}
+    for node, (_, name, keys) in enumerate(nodes):
+        named.setdefault(name, []).append(node)
+        for key in keys:
+            holders.setdefault(key, []).append(node)
+    for key, holding in holders.items():
+        members = named.get(key, [])
+        documents = {nodes[member][0] for member in members}
+        joining = holding if len(documents) > 1 else [n for n in holding if nodes[n][0] not in documents]
+        if not members or not joining:
+            continue
+        for member in members[1:]:
+            union(members[0], member)
+        for node in joining:
+            union(node, members[0])
+    return [find(node) for node in range(len(nodes))]
 
 
 # ------------------------------------------------------------------ claims and figures

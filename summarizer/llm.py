@@ -287,12 +287,17 @@ class LLM(StructuredLLM):
 def _memoize_async_validator_check() -> None:
     """Check each response model for async validators once, not on every call.
 
-    Instructor 1.17 walks the whole model tree several times per request to
-    refuse async validators; for a model class the answer never changes. In a
-    concurrent daily run that walk was the largest single CPU cost (about a
-    quarter of the event loop's time). Applied only when the function exists.
+    Instructor walks the whole model tree on every request to refuse async
+    validators; for a model class the answer never changes. In a concurrent
+    daily run that walk was the largest single CPU cost (about a quarter of the
+    event loop's time). Instructor binds the function by name in more than one
+    module (``from … import reject_async_validators``), so every module that
+    holds the original gets the memoized one. Applied only where it exists.
     """
+    import sys
+
     try:
+        from instructor.v2.core import patch  # noqa: F401 - imported so that its binding is replaced too
         from instructor.v2.validation import async_validators
     except ImportError:
         return
@@ -309,7 +314,10 @@ def _memoize_async_validator_check() -> None:
             checked.add(response_model)
 
     reject_async_validators._summarizer_memoized = True  # type: ignore[attr-defined]  # a marker on the patched function
-    async_validators.reject_async_validators = reject_async_validators
+    reject_async_validators.checked = checked  # type: ignore[attr-defined]  # the classes already checked
+    for name, module in list(sys.modules.items()):
+        if name.startswith("instructor") and getattr(module, "reject_async_validators", None) is original:
+            module.reject_async_validators = reject_async_validators  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=64)

@@ -44,8 +44,14 @@ def _sources() -> dict[str, str]:
 
 
 def prompt_version(names: tuple[str, ...] = BRIEF_TEMPLATES) -> str:
+    """A short hash of the named templates."""
+    return _version(tuple(sorted((n, s) for n, s in _sources().items() if n in names)))
+
+
+@lru_cache(maxsize=8)
+def _version(sources: tuple[tuple[str, str], ...]) -> str:
     digest = hashlib.sha256()
-    for name, source in sorted((n, s) for n, s in _sources().items() if n in names):
+    for name, source in sources:
         digest.update(name.encode() + b"\0" + source.encode() + b"\0")
     return digest.hexdigest()[:12]
 

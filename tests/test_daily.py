@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from summarizer import daily as daily_module
 from summarizer.cli import app
 from summarizer.daily import DailyOptions, Manifest, run_daily
-from summarizer.digest import Entry, compare_figures, merge_actors, topic_of
+from summarizer.digest import Entry, actor_components, compare_figures, merge_actors, topic_of
 from summarizer.errors import ExitCode as Exit
 from summarizer.errors import LLMError
 from summarizer.grounding import sentences
@@ -405,3 +408,33 @@ def test_review_and_render_a_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     linked = set(re.findall(r'href="([^"#]+)', html))
     assert len(linked) == 3 and all((page.parent / name).is_file() for name in linked)
     assert 'href="' + sorted(linked)[0] + '#at-C1-claim"' in html  # claims link to their evidence
+
+
+def pairwise_components(nodes: list[tuple[int, str, set[str]]]) -> list[list[int]]:
+    """The reference: an edge for every pair (a node holding key k, a node named k) of different documents."""
+    groups = [{node} for node in range(len(nodes))]
+    for node, (document, _, keys) in enumerate(nodes):
+        for other, (elsewhere, name, _) in enumerate(nodes):
+            if elsewhere != document and name in keys:
+                a = next(g for g in groups if node in g)
+                b = next(g for g in groups if other in g)
+                if a is not b:
+                    a |= b
+                    groups.remove(b)
+    return sorted(sorted(g) for g in groups)
+
+
+@examples(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from("abcd"), st.sets(st.sampled_from("abcde"), max_size=2)),
+        max_size=12,
+    )
+)
+def test_actor_groups_are_those_of_every_pair(raw: list[tuple[int, str, set[str]]]) -> None:
+    nodes = [(document, name, {name, *aliases}) for document, name, aliases in raw]
+    roots = actor_components(nodes)
+    groups: dict[int, set[int]] = {}
+    for node, root in enumerate(roots):
+        groups.setdefault(root, set()).add(node)
+    assert sorted(sorted(g) for g in groups.values()) == pairwise_components(nodes)

@@ -234,3 +234,22 @@ def test_missing_fixture_surfaces_unwrapped(tmp_path: Path) -> None:
     settings = build_settings(provider="replay", replay_dir=tmp_path, environ={})
     with pytest.raises(FixtureMissing, match="--record"):
         asyncio.run(LLM(settings).extract(Extraction, extraction_prompt("D.", Limits()), reasks=0))
+
+
+def test_instructor_checks_a_model_class_for_async_validators_once(tmp_path: Path) -> None:
+    import sys
+
+    from summarizer.llm import LLM
+
+    LLM(build_settings(provider="replay", replay_dir=tmp_path, environ={}))
+    loaded = [module for name, module in sys.modules.items() if name.startswith("instructor")]
+    holders = [module for module in loaded if hasattr(module, "reject_async_validators")]
+    # the module that defines the check and the one that imported it by name (the one every call goes through)
+    assert {"instructor.v2.validation.async_validators", "instructor.v2.core.patch"} <= {m.__name__ for m in holders}
+    checks = {m.reject_async_validators for m in holders}
+    assert len(checks) == 1
+    (check,) = checks
+    model = Extraction.bounded(Limits(actors=2, claims=2, uncertainties=1))
+    assert model not in check.checked
+    check(model)
+    assert model in check.checked

@@ -6,8 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from summarizer import cues
 from summarizer.cli import app
 from summarizer.cues import coverage_gaps, cue_lexicon, find_cues
 from summarizer.documents import from_text
@@ -109,6 +113,15 @@ def test_check_strict_fails_on_coverage_gaps(brief_file: Path) -> None:
 )
 def test_cue_detection_on_real_sentences(sentence: str, expected: set[str]) -> None:
     assert set(find_cues(sentence, cue_lexicon())) == expected
+
+
+@examples(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*cue_lexicon(), "May", "Said", "ACCORDING", "to", "x", "sayings", "_said", "2"])))
+def test_one_pattern_finds_what_a_pattern_per_cue_finds(words: list[str]) -> None:
+    # the combined pre-check never hides a cue that the per-cue patterns find
+    sentence = " ".join(words) + "."
+    lexicon = cue_lexicon()
+    assert find_cues(sentence, lexicon) == tuple(c for c in lexicon if cues._compiled(c).search(sentence))
 
 
 def test_coverage_gaps_are_cue_sentences_no_item_covers() -> None:
