@@ -2,14 +2,17 @@
 
     python bench/all.py [--runs 3]
 
-Rows (medians over --runs where timed):
+Rows (medians over --runs where timed; the fake-server rows are single runs):
 - `summarizer --help` start-up;
-- per-document overhead with replayed exchanges (no LLM), the 25 seeds;
-- concurrency efficiency on the loopback fake server (200 documents, 16 at once,
-  250 ms per answer) against the ideal;
-- the same documents with a naive baseline: one sequential Instructor call per
-  document, no cache, no grounding (measured on 48 documents to keep it short);
-- an unchanged rerun (LLM calls made);
+- CPU per document with replayed exchanges (no LLM), the 25 seeds, and the
+  replayed daily run's wall time (``bench/replay.py``);
+- concurrency efficiency on the loopback fake server, both answer shapes
+  (one call per document; a repair per document), 400 documents, 16 at once,
+  500 ms per answer, against the ideal, with client CPU per document
+  (``bench/daily.py``);
+- a naive baseline: one sequential Instructor call per document, no cache, no
+  grounding (48 documents, to keep it short);
+- an unchanged rerun of 5,000 documents, and the peak memory of 1,000;
 - the embedded model's seed brief (time, tokens, memory), when llama-cpp-python
   is installed.
 """
@@ -19,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
 import resource
 import shutil
 import statistics
@@ -34,11 +36,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import daily as daily_bench  # noqa: E402
-from fake_server import FakeServer  # noqa: E402
+import replay as replay_bench  # noqa: E402
+from fake_server import SHAPES, FakeServer  # noqa: E402
 from local import machine, one_run  # noqa: E402
-
-from summarizer.daily import DailyOptions, run_daily  # noqa: E402
-from summarizer.settings import build_settings  # noqa: E402
 
 
 def median(values: list[float]) -> float:
@@ -56,18 +56,22 @@ def startup(runs: int) -> str:
     return f"{median(times):.3f} s (target < 0.3 s)"
 
 
-def replay_overhead(runs: int) -> str:
-    settings = build_settings(provider="replay", replay_dir=ROOT / "fixtures" / "daily", environ={})
-    times = []
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as scratch:
-            started = time.perf_counter()
-            manifest, _ = asyncio.run(
-                run_daily([str(ROOT / "seeds")], settings, DailyOptions(out=Path(scratch), concurrency=4))
-            )
-            times.append(time.perf_counter() - started)
-    count = len(manifest.entries)
-    return f"{median(times) / count * 1000:.0f} ms per document ({count} seeds, whole run {median(times):.2f} s)"
+def replay_rows(runs: int) -> list[tuple[str, str]]:
+    paths = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "seeds" / "wikinews").glob("*.txt"))
+    asyncio.run(replay_bench.one_pass(paths))  # warm-up
+    replay_bench.clear_caches()
+    spent = [s * 1000 for s in asyncio.run(replay_bench.one_pass(paths))]
+    walls = replay_bench.cli_wall(runs)
+    return [
+        (
+            f"CPU per document, replayed exchanges (no LLM), {len(spent)} seeds one at a time",
+            f"median {median(spent):.1f} ms, worst {max(spent):.1f} ms (target: median <= 10 ms)",
+        ),
+        (
+            "`summarizer daily seeds --replay fixtures/daily --force`, a new process",
+            f"{median(walls):.2f} s (target < 2 s)",
+        ),
+    ]
 
 
 def naive_baseline(base_url: str, count: int) -> float:
@@ -91,40 +95,27 @@ def naive_baseline(base_url: str, count: int) -> float:
     return time.perf_counter() - started
 
 
-def concurrency_rows(runs: int) -> list[tuple[str, str]]:
-    docs, concurrency, latency = 200, 16, 0.25
-    ideal = math.ceil(docs / concurrency) * latency
-    ratios, reruns, calls_again = [], [], []
-    with FakeServer(latency) as server:
-        for _ in range(runs):
-            with tempfile.TemporaryDirectory() as scratch:
-                inbox = daily_bench.make_inbox(Path(scratch) / "inbox", docs)
-                first = daily_bench.daily_once(inbox, Path(scratch) / "out", server.base_url, concurrency)
-                before = server.requests
-                again = daily_bench.daily_once(inbox, Path(scratch) / "out", server.base_url, concurrency)
-                ratios.append(first["briefing_s"] / ideal)
-                reruns.append(again["total_s"])
-                calls_again.append(server.requests - before)
-        small = 48
-        with tempfile.TemporaryDirectory() as scratch:
-            inbox = daily_bench.make_inbox(Path(scratch) / "inbox", small)
-            ours = daily_bench.daily_once(inbox, Path(scratch) / "out", server.base_url, concurrency)["total_s"]
+def concurrency_rows() -> list[tuple[str, str]]:
+    """One run per answer shape (each takes 15-30 s), then the naive baseline."""
+    rows = []
+    for shape in SHAPES:
+        shape_rows, _ = daily_bench.shape_rows(400, 16, 0.5, shape)
+        rows += shape_rows
+    small, concurrency = 48, 16
+    with FakeServer(0.25) as server, tempfile.TemporaryDirectory() as scratch:
+        inbox = daily_bench.make_inbox(Path(scratch) / "inbox", small)
+        ours = daily_bench.daily_once(inbox, Path(scratch) / "out", server.base_url, concurrency)["total_s"]
         naive = naive_baseline(server.base_url, small)
-    return [
+    rows.append(
         (
-            f"concurrency efficiency: {docs} docs, {concurrency} at once, {latency * 1000:.0f} ms per answer",
-            f"ratio {median(ratios):.3f} to the ideal {ideal:.2f} s (target <= 1.15)",
-        ),
-        (
-            "unchanged rerun of those documents",
-            f"{max(calls_again)} LLM calls, {median(reruns):.2f} s (target 0 calls)",
-        ),
-        (
-            f"naive baseline: {small} docs, one sequential Instructor call each, no cache",
+            f"naive baseline: {small} docs, one sequential Instructor call each, no cache, 250 ms per answer",
             f"{naive:.2f} s vs summarizer daily {ours:.2f} s ({naive / ours:.1f}x slower), which also grounds "
             "every item and writes briefs, manifest and digest",
-        ),
-    ]
+        )
+    )
+    rows.append(daily_bench.rerun_row(5000, concurrency)[0])
+    rows.append(daily_bench.memory_row(1000, concurrency)[0])
+    return rows
 
 
 def embedded(runs: int) -> tuple[str, str]:
@@ -148,11 +139,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
-    rows = [
-        ("`summarizer --help` start-up", startup(args.runs)),
-        ("per-document overhead, replayed exchanges (no LLM)", replay_overhead(args.runs)),
-    ]
-    rows += concurrency_rows(args.runs)
+    rows = [("`summarizer --help` start-up", startup(args.runs)), *replay_rows(args.runs)]
+    rows += concurrency_rows()
     rows.append(embedded(args.runs))
     print(f"machine: {machine()}; medians over {args.runs} runs\n")
     print("| measure | result |\n|---|---|")

@@ -1,10 +1,16 @@
 """A loopback OpenAI-compatible chat-completions server for benchmarks and fault tests.
 
-It answers every ``POST /v1/chat/completions`` after a fixed latency with the
+It answers every ``POST /v1/chat/completions`` a fixed latency after the request
+arrived (its own work of building the answer falls inside that latency) with the
 shape of a response recorded from the llama.cpp server (``fixtures/crane.jsonl``),
 its tool-call arguments replaced by an answer chosen per tool: an Extraction
 that grounds in the generated documents (``document(n)``), an empty Synthesis.
 ``GET /stats`` tells how many requests it served.
+
+Answer shapes (``SHAPES``): ``one-call`` grounds at once (one request per
+document); ``repairs`` is a minimal answer whose first claim quotes words that
+are not in the document, as small models often do, so every document needs one
+targeted repair request (answered with the right words): two requests each.
 
 Faults (``FAULTS``) hit the first time the server sees an original request
 (system + user message; re-asks carry more messages), so each is transient,
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -64,6 +71,9 @@ ANSWERS = {
     "Additions": {"actors": [], "claims": [], "uncertainties": []},
     "Synthesis": {"contradictions": [], "open_questions": []},
 }
+# The repairs shape: the first claim's evidence is not in the document; the repair answer quotes it right.
+MISQUOTED = "Officials said that the programme had reached"
+SHAPES = ("one-call", "repairs")
 FAULTS = ("none", "429", "500", "503", "timeout", "drop", "truncated", "not-json", "schema-invalid", "length")
 TIMEOUT_SLEEP_S = 3.0
 # Under the "length" fault an answer needs this many completion tokens: a request that
@@ -71,20 +81,45 @@ TIMEOUT_SLEEP_S = 3.0
 LENGTH_NEEDS = 5_000
 
 
+# The body of a generated news item: sentences with no attribution or hedging cue
+# (summarizer/data/cues.txt), so the fixed answer leaves no cue sentence uncovered.
+FILLER = (
+    "The council of district {n} met on Tuesday to review {k} proposals for roads, schools and water supply.",
+    "Work on the northern bridge began in {y} and the final section opens to traffic next spring.",
+    "Farmers planted {k} hectares of wheat, barley and maize across the eastern valley this season.",
+    "The regional library extended its opening hours and added a reading room for {k} children.",
+    "Bus route {n} now stops at the new hospital, the market square and the railway station.",
+    "A storm in {y} damaged the old pier, which reopened last month after repairs to its timber deck.",
+    "The school board hired {k} teachers for mathematics, science and languages before the autumn term.",
+    "Volunteers cleared litter from the riverbank between the mill and the footbridge on Saturday.",
+    "The museum opened an exhibition of {k} maps and prints from the harbour's early years.",
+    "Engineers replaced {k} street lamps with low-energy lights along the main road into town.",
+)
+
+
 def document(number: int) -> str:
-    """A generated news item that the fixed Extraction grounds in."""
-    return (
-        f"Programme update {number}\n\nOfficials said the programme reached {number + 10} sites this week, "
-        f"according to a provisional count. Reporters in district {number} confirmed the figure.\n"
+    """A generated news item of a few thousand characters that the fixed Extraction grounds in."""
+    body = [
+        FILLER[(number + i) % len(FILLER)].format(
+            n=number, k=(number * 7 + i * 13) % 90 + 10, y=1990 + (number + i) % 30
+        )
+        for i in range(30)
+    ]
+    paragraphs = [" ".join(body[i : i + 5]) for i in range(0, len(body), 5)]
+    lead = (
+        f"Officials said the programme reached {number + 10} sites this week, "
+        f"according to a provisional count. Reporters in district {number} confirmed the figure."
     )
+    return f"Programme update {number}\n\n" + "\n\n".join([lead, *paragraphs]) + "\n"
 
 
 class _Server:
     """The HTTP server itself (runs in its own process; see FakeServer)."""
 
-    def __init__(self, latency_s: float, fault: str = "none"):
+    def __init__(self, latency_s: float, fault: str = "none", shape: str = "one-call"):
         self.latency_s = latency_s
         self.fault = fault
+        self.shape = shape
         self.requests = 0
         self.seen: set[str] = set()
         self.lock = threading.Lock()
@@ -103,13 +138,13 @@ class _Server:
                 self._send(200, json.dumps({"requests": server.requests}).encode())
 
             def do_POST(self) -> None:  # noqa: N802
+                self.arrived = time.perf_counter()
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 body = json.loads(raw)
                 with server.lock:
                     server.requests += 1
                     first = raw not in server.seen and len(body.get("messages", [])) == 2
                     server.seen.add(raw)  # type: ignore[arg-type]
-                time.sleep(server.latency_s)
                 fault = server.fault if first or server.fault == "length" else "none"
                 tool = body.get("tool_choice", {}).get("function", {}).get("name", "Extraction")
                 self.answer(fault, tool, body)
@@ -120,13 +155,14 @@ class _Server:
                     self._send(int(fault), json.dumps({"error": {"message": f"injected {fault}"}}).encode(), headers)
                     return
                 if fault == "drop":
+                    self._wait()
                     self.close_connection = True
                     return
                 if fault == "timeout":
                     time.sleep(TIMEOUT_SLEEP_S)
                 response = copy.deepcopy(TEMPLATE)
                 call = response["choices"][0]["message"]["tool_calls"][0]["function"]
-                call.update(name=tool, arguments=json.dumps(ANSWERS[tool]))
+                call.update(name=tool, arguments=json.dumps(server.arguments(tool, body)))
                 if fault == "not-json":
                     call["arguments"] = call["arguments"][: len(call["arguments"]) // 2]
                 elif fault == "schema-invalid":
@@ -139,9 +175,15 @@ class _Server:
                     return
                 self._send(200, payload)
 
+            def _wait(self) -> None:
+                """Answer ``latency_s`` after the request arrived: the server's own work is inside the latency."""
+                time.sleep(max(0.0, server.latency_s - (time.perf_counter() - self.arrived)))
+
             def _send(
                 self, status: int, payload: bytes, headers: dict[str, str] | None = None, cut: int | None = None
             ) -> None:
+                if self.command == "POST":
+                    self._wait()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -164,13 +206,26 @@ class _Server:
 
         self.httpd = Listener(("127.0.0.1", 0), Handler)
 
+    def arguments(self, tool: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The tool-call arguments for one request, by tool and answer shape."""
+        if tool == "Repairs":
+            prompt = body["messages"][-1]["content"]
+            numbers = [int(m.group(1)) for m in re.finditer(r"^Item (\d+) \(", prompt, re.MULTILINE)]
+            return {"items": [{"item": n, "evidence": EXTRACTION["claims"][0]["evidence"]} for n in numbers]}
+        if tool == "Extraction" and self.shape == "repairs":
+            answer = copy.deepcopy(EXTRACTION)
+            answer["claims"][0]["evidence"] = MISQUOTED
+            return answer
+        return ANSWERS[tool]
+
 
 class FakeServer:
     """The fake server in a child process, so its work never shares the client's interpreter lock."""
 
-    def __init__(self, latency_s: float = 0.25, fault: str = "none"):
+    def __init__(self, latency_s: float = 0.25, fault: str = "none", shape: str = "one-call"):
         self.latency_s = latency_s
         self.fault = fault
+        self.shape = shape
         self.process: subprocess.Popen[str] | None = None
         self.port = 0
 
@@ -185,7 +240,7 @@ class FakeServer:
 
     def __enter__(self) -> FakeServer:
         self.process = subprocess.Popen(
-            [sys.executable, __file__, str(self.latency_s), self.fault], stdout=subprocess.PIPE, text=True
+            [sys.executable, __file__, str(self.latency_s), self.fault, self.shape], stdout=subprocess.PIPE, text=True
         )
         assert self.process.stdout is not None
         self.port = int(self.process.stdout.readline())
@@ -198,6 +253,6 @@ class FakeServer:
 
 
 if __name__ == "__main__":
-    server = _Server(float(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "none")
+    server = _Server(float(sys.argv[1]), *sys.argv[2:4])
     print(server.httpd.server_address[1], flush=True)
     server.httpd.serve_forever()

@@ -1,0 +1,111 @@
+"""Benchmark: the cost of the program itself, with the LLM replayed from fixtures/daily.
+
+    python bench/replay.py [--runs 5]
+
+1. ``summarizer daily seeds --replay fixtures/daily --force`` as a user runs it
+   (a new process: start-up, imports, 25 documents, digest): median wall time
+   over --runs (target < 2 s).
+2. CPU per document: the 25 seeds briefed one after another in this process
+   (replayed exchanges, so every millisecond is the program's own: request
+   building, Instructor's parsing, grounding with its repair hints, the brief),
+   after one warm-up pass whose caches are then cleared, so one-off imports and
+   schema building are not counted but grounding starts cold: median and worst
+   CPU milliseconds per document (target: median <= 10 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from summarizer import cues, grounding  # noqa: E402
+from summarizer.documents import read_document  # noqa: E402
+from summarizer.llm import LLM  # noqa: E402
+from summarizer.pipeline import brief_document  # noqa: E402
+from summarizer.settings import build_settings  # noqa: E402
+
+SEEDS = ROOT / "seeds"
+FIXTURES = ROOT / "fixtures" / "daily"
+
+
+def cli_wall(runs: int) -> list[float]:
+    script = shutil.which("summarizer")
+    command = [script] if script else [sys.executable, "-m", "summarizer"]
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as out:
+            started = time.perf_counter()
+            subprocess.run(
+                [*command, "daily", str(SEEDS), "--out", out, "--replay", str(FIXTURES), "--force", "-q"],
+                check=True,
+                capture_output=True,
+            )
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def clear_caches() -> None:
+    for cached in (
+        grounding.align,
+        grounding.closest_sentence,
+        grounding._normalize,
+        grounding._sentence_table,
+        grounding._sentences,
+        cues._cue_sentences,
+    ):
+        cached.cache_clear()
+
+
+async def one_pass(paths: list[Path]) -> list[float]:
+    """CPU seconds of each document, briefed one at a time from the replayed exchanges."""
+    settings = build_settings(provider="replay", replay_dir=FIXTURES, environ={})
+    llm = LLM(settings)
+    spent = []
+    try:
+        for path in paths:
+            document = read_document(str(path))
+            started = time.process_time()
+            await brief_document(document, llm, settings)
+            spent.append(time.process_time() - started)
+    finally:
+        await llm.aclose()
+    return spent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)  # its re-ask log lines are not results
+    paths = sorted(SEEDS.glob("*.txt")) + sorted((SEEDS / "wikinews").glob("*.txt"))
+    asyncio.run(one_pass(paths))  # warm-up: imports, schemas, templates
+    clear_caches()
+    spent = [s * 1000 for s in asyncio.run(one_pass(paths))]
+    walls = cli_wall(args.runs)
+    median_ms = statistics.median(spent)
+    wall = statistics.median(walls)
+    print("| measure | result |\n|---|---|")
+    print(
+        f"| CPU per document, replayed, {len(spent)} seeds one at a time | median {median_ms:.1f} ms, "
+        f"worst {max(spent):.1f} ms, all {sum(spent):.0f} ms (target: median <= 10 ms) |"
+    )
+    print(
+        f"| `summarizer daily seeds --replay fixtures/daily --force`, new process | median {wall:.2f} s over "
+        f"{len(walls)} runs, worst {max(walls):.2f} s (target < 2 s) |"
+    )
+    return 0 if median_ms <= 10 and wall < 2 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
