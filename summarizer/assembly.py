@@ -46,6 +46,8 @@ HINT_CHARS = 240  # a hint is a verbatim prefix of a sentence, short enough to c
 
 ItemKind = Literal["claim", "uncertainty"]
 Item = TypeVar("Item", Claim, Uncertainty)
+# Evidence that only names a source is not support for what the claim says it asserted.
+NAME_ONLY = 'evidence "{quote}" only names a source; it does not say what was asserted'
 RejectedKind = Literal["actor", "alias", "claim", "uncertainty", "figure", "cue"]
 
 
@@ -125,7 +127,7 @@ def _grounded_aliases(draft: ActorDraft, key: str, text: str) -> tuple[list[str]
                 Rejected(
                     kind="alias",
                     item={"actor": draft.name, "alias": alias},
-                    reason="alias not found in the document; actor kept without it",
+                    reason=f'alias "{alias}" of "{draft.name}" not found in the document; actor kept without it',
                 )
             )
             continue
@@ -275,6 +277,11 @@ class Assembly:
         evidence = self.span(draft.evidence, part)
         resolved = self.index.resolve(draft.claimant)
         assert evidence is not None and resolved is not None, "add_claim needs a grounded claim"
+        if grounding.name_only(
+            evidence.quote, [draft.claimant, *(n for a in self.actors for n in (a.name, *a.aliases))]
+        ):
+            self.rejected.append(reject("claim", draft, NAME_ONLY.format(quote=clip(evidence.quote))))
+            return
         position = duplicate_of(evidence, part, self.claims, self.parts, same=lambda c: c.claimant == resolved[0])
         if position is None:
             self._insert_claim(draft, evidence, resolved, f"C{len(self.claims) + 1}", len(self.claims), part)

@@ -8,6 +8,7 @@ from pathlib import Path
 from .cues import Gap, coverage_gaps
 from .documents import Document, read_document
 from .errors import DocumentError
+from .grounding import name_only
 from .models import Brief, Span
 
 
@@ -40,6 +41,7 @@ class CheckReport:
     spans_checked: int = 0
     failures: list[SpanFailure] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)  # claim ids whose evidence only names a source
 
     @property
     def grounding_rate(self) -> float:
@@ -78,4 +80,6 @@ def check_brief(brief: Brief, document: Document, cues: list[str] | None = None)
             report.failures.append(SpanFailure(name, span, found))
     covered = [(s.start, s.end) for name, s in named_spans(brief) if not name.endswith((".mention", ".cue"))]
     report.gaps = coverage_gaps(text, covered, cues)
+    names = [n for actor in brief.actors for n in (actor.name, *actor.aliases)]
+    report.unsupported = [c.id for c in brief.claims if name_only(c.evidence.quote, [c.claimant, *names])]
     return report

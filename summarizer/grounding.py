@@ -323,6 +323,26 @@ def to_span(
     )
 
 
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# Words that join the parts of a name ("Ministry of Defence", "the NIS") without saying anything.
+_NAME_GLUE = frozenset({"the", "of", "and", "for", "a", "an", "de", "la", "von", "van", "'s", "’s"})
+
+
+def name_only(quote: str, names: list[str]) -> bool:
+    """Whether ``quote`` says nothing but names (the claimant's, any actor's): not support for a claim.
+
+    "Saudi Arabia's Civil Defense Authority." or "John Kirby" name a source but
+    say nothing it asserted; "Kirby said" or "Kirby noted the losses" do.
+    """
+
+    def words(text: str) -> list[str]:
+        return [re.sub(r"['’]s$", "", w) for w in _WORD.findall(text.casefold())]
+
+    named = {w for name in names for w in words(name)} | _NAME_GLUE
+    said = words(quote)
+    return bool(said) and all(w in named for w in said)
+
+
 def name_key(name: str) -> str:
     """A claimant/actor name reduced for comparison: case, 'the', possessive, punctuation."""
     key = normalize(name).strip()

@@ -146,7 +146,7 @@ def test_grounded_items_survive_and_the_rest_are_rejected_with_reasons() -> None
     assert (brief.claims[1].figures[0].low, brief.claims[1].figures[0].high) == (10000, 12000)
     assert brief.actors[2].aliases == ["Kirby"]  # "Zelensky" is not in the text
     reasons = {(r.kind, r.reason.split(";")[0]) for r in brief.rejected}
-    assert ("alias", "alias not found in the document") in reasons
+    assert ("alias", 'alias "Zelensky" of "John Kirby" not found in the document') in reasons
     assert ("actor", "name not found in the document") in reasons
     assert ("figure", "Value error, a figure has either a value or a low-high range") in reasons
     claim_reasons = [r.reason for r in brief.rejected if r.kind == "claim"]
