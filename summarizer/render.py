@@ -6,7 +6,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from .cues import coverage_gaps
 from .models import Brief, Claim, Figure
+from .settings import LOCAL_MODEL_NAME as EMBEDDED_MODEL
 from .store import brief_json
 
 FORMATS = ("json", "md")
@@ -215,19 +217,38 @@ def to_html(brief: Brief, text: str) -> str:
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
     )
-    meta = " · ".join(escape(m) for m in (doc.date, doc.path, f"{brief.run.provider} · {brief.run.model}") if m)
+    meta = " · ".join(escape(m) for m in (doc.date, doc.path) if m)
+    run = brief.run
+    made = (
+        f"Made by the model {escape(run.model)} ({escape(run.provider)}): {run.attempts} call(s), "
+        f"{run.usage.total_tokens} tokens, prompt version {escape(run.prompt_version)}."
+    )
+    if run.model == EMBEDDED_MODEL:
+        made += " This is the embedded 135M demo model: its briefs are thin; use a capable model for real ones."
+
+    covered = [(c.evidence.start, c.evidence.end) for c in brief.claims]
+    covered += [(u.evidence.start, u.evidence.end) for u in brief.uncertainties]
+    gaps = coverage_gaps(text, covered)
+    gap_items = (
+        "".join(
+            f'<li><span class="status">{escape(", ".join(g.cues))}</span> [{g.start}:{g.end}] {escape(g.sentence)}</li>'
+            for g in gaps
+        )
+        or "<li>none</li>"
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <title>{escape(title)}</title><style>{_HTML_STYLE}</style></head>
 <body>
-<header><h1>{escape(title)}</h1><p class="meta">{meta}</p><p>{escape(brief.summary)}</p>
+<header><h1>{escape(title)}</h1><p class="meta">{meta}</p><p class="meta" id="made-by">{made}</p><p>{escape(brief.summary)}</p>
 <p class="legend"><mark class="actor">actor</mark><mark class="claim">claim evidence</mark><mark class="cue">attribution cue</mark><mark class="uncertainty">uncertainty</mark></p></header>
 <main><article><div class="text" id="source">{highlighted_source(text, brief)}</div></article>
 <aside><div id="details" hidden></div>
 <h2>Claims ({len(brief.claims)})</h2><ol id="claims">{claims}</ol>
 <h2>Uncertainties ({len(brief.uncertainties)})</h2><ol id="uncertainties">{uncertainties}</ol>
 <h2>Actors ({len(brief.actors)})</h2><ol id="actors">{actors}</ol>
+<h2>Coverage gaps ({len(gaps)})</h2><p class="meta">Sentences with an attribution or hedging cue that no claim or uncertainty covers.</p><ul class="gaps" id="gaps">{gap_items}</ul>
 <h2>Rejected ({len(brief.rejected)})</h2><ul class="rejected">{rejected}</ul></aside></main>
 <script type="application/json" id="brief-data">{payload}</script>
 <script>{_HTML_SCRIPT}</script>
@@ -240,8 +261,13 @@ def to_html(brief: Brief, text: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def _in_sentence(text: str | None, span: Any) -> Any:
-    """The evidence inside its sentence, the quote highlighted (a rich Text)."""
+# Where colour is off (a pipe, a file, NO_COLOR) the highlighted evidence is marked in the text itself.
+PLAIN_MARKS = (">>", "<<")
+
+
+def _in_sentence(text: str | None, span: Any, plain: bool = False) -> Any:
+    """The evidence inside its sentence, the quote highlighted (a rich Text): by colour on a
+    terminal, between ``PLAIN_MARKS`` otherwise."""
     from rich.text import Text
 
     from .grounding import sentence_bounds
@@ -250,8 +276,13 @@ def _in_sentence(text: str | None, span: Any) -> Any:
         return Text(f"“{span.quote}”", style="italic")
     start, end = sentence_bounds(text, span.start)
     start, end = min(start, span.start), max(end, span.end)
-    line = Text(text[start:end].replace("\n", " "))
-    line.stylize("bold black on yellow", span.start - start, span.end - start)
+    before, quote, after = (
+        part.replace("\n", " ") for part in (text[start : span.start], span.quote, text[span.end : end])
+    )
+    if plain:
+        return Text(f"{before}{PLAIN_MARKS[0]}{quote}{PLAIN_MARKS[1]}{after}")
+    line = Text(before + quote + after)
+    line.stylize("bold black on yellow", len(before), len(before) + len(quote))
     return line
 
 
@@ -261,6 +292,7 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    plain = console.no_color or not console.is_terminal
     doc = brief.document
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
     console.print(
@@ -282,12 +314,12 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
         )
         if c.figures:
             console.print("   figures: " + "; ".join(format_figure(f) for f in c.figures))
-        console.print(Text("   ").append_text(_in_sentence(text, c.evidence)))
+        console.print(Text("   ").append_text(_in_sentence(text, c.evidence, plain)))
     console.print(Text(f"Uncertainties ({len(brief.uncertainties)})", style="bold underline"))
     for u in brief.uncertainties:
         concerns = f" (concerns {', '.join(u.claim_ids)})" if u.claim_ids else ""
         console.print(Text.assemble((f"{u.id} ", "bold"), (u.kind.value, "red"), f": {u.description}{concerns}"))
-        console.print(Text("   ").append_text(_in_sentence(text, u.evidence)))
+        console.print(Text("   ").append_text(_in_sentence(text, u.evidence, plain)))
     if brief.rejected:
         console.print(Text(f"Rejected ({len(brief.rejected)})", style="bold underline"))
         for r in brief.rejected:
