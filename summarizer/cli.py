@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 from . import __version__
 from .errors import EXIT_CODES, ExitCode, SummarizerError, exit_code_of
@@ -26,12 +27,42 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 
+# Click's conventions for help: TEXT, INTEGER, FLOAT, PATH after an option, ARG... in the usage line.
+_METAVARS = {str: "TEXT", int: "INTEGER", float: "FLOAT", Path: "PATH"}
+
+
+class _Command(TyperCommand):
+    """A Typer command whose --help reads like any Click tool's (``summarizer brief [OPTIONS] PATH...``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument):
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]  # the name says it
+            elif param.metavar is None and not getattr(param, "is_flag", False):
+                annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+                param.metavar = _METAVARS.get(annotation, "VALUE")  # type: ignore[arg-type]
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = (param.metavar or (param.name or "ARG").upper()).removesuffix("...")
+                name += "..." if param.nargs != 1 else ""
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
 app = typer.Typer(
     name="summarizer",
     help="Turn documents into typed, grounded briefs with an LLM.\n\n"
-    "Every claim in a brief points at the exact words of its source (character offsets).",
+    "Every claim in a brief points at the exact words of its source (character offsets).\n\n"
+    "With no key and no --base-url, the embedded SmolLM2-135M model runs locally: a small demo whose briefs "
+    "are thin. For real briefs: OPENAI_API_KEY=sk-... summarizer brief FILE --model gpt-4o-mini, or "
+    "--base-url http://localhost:11434/v1 --model qwen2.5:7b for Ollama.",
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -43,11 +74,20 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+VerboseOption = Annotated[
+    int,
+    typer.Option(
+        "--verbose", "-v", count=True, help="-v: a line per request, retry and re-ask; -vv: with request bodies."
+    ),
+]
+VersionOption = Annotated[
+    bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+]
+
+
 @app.callback()
 def main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
-    ] = False,
+    version: VersionOption = False,
 ) -> None:
     """Turn documents into typed, grounded briefs with an LLM."""
 
@@ -88,6 +128,11 @@ def _exit_codes(interrupted: str = "interrupted") -> Iterator[None]:
         raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
+def examples(*lines: str) -> str:
+    """An epilog's examples, one per line as written (``\\b`` keeps Click from re-wrapping them)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines) + "\n\n"
+
+
 def exit_codes_epilog(codes: tuple[ExitCode, ...]) -> str:
     """The exit-code lines of a command's --help, from the one table in errors.py."""
     lines = "\n".join(f"  {code.value:<3} {EXIT_CODES[code]}" for code in codes)
@@ -107,16 +152,29 @@ _BRIEF_CODES = (
 _READ_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.INPUT)
 
 
-def _quiet_libraries(verbose: bool) -> None:
+def _quiet_libraries(verbose: int) -> None:
+    """-v: one line per request, retry and exhausted re-ask (summarizer's own log); -vv: the libraries'
+    debug logs too, request and response bodies included. Without -v only warnings and errors, and
+    never the libraries' own: Instructor logs every failed attempt at ERROR, which the brief records."""
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
+        level=logging.DEBUG if verbose >= 2 else logging.WARNING,
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if not verbose:
-        # Instructor logs every failed attempt at ERROR; the brief records them instead.
-        for name in ("instructor", "httpx2", "openai"):
+    logging.getLogger("summarizer").setLevel(logging.INFO if verbose else logging.WARNING)
+    if verbose < 2:
+        for name in ("instructor", "httpx2", "httpcore2", "openai"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+# After an embedded-model run whose briefs are thin: what the model is, and the line to run instead.
+THIN_CLAIMS = 3
+EMBEDDED_NOTE = (
+    "note: the embedded model (SmolLM2-135M) is a small demo that runs with no key and sends nothing out; "
+    "its briefs are thin. For real briefs use a capable model, e.g.\n"
+    "  OPENAI_API_KEY=sk-... summarizer brief FILE --model gpt-4o-mini\n"
+    "  summarizer brief FILE --base-url http://localhost:11434/v1 --model qwen2.5:7b   # Ollama, no key"
+)
 
 
 def _terminate_as_exit(signum: int, frame: object) -> None:
@@ -135,6 +193,8 @@ def _emit(outcome: Outcome, fmt: str, output: Optional[Path], many: bool, quiet:
     from .store import brief_json, save_brief
 
     assert outcome.brief is not None
+    if output is not None and str(output) == "-":  # the usual spelling of standard output
+        output = None
     if output is not None:
         target = _output_path(output, outcome.source, fmt, many)
         save_brief(outcome.brief, target, outcome.text, lambda brief: render(brief, fmt))
@@ -184,7 +244,11 @@ RecordOption = Annotated[
 ReplayOption = Annotated[
     Optional[Path],
     typer.Option(
-        "--replay", help="Answer from fixtures recorded in DIR (or one .jsonl file); no network.", metavar="DIR"
+        "--replay",
+        help="Answer from fixtures recorded in DIR (or one .jsonl file); no network. Default: $SUMMARIZER_REPLAY.",
+        metavar="DIR",
+        envvar="SUMMARIZER_REPLAY",
+        show_envvar=False,
     ),
 ]
 
@@ -274,25 +338,22 @@ def _settings(params: dict[str, Any]) -> Settings:
 
 
 @app.command(
-    epilog="""Examples:
-
-  summarizer brief seeds/000_09fe83c6082f21eb.txt                 # JSON on stdout
-
-  summarizer brief article.txt --format md -o brief.md
-
-  summarizer brief seeds/wikinews/*.txt -o briefs/                # one file per input
-
-  cat article.txt | summarizer brief - | jq '.claims[].statement'
-
-  summarizer brief article.txt --provider local --record fixtures  # record real exchanges
-
-  summarizer brief seeds/000_09fe83c6082f21eb.txt --replay fixtures  # offline replay
-
+    cls=_Command,
+    epilog=examples(
+        "summarizer brief examples/article.txt                      # JSON on stdout",
+        "summarizer brief examples/article.txt --format md -o brief.md",
+        "summarizer brief seeds/wikinews/*.txt -o briefs/           # one file per input",
+        "summarizer brief page.html -o - | python3 -m json.tool     # a web page: its article text",
+        "cat examples/article.txt | summarizer brief -              # standard input",
+        "summarizer brief examples/article.txt --replay fixtures    # offline, from recorded exchanges",
+        "OPENAI_API_KEY=sk-... summarizer brief examples/article.txt --model gpt-4o-mini",
+    )
+    + """Inputs: .txt, .md and .html files (a page is reduced to its article text), or - for stdin.
 With several inputs, every input is attempted and the exit code is that of the
 first failure.
 
 """
-    + exit_codes_epilog(_BRIEF_CODES)
+    + exit_codes_epilog(_BRIEF_CODES),
 )
 def brief(
     ctx: typer.Context,
@@ -300,7 +361,9 @@ def brief(
     output: Annotated[
         Optional[Path],
         typer.Option(
-            "--output", "-o", help="Write to this file (one input) or folder (several inputs) instead of stdout."
+            "--output",
+            "-o",
+            help="Write to this file (one input) or folder (several inputs) instead of stdout; - is stdout.",
         ),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="json | md")] = "json",
@@ -318,7 +381,8 @@ def brief(
     max_claims: MaxClaimsOption = None,
     passes: PassesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request and retry.")] = False,
+    verbose: VerboseOption = 0,
+    version: VersionOption = False,
 ) -> None:
     """Brief one or more documents: actors, claims with verbatim evidence, uncertainties."""
     from .session import brief_inputs
@@ -339,6 +403,7 @@ def brief(
 
     async def run_all() -> ExitCode:
         first_failure = ExitCode.OK
+        thin = False
         async for outcome in brief_inputs(paths, settings, on_start=announce):
             if outcome.error is not None:
                 _error(
@@ -351,6 +416,9 @@ def brief(
             _emit(outcome, fmt, output, many, quiet)
             if not quiet:
                 typer.echo(_describe(outcome), err=True)
+            thin = thin or (outcome.brief is not None and len(outcome.brief.claims) < THIN_CLAIMS)
+        if thin and settings.profile == "embedded" and not quiet:
+            typer.echo(EMBEDDED_NOTE, err=True)
         return first_failure
 
     with _exit_codes():
@@ -359,11 +427,14 @@ def brief(
 
 
 @app.command(
-    epilog="Example:\n\n  summarizer show out/seed-brief.json --format md\n\n" + exit_codes_epilog(_READ_CODES)
+    cls=_Command,
+    epilog=examples("summarizer show briefs/korea.json", "summarizer show briefs/korea.json --format json")
+    + exit_codes_epilog(_READ_CODES),
 )
 def show(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="md | json")] = "md",
+    version: VersionOption = False,
 ) -> None:
     """Print a saved brief as Markdown (or normalised JSON), after validating it."""
     from .render import render
@@ -377,15 +448,13 @@ def show(
 
 
 @app.command(
-    epilog="""Examples:
-
-  summarizer daily inbox/2026-11-27/ --out briefs/2026-11-27/
-
-  summarizer daily seeds/ --out /tmp/daily --replay fixtures/daily
-
-  summarizer daily inbox/today/*.txt --out briefs/today --since briefs/yesterday --concurrency 8
-
-Writes briefs/<document>.json (each as soon as it is ready, atomically),
+    cls=_Command,
+    epilog=examples(
+        "summarizer daily seeds/ --out days/2026-11-27/",
+        "summarizer daily seeds/ --out days/2026-11-28/ --since days/2026-11-27/ --concurrency 8",
+        "summarizer daily seeds/ --out /tmp/day --replay fixtures/daily   # offline demo",
+    )
+    + """Writes briefs/<document>.json (each as soon as it is ready, atomically),
 manifest.json (one entry per input: ok, failed, skipped-unchanged,
 skipped-budget, pending), digest.json and digest.md. A rerun sends only documents whose
 text, prompt, model or schema changed (--force sends all again), so a run
@@ -394,18 +463,18 @@ token budget count as briefed; when several inputs fail, the exit code is the
 smallest of theirs.
 
 """
-    + exit_codes_epilog(_BRIEF_CODES)
+    + exit_codes_epilog(_BRIEF_CODES),
 )
 def daily(
     ctx: typer.Context,
     paths: Annotated[
         list[str],
         typer.Argument(
-            help="Folders (their .txt/.md files, recursively; README/LICENSE notes skipped) or files.",
+            help="Folders (their .txt/.md/.html files, recursively; README/LICENSE notes skipped) or files.",
             metavar="PATH...",
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the briefs, manifest and digest.")],
+    out: Annotated[Path, typer.Option("--out", "--output", "-o", help="Folder for the briefs, manifest and digest.")],
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-j", min=1, max=64, help="Documents sent to the model at once.")
     ] = 4,
@@ -438,16 +507,27 @@ def daily(
     max_claims: MaxClaimsOption = None,
     passes: PassesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the summary on stderr.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request and retry.")] = False,
+    verbose: VerboseOption = 0,
+    version: VersionOption = False,
 ) -> None:
     """Brief a day's documents concurrently, then write a manifest and a cross-document digest."""
     from .daily import DIGEST, DailyOptions, run_daily
 
     _quiet_libraries(verbose)
     signal.signal(signal.SIGTERM, _terminate_as_exit)
+    if since is not None and not since.is_dir():
+        raise typer.BadParameter(
+            f"{since}: no such folder (give the --out folder of an earlier day)", param_hint="--since"
+        )
     if since is not None and not (since / DIGEST).is_file():
-        raise typer.BadParameter(f"{since} holds no {DIGEST}", param_hint="--since")
+        raise typer.BadParameter(
+            f"{since} holds no {DIGEST}: it is not the --out folder of a finished daily run", param_hint="--since"
+        )
     with _exit_codes():
+        if paths and not any(path == "-" or Path(path).exists() for path in paths):
+            from .errors import DocumentError
+
+            raise DocumentError(f"{', '.join(paths)}: no such file or folder; nothing was sent or written")
         settings = _settings(ctx.params)
     if not quiet:
         typer.echo(f"daily run with {settings.provider} · {settings.model} → {out}", err=True)
@@ -458,10 +538,11 @@ def daily(
         _exit_codes(interrupted=f"interrupted; finished briefs are kept in {out}, rerun to resume"),
         _daily_progress(quiet) as progress,
     ):
-        manifest, _ = _run(run_daily(paths, settings, options, progress))
+        manifest, digest = _run(run_daily(paths, settings, options, progress))
     for entry in manifest.entries:
         if entry.status == "failed":
-            _error(f"{entry.source}: {entry.error}")
+            error = entry.error or "failed"
+            _error(error if error.startswith(entry.source) else f"{entry.source}: {error}")
     counts = ", ".join(f"{n} {status}" for status, n in sorted(manifest.counts().items()))
     cost = f", ${manifest.cost:.4f}" if manifest.cost is not None else ""
     typer.echo(
@@ -470,6 +551,14 @@ def daily(
         f"digest: {out / 'digest.md'}",
         err=True,
     )
+    claims = sum(len(group.claims) for group in digest.claim_groups)
+    if (
+        not quiet
+        and settings.profile == "embedded"
+        and digest.documents
+        and claims < THIN_CLAIMS * len(digest.documents)
+    ):
+        typer.echo(EMBEDDED_NOTE.replace("summarizer brief FILE", "summarizer daily INBOX --out DAY"), err=True)
     failed = [exit_code_of(e.error_kind) for e in manifest.entries if e.status == "failed"]
     if failed:
         raise typer.Exit(min(failed))  # the most basic problem first: input, provider, LLM, fixture
@@ -535,23 +624,23 @@ _CHECK_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.INPUT, 
 
 
 @app.command(
-    epilog="""Examples:
-
-  summarizer check out/seed-brief.json
-
-  summarizer check brief.json --source article.txt --strict
-
-Exit 0 when every span is verified (and, with --strict, no coverage gap is
-found); 7 also when --strict finds coverage gaps.
+    cls=_Command,
+    epilog=examples("summarizer check briefs/korea.json", "summarizer check brief.json --source article.txt --strict")
+    + """Exit 0 when every span is verified (and, with --strict, no coverage gap is
+found and every claim's evidence says more than a name); 7 also when --strict
+finds coverage gaps or evidence that only names a source.
 
 """
-    + exit_codes_epilog(_CHECK_CODES)
+    + exit_codes_epilog(_CHECK_CODES),
 )
 def check(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
     source: SourceOption = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Also fail on coverage gaps.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Also fail on coverage gaps and on evidence that only names a source.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict line.")] = False,
+    version: VersionOption = False,
 ) -> None:
     """Re-verify a brief against its source: schema, hash, every span, and coverage gaps."""
     from .check import check_brief
@@ -567,6 +656,10 @@ def check(
         )
     for failure in report.failures:
         _error(str(failure))
+    claims = {claim.id: claim for claim in brief.claims}
+    for claim_id in report.unsupported:
+        quote = claims[claim_id].evidence.quote
+        typer.echo(f"unsupported {claim_id}: evidence {quote!r} only names a source; it does not say what was asserted")
     if not quiet:
         for gap in report.gaps:
             typer.echo(f"gap [{gap.start}:{gap.end}] ({', '.join(gap.cues)}): {gap.sentence}")
@@ -576,19 +669,21 @@ def check(
         f"{verdict}: {report.spans_checked - len(report.failures)}/{report.spans_checked} spans verified "
         f"(grounding rate {report.grounding_rate:.0%}); {kept} "
         f"items kept, {len(brief.rejected)} rejected (kept rate {report.kept_rate:.0%}); "
-        f"{len(report.gaps)} coverage gap(s)"
+        f"{len(report.gaps)} coverage gap(s); {len(report.unsupported)} claim(s) whose evidence only names a source"
     )
-    if not report.clean or (strict and report.gaps):
+    if not report.clean or (strict and (report.gaps or report.unsupported)):
         raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
 @app.command(
-    epilog="Examples:\n\n  summarizer review out/seed-brief.json | less -R\n\n"
-    "  summarizer review briefs/2026-11-27/digest.json\n\n" + exit_codes_epilog(_READ_CODES)
+    cls=_Command,
+    epilog=examples("summarizer review briefs/korea.json | less -R", "summarizer review days/2026-11-28/digest.json")
+    + exit_codes_epilog(_READ_CODES),
 )
 def review(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief', or a daily digest.json.")],
     source: SourceOption = None,
+    version: VersionOption = False,
 ) -> None:
     """Review a brief (or a daily digest.json) in the terminal: claims with their evidence in context."""
     from rich.console import Console
@@ -608,13 +703,18 @@ def review(
 
 
 @app.command(
-    epilog="Examples:\n\n  summarizer render out/seed-brief.json --html out/seed-brief.html\n\n"
-    "  summarizer render briefs/2026-11-27/digest.json --html report/index.html\n\n" + exit_codes_epilog(_READ_CODES)
+    cls=_Command,
+    epilog=examples(
+        "summarizer render briefs/korea.json --html report/korea.html",
+        "summarizer render days/2026-11-28/digest.json --html report/index.html",
+    )
+    + exit_codes_epilog(_READ_CODES),
 )
 def render(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief', or a daily digest.json.")],
-    html: Annotated[Path, typer.Option("--html", help="Write a self-contained HTML page here.")],
+    html: Annotated[Path, typer.Option("--html", "--output", "-o", help="Write a self-contained HTML page here.")],
     source: SourceOption = None,
+    version: VersionOption = False,
 ) -> None:
     """Render a brief as one self-contained HTML page: the source with highlights and clickable claims.
 
@@ -653,11 +753,12 @@ def _render_digest(path: Path, digest: Digest, html: Path) -> dict[str, str]:
     return pages
 
 
-@app.command()
+@app.command(cls=_Command)
 def schema(
     draft: Annotated[
         bool, typer.Option("--extraction", help="Print the LLM-facing extraction schema instead.")
     ] = False,
+    version: VersionOption = False,
 ) -> None:
     """Print the JSON Schema of a Brief (the output format)."""
     from .models import Brief, Extraction

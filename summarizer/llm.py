@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import email.utils
 import json
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,10 @@ from .models import VALIDATION_CONTEXT, Usage
 from .prompts import Prompt
 from .settings import Settings
 from .structured import CallStats, Model, StructuredLLM
+
+# -v: one INFO line per HTTP request, transport retry and exhausted re-ask budget (bodies only at -vv,
+# from the libraries' own DEBUG logs).
+log = logging.getLogger("summarizer")
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 _MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "md_json": "MD_JSON", "json": "JSON"}
@@ -109,12 +114,25 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
             sleep=self.sleep,
             retry_error_callback=_last_result,
             reraise=True,
+            before_sleep=_log_retry,
         )
         return await retrying(self._send, request)
 
     async def _send(self, request: httpx2.Request) -> httpx2.Response:
         self.calls += 1
-        response = await self.inner.handle_async_request(request)
+        started = time.perf_counter()
+        try:
+            response = await self.inner.handle_async_request(request)
+        except Exception as error:
+            log.info("%s %s: %s", request.method, request.url.path, _first_line(error))
+            raise
+        log.info(
+            "%s %s → %s in %.2f s",
+            request.method,
+            request.url.path,
+            response.status_code,
+            time.perf_counter() - started,
+        )
         # Read the whole body here: a connection dropped mid-body is then a transport
         # fault this policy retries, and a discarded answer never holds its connection.
         try:
@@ -126,6 +144,19 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def _log_retry(state: RetryCallState) -> None:
+    outcome = state.outcome
+    if outcome is None:
+        why = "?"
+    elif outcome.failed:
+        error = outcome.exception()
+        why = _first_line(error) if error is not None else "?"
+    else:
+        why = f"HTTP {outcome.result().status_code}"
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.info("retrying in %.1f s (attempt %d: %s)", wait, state.attempt_number, why)
 
 
 def _last_result(state: RetryCallState) -> httpx2.Response:
@@ -268,6 +299,12 @@ class LLM(StructuredLLM):
                 raise _CutOff(max_tokens) from None
             if error.failed_attempts:
                 stats = _CALL_STATS.get() or CallStats()
+                log.info(
+                    "no valid %s after %d attempt(s): %s",
+                    response_model.__name__,
+                    stats.attempts,
+                    _first_line(cause),
+                )
                 raise ReasksExhausted(
                     f"no valid answer after {stats.attempts} attempt(s): {_first_line(cause)}",
                     _tool_arguments(error.last_completion),

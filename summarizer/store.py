@@ -1,7 +1,8 @@
 """Every file the program reads back or writes: briefs, digests, manifests, fixtures.
 
 Writes are atomic (a temporary file beside the target, then a rename), so no
-output file is ever half-written. Reads have one rule for failure: a file that
+output file is ever half-written; a new file gets the mode the umask allows
+(like any file a shell would create), a replaced one keeps its mode. Reads have one rule for failure: a file that
 cannot be read, is not JSON or is not what was asked for raises ``BriefError``
 with the path and the reason.
 """
@@ -29,6 +30,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        os.fchmod(handle, _mode_for(path))  # mkstemp makes it 0600 whatever the umask
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
@@ -37,6 +39,26 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where /proc tells (writes happen in worker threads too)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def brief_json(brief: Brief, *, indent: int | None = 2) -> str:
@@ -76,7 +98,9 @@ def _parse(path: Path, raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except ValueError as error:
-        raise BriefError(f"{path}: not JSON ({error})") from error
+        raise BriefError(
+            f"{path}: not a brief (not JSON: {error}); a brief is what `summarizer brief FILE -o BRIEF.json` writes"
+        ) from error
 
 
 def _validate(path: Path, data: Any, model: type[M], what: str) -> M:
