@@ -44,7 +44,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see the developer's keys or provider choice."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_PROVIDER", "SUMMARIZER_MODEL"):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_PROVIDER", "SUMMARIZER_MODEL", "SUMMARIZER_REPLAY"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -62,3 +62,44 @@ def source_of(scenario: Path) -> Path:
     if name.startswith("000_"):
         return SEEDS / f"{name}.txt"
     return SEEDS / "wikinews" / f"{name}.txt"
+
+
+# Tests write only under their temporary directories: the working tree must look the same
+# after the session as before it (caches of Python, pytest and hypothesis aside).
+_CACHES = ("__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache")
+
+
+def _tree_state() -> set[str] | None:
+    import subprocess
+
+    try:
+        listed = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None  # not a git checkout (an sdist): nothing to compare
+    return {line for line in listed.splitlines() if not any(part in line for part in (*_CACHES, ".venv/"))}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_TREE] = _tree_state()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_TREE, None)
+    after = _tree_state()
+    if before is None or after is None:
+        return
+    written = sorted(after - before)
+    if written:
+        session.config.get_terminal_writer().line(
+            "tests wrote outside their temporary directories:\n  " + "\n  ".join(written), red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_TREE = pytest.StashKey[set[str] | None]()
