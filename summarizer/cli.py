@@ -39,6 +39,7 @@ class _Command(TyperCommand):
         for param in self.params:
             if isinstance(param, TyperArgument):
                 param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]  # the name says it
+                param.metavar = param.metavar or (param.name or "arg").upper()
             elif param.metavar is None and not getattr(param, "is_flag", False):
                 annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
                 param.metavar = _METAVARS.get(annotation, "VALUE")  # type: ignore[arg-type]
@@ -77,7 +78,11 @@ def _version(value: bool) -> None:
 VerboseOption = Annotated[
     int,
     typer.Option(
-        "--verbose", "-v", count=True, help="-v: a line per request, retry and re-ask; -vv: with request bodies."
+        "--verbose",
+        "-v",
+        count=True,
+        show_default=False,
+        help="-v: a line per request, retry and re-ask; -vv: with request bodies.",
     ),
 ]
 VersionOption = Annotated[
@@ -170,8 +175,9 @@ def _quiet_libraries(verbose: int) -> None:
 # After an embedded-model run whose briefs are thin: what the model is, and the line to run instead.
 THIN_CLAIMS = 3
 EMBEDDED_NOTE = (
-    "note: the embedded model (SmolLM2-135M) is a small demo that runs with no key and sends nothing out; "
-    "its briefs are thin. For real briefs use a capable model, e.g.\n"
+    "note: these briefs are thin: the embedded profile asks a small local model (by default the bundled "
+    "SmolLM2-135M, a demo that needs no key and sends nothing out) for a few items. "
+    "For real briefs use a capable model, e.g.\n"
     "  OPENAI_API_KEY=sk-... summarizer brief FILE --model gpt-4o-mini\n"
     "  summarizer brief FILE --base-url http://localhost:11434/v1 --model qwen2.5:7b   # Ollama, no key"
 )
@@ -357,7 +363,9 @@ first failure.
 )
 def brief(
     ctx: typer.Context,
-    paths: Annotated[list[str], typer.Argument(help="Documents (.txt, .md), or - for stdin.", metavar="PATH...")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Documents (.txt, .md, .html), or - for stdin.", metavar="PATH...")
+    ],
     output: Annotated[
         Optional[Path],
         typer.Option(
@@ -515,6 +523,8 @@ def daily(
 
     _quiet_libraries(verbose)
     signal.signal(signal.SIGTERM, _terminate_as_exit)
+    if str(out) == "-":
+        raise typer.BadParameter("daily writes a folder (briefs, manifest, digest): give its path", param_hint="--out")
     if since is not None and not since.is_dir():
         raise typer.BadParameter(
             f"{since}: no such folder (give the --out folder of an earlier day)", param_hint="--since"
@@ -657,7 +667,7 @@ def check(
     for failure in report.failures:
         _error(str(failure))
     claims = {claim.id: claim for claim in brief.claims}
-    for claim_id in report.unsupported:
+    for claim_id in report.unsupported if not quiet else []:
         quote = claims[claim_id].evidence.quote
         typer.echo(f"unsupported {claim_id}: evidence {quote!r} only names a source; it does not say what was asserted")
     if not quiet:
@@ -718,21 +728,30 @@ def render(
 ) -> None:
     """Render a brief as one self-contained HTML page: the source with highlights and clickable claims.
 
-    Given a daily digest.json, writes a page per document beside OUT and the
-    digest page linking them.
+    Given a daily digest.json, writes a page per document beside the digest page
+    and the digest page linking them. -o - prints a brief's page on stdout.
     """
     from .models import Digest
     from .render import to_html
     from .store import atomic_write_text, load_saved
 
+    to_stdout = str(html) == "-"
     with _exit_codes():
         saved = load_saved(path)
         if isinstance(saved, Digest):
+            if to_stdout:
+                raise typer.BadParameter(
+                    "a digest is several pages (one per document): give a file, e.g. report/index.html",
+                    param_hint="--html",
+                )
             pages = _render_digest(path, saved, html)
             typer.echo(f"wrote {html} and {len(pages)} document page(s) beside it", err=True)
             return
         brief, document = _with_source(path, saved, source, required=True)
     assert document is not None
+    if to_stdout:
+        typer.echo(to_html(brief, document.text), nl=False)
+        return
     atomic_write_text(html, to_html(brief, document.text))
     typer.echo(f"wrote {html}", err=True)
 

@@ -292,7 +292,7 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    plain = console.no_color or not console.is_terminal
+    plain = console.no_color or console.color_system is None or not console.is_terminal
     doc = brief.document
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
     console.print(

@@ -69,7 +69,7 @@ def source_of(scenario: Path) -> Path:
 _CACHES = ("__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache")
 
 
-def _tree_state() -> set[str] | None:
+def _tree_state() -> dict[str, int] | None:
     import subprocess
 
     try:
@@ -82,7 +82,14 @@ def _tree_state() -> set[str] | None:
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None  # not a git checkout (an sdist): nothing to compare
-    return {line for line in listed.splitlines() if not any(part in line for part in (*_CACHES, ".venv/"))}
+    state = {}
+    for line in listed.splitlines():
+        if any(part in line for part in (*_CACHES, ".venv/")):
+            continue
+        path = ROOT / line[3:].strip('"')
+        # a file rewritten in place (an ignored out/ file, say) shows by its modification time
+        state[line] = path.stat().st_mtime_ns if path.is_file() else 0
+    return state
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -94,7 +101,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     after = _tree_state()
     if before is None or after is None:
         return
-    written = sorted(after - before)
+    written = sorted(line for line, stamp in after.items() if before.get(line) != stamp)
     if written:
         session.config.get_terminal_writer().line(
             "tests wrote outside their temporary directories:\n  " + "\n  ".join(written), red=True
@@ -102,4 +109,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-_TREE = pytest.StashKey[set[str] | None]()
+_TREE = pytest.StashKey[dict[str, int] | None]()

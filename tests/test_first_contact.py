@@ -27,7 +27,7 @@ def test_output_dash_is_standard_output(tmp_path: Path, monkeypatch: pytest.Monk
     assert list(tmp_path.iterdir()) == []  # no file named "-"
 
 
-@pytest.mark.parametrize("mask", [0o022, 0o077])
+@pytest.mark.parametrize("mask", [0o022, 0o002])
 def test_output_files_follow_the_umask(tmp_path: Path, mask: int) -> None:
     out = tmp_path / "brief.json"
     previous = os.umask(mask)
@@ -109,6 +109,7 @@ def test_a_thin_embedded_brief_says_what_to_run_instead() -> None:
     assert thin.exit_code == Exit.OK
     assert "135M" in thin.stderr and "OPENAI_API_KEY=" in thin.stderr and "--base-url" in thin.stderr
     assert "135M" not in thin.stdout
+    assert "(.txt, .md, .html)" in runner.invoke(app, ["brief", "-h"]).stdout
     strong = runner.invoke(app, ["brief", str(SEED), "--replay", str(FIXTURES / "strong"), "--model", "gpt-4o-mini"])
     assert strong.exit_code == Exit.OK and "135M" not in strong.stderr
     assert "135M" in runner.invoke(app, ["--help"]).stdout
@@ -216,3 +217,13 @@ def test_the_html_page_names_its_model_and_lists_the_coverage_gaps(tmp_path: Pat
     gaps = re.search(r"<h2>Coverage gaps \((\d+)\)</h2>", html)
     assert gaps is not None and int(gaps.group(1)) > 0  # the seed brief has no claims: every cue sentence is a gap
     assert "according to South Korea’s National Intelligence Service" in html.split("Coverage gaps")[1]
+
+
+def test_o_dash_prints_a_page_and_is_refused_where_a_folder_is_written(tmp_path: Path) -> None:
+    saved = tmp_path / "seed.json"
+    assert runner.invoke(app, ["brief", str(SEED), "--replay", str(FIXTURES), "-o", str(saved), "-q"]).exit_code == 0
+    page = runner.invoke(app, ["render", str(saved), "-o", "-"])
+    assert page.exit_code == Exit.OK and page.stdout.lower().startswith("<!doctype html>")
+    day = runner.invoke(app, ["daily", str(SEED), "-o", "-", "--replay", str(FIXTURES / "daily")])
+    assert day.exit_code == Exit.USAGE and "give its path" in day.stderr
+    assert not (tmp_path / "-").exists() and not Path("-").exists()
