@@ -277,9 +277,9 @@ class Assembly:
         evidence = self.span(draft.evidence, part)
         resolved = self.index.resolve(draft.claimant)
         assert evidence is not None and resolved is not None, "add_claim needs a grounded claim"
-        if grounding.name_only(
-            evidence.quote, [draft.claimant, *(n for a in self.actors for n in (a.name, *a.aliases))]
-        ):
+        # judged against the resolved name (a listed actor's, author, unnamed source), not the model's raw text
+        names = [resolved[0], *(n for a in self.actors for n in (a.name, *a.aliases))]
+        if grounding.name_only(evidence.quote, names):
             self.rejected.append(reject("claim", draft, NAME_ONLY.format(quote=clip(evidence.quote))))
             return
         position = duplicate_of(evidence, part, self.claims, self.parts, same=lambda c: c.claimant == resolved[0])

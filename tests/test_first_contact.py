@@ -227,3 +227,30 @@ def test_o_dash_prints_a_page_and_is_refused_where_a_folder_is_written(tmp_path:
     day = runner.invoke(app, ["daily", str(SEED), "-o", "-", "--replay", str(FIXTURES / "daily")])
     assert day.exit_code == Exit.USAGE and "give its path" in day.stderr
     assert not (tmp_path / "-").exists() and not Path("-").exists()
+
+
+def test_name_only_is_judged_against_the_resolved_claimant() -> None:
+    # "officials who said" resolves to the actor "Officials"; "said" in the evidence is what was asserted
+    from summarizer.assembly import Assembly
+    from summarizer.models import Extraction
+
+    text = "Officials who said so were quoted."
+    answer = Extraction.model_validate(
+        {
+            "summary": "s",
+            "actors": [{"name": "Officials", "kind": "government", "role": "source"}],
+            "claims": [
+                {
+                    "claimant": "officials who said",
+                    "statement": "Officials spoke.",
+                    "evidence": "Officials who said",
+                    "status": "reported",
+                }
+            ],
+            "uncertainties": [],
+        }
+    )
+    assembly = Assembly(text=text)
+    assembly.add_answer(answer)
+    assert [(c.claimant, c.evidence.quote) for c in assembly.claims] == [("Officials", "Officials who said")]
+    assert not any("only names a source" in r.reason for r in assembly.rejected)
