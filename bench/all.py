@@ -20,7 +20,6 @@ Rows (medians over --runs where timed; the fake-server rows are single runs):
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import resource
 import shutil
@@ -57,10 +56,7 @@ def startup(runs: int) -> str:
 
 
 def replay_rows(runs: int) -> list[tuple[str, str]]:
-    paths = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "seeds" / "wikinews").glob("*.txt"))
-    asyncio.run(replay_bench.one_pass(paths))  # warm-up
-    replay_bench.clear_caches()
-    spent = [s * 1000 for s in asyncio.run(replay_bench.one_pass(paths))]
+    spent = replay_bench.cpu_per_document()
     walls = replay_bench.cli_wall(runs)
     return [
         (

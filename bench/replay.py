@@ -83,15 +83,20 @@ async def one_pass(paths: list[Path]) -> list[float]:
     return spent
 
 
+def cpu_per_document() -> list[float]:
+    """Milliseconds of CPU per seed, after a warm-up pass (imports, schemas, templates) and cleared caches."""
+    paths = sorted(SEEDS.glob("*.txt")) + sorted((SEEDS / "wikinews").glob("*.txt"))
+    asyncio.run(one_pass(paths))
+    clear_caches()
+    return [s * 1000 for s in asyncio.run(one_pass(paths))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     logging.getLogger("instructor").setLevel(logging.CRITICAL)  # its re-ask log lines are not results
-    paths = sorted(SEEDS.glob("*.txt")) + sorted((SEEDS / "wikinews").glob("*.txt"))
-    asyncio.run(one_pass(paths))  # warm-up: imports, schemas, templates
-    clear_caches()
-    spent = [s * 1000 for s in asyncio.run(one_pass(paths))]
+    spent = cpu_per_document()
     walls = cli_wall(args.runs)
     median_ms = statistics.median(spent)
     wall = statistics.median(walls)
