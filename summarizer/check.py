@@ -10,14 +10,28 @@ from .documents import Document, read_document
 from .errors import DocumentError
 from .grounding import name_only
 from .models import Brief, Span
+from .store import source_candidates
 
 
-def source_for(brief: Brief, source: Path | None) -> Document:
-    """The brief's source document: the path given, else the one the brief records."""
-    path = str(source) if source else brief.document.path
-    if not path or path == "-":
+def source_for(brief: Brief, source: Path | None, brief_file: Path | None = None) -> Document:
+    """The brief's source document: the path given, else the one the brief records, looked up relative
+    to the brief file's folder and then to the working directory."""
+    if source is not None:
+        return read_document(str(source))
+    recorded = brief.document.path
+    if not recorded or recorded == "-":
         raise DocumentError("the brief records no source file; pass --source PATH")
-    return read_document(path)
+    candidates = source_candidates(recorded, brief_file)
+    found = next((path for path in candidates if path.exists() or path.is_symlink()), candidates[0])
+    return read_document(str(found))
+
+
+def source_changed(brief: Brief, document: Document) -> bool:
+    """The source differs from the one the brief was made from: its file's bytes (or, for a brief that
+    does not record them, its text)."""
+    if brief.document.sha256 is not None and document.sha256 is not None:
+        return brief.document.sha256 != document.sha256
+    return brief.document.id != document.id
 
 
 @dataclass(frozen=True)
@@ -72,7 +86,7 @@ def named_spans(brief: Brief) -> list[tuple[str, Span]]:
 
 def check_brief(brief: Brief, document: Document, cues: list[str] | None = None) -> CheckReport:
     text = document.text
-    report = CheckReport(brief=brief, source=document.path or "-", hash_matches=document.id == brief.document.id)
+    report = CheckReport(brief=brief, source=document.path or "-", hash_matches=not source_changed(brief, document))
     for name, span in named_spans(brief):
         report.spans_checked += 1
         found = text[span.start : span.end]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 import sys
@@ -34,6 +35,7 @@ class Document:
     date: str | None
     source: str | None = None  # where the text came from, when it is not ``path`` (an HTML page)
     format: str = "text"  # "text", or "html" when the text was extracted from a page
+    sha256: str | None = None  # of the file's bytes as read (None: the text did not come from bytes)
 
     @property
     def name(self) -> str:
@@ -44,17 +46,22 @@ def document_id(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def from_text(text: str, path: str | None = None) -> Document:
+def from_text(text: str, path: str | None = None, sha256: str | None = None) -> Document:
     if not text.strip():
         raise DocumentError(f"{path or 'input'}: document is empty or whitespace only")
     title, date = _title_and_date(text)
-    return Document(id=document_id(text), text=text, path=path, title=title, date=date)
+    return Document(id=document_id(text), text=text, path=path, title=title, date=date, sha256=sha256)
+
+
+def from_bytes(data: bytes, path: str) -> Document:
+    """A text file's document: offsets index the text exactly as decoded (line endings kept)."""
+    return from_text(_decode(data, path), path, hashlib.sha256(data).hexdigest())
 
 
 def read_document(path: str) -> Document:
     """Read a .txt/.md file (or '-' for stdin) as UTF-8 text."""
     if path == STDIN:
-        return from_text(_decode(sys.stdin.buffer.read(), "stdin"), STDIN)
+        return from_bytes(sys.stdin.buffer.read(), STDIN)
     file = Path(path)
     if file.is_symlink() and not file.exists():
         raise DocumentError(f"{path}: broken or looping symbolic link")
@@ -76,7 +83,7 @@ def read_document(path: str) -> Document:
         raise DocumentError(f"{path}: cannot read file ({error.strerror or error})") from error
     if file.suffix.lower() in HTML_SUFFIXES:
         return from_html(data, path)
-    return from_text(_decode(data, path), path)
+    return from_bytes(data, path)
 
 
 def from_html(data: bytes, path: str) -> Document:
@@ -90,19 +97,60 @@ def from_html(data: bytes, path: str) -> Document:
     document = from_text(text.replace("\r\n", "\n"), path)
     title = (metadata.title if metadata else None) or document.title
     date = (metadata.date if metadata else None) or document.date
-    return Document(id=document.id, text=document.text, path=path, title=title, date=date, source=path, format="html")
+    return Document(
+        id=document.id,
+        text=document.text,
+        path=path,
+        title=title,
+        date=date,
+        source=path,
+        format="html",
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+# Byte-order marks, longest first (UTF-32's starts like UTF-16's). The mark is not part of the text.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 def _decode(data: bytes, name: str) -> str:
-    if b"\x00" in data[:8192]:
+    """The text of a file: UTF-8, or UTF-16/32 with a byte-order mark; the mark dropped, nothing else changed
+    (line endings are kept as they are, so offsets index exactly what was decoded)."""
+    encoding = "utf-8"
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            data, encoding = data[len(bom) :], codec
+            break
+    if encoding == "utf-8" and b"\x00" in data[:8192]:
+        sample = data[:8192]
+        if _looks_like_utf16(sample):
+            raise DocumentError(
+                f"{name}: looks like UTF-16 text without a byte-order mark; convert it first, "
+                "e.g. iconv -f utf-16le -t utf-8"
+            )
         raise DocumentError(f"{name}: looks like a binary file, not text")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode(encoding)
     except UnicodeDecodeError as error:
+        if encoding != "utf-8":
+            raise DocumentError(f"{name}: not valid {encoding.upper()} (byte {error.start})") from error
         raise DocumentError(
             f"{name}: not valid UTF-8 (byte {error.start}); convert it first, e.g. iconv -f latin1 -t utf-8"
         ) from error
-    return text.replace("\r\n", "\n")
+
+
+def _looks_like_utf16(sample: bytes) -> bool:
+    """Mostly-ASCII UTF-16: a NUL in every other byte (odd positions for little endian, even for big)."""
+    if len(sample) < 4:
+        return False
+    pairs = len(sample) // 2
+    return any(sum(1 for i in range(start, 2 * pairs, 2) if sample[i] == 0) >= 0.9 * pairs for start in (0, 1))
 
 
 def _title_and_date(text: str) -> tuple[str | None, str | None]:

@@ -29,6 +29,8 @@ class ExitCode(IntEnum):
     LLM = 5
     FIXTURE_MISSING = 6
     CHECK_FAILED = 7
+    OUTPUT = 8
+    BUSY = 9
     INTERRUPTED = 130
 
 
@@ -38,17 +40,22 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.INTERNAL: "internal error (a bug: please report it)",
     ExitCode.USAGE: "usage error (unknown option, bad --format, missing --replay folder)",
     ExitCode.INPUT: "an input could not be read: missing, a folder, empty or whitespace only, binary, "
-    "not UTF-8, unsupported type, unreadable; for show/check/review/render: not a valid brief",
-    ExitCode.PROVIDER: "provider unavailable: none configured, bad GGUF path or file, the local server "
-    "failed to start, its port was taken, or it died mid-run",
+    "not UTF-8, unsupported type, unreadable, no document in a daily inbox; for show/check/review/render: "
+    "not a valid brief",
+    ExitCode.PROVIDER: "provider unavailable: none configured, a base URL with a password in it, bad GGUF path "
+    "or file, the local server failed to start, its port was taken, or it died mid-run",
     ExitCode.LLM: "LLM failure: endpoint unreachable or erroring after the retry budget, or no valid "
     "answer after the re-ask budget",
     ExitCode.FIXTURE_MISSING: "replay: no recorded response for a request",
-    ExitCode.CHECK_FAILED: "check: a span does not hold its quote, or the source changed since the brief was made",
+    ExitCode.CHECK_FAILED: "check (and render): a span does not hold its quote, or the source changed since the "
+    "brief was made",
+    ExitCode.OUTPUT: "an output cannot be written: read-only or full disk, no permission, a file where a folder "
+    "should be (checked before the first LLM call)",
+    ExitCode.BUSY: "daily: another daily run is writing the same --out folder (it holds the folder's lock)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C); the local server is stopped, no partial file is left",
 }
 
-ErrorKind = Literal["internal", "input", "provider", "llm", "fixture-missing"]
+ErrorKind = Literal["internal", "input", "provider", "llm", "fixture-missing", "output", "busy", "check-failed"]
 
 
 class SummarizerError(Exception):
@@ -71,6 +78,27 @@ class DocumentError(InputError):
 
 class BriefError(InputError):
     """A brief or digest file that cannot be read or is not valid; says why."""
+
+
+class OutputError(SummarizerError):
+    """An output file or folder that cannot be written; names it, the reason and what to do."""
+
+    exit_code = ExitCode.OUTPUT
+    kind = "output"
+
+
+class BusyError(SummarizerError):
+    """Another daily run holds the output folder's lock; says which process."""
+
+    exit_code = ExitCode.BUSY
+    kind = "busy"
+
+
+class SourceChanged(SummarizerError):
+    """A brief's source no longer holds what the brief says it does (render without --force)."""
+
+    exit_code = ExitCode.CHECK_FAILED
+    kind = "check-failed"
 
 
 class ProviderError(SummarizerError):
@@ -113,7 +141,17 @@ class FixtureMissing(SummarizerError):
 
 
 _BY_KIND: dict[str, ExitCode] = {
-    kind.kind: kind.exit_code for kind in (SummarizerError, InputError, ProviderError, LLMError, FixtureMissing)
+    kind.kind: kind.exit_code
+    for kind in (
+        SummarizerError,
+        InputError,
+        ProviderError,
+        LLMError,
+        FixtureMissing,
+        OutputError,
+        BusyError,
+        SourceChanged,
+    )
 }
 
 

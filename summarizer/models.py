@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import model_json_schema
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 AUTHOR = "author"
 UNNAMED_SOURCE = "unnamed source"
@@ -456,7 +456,12 @@ class Rejected(_Out):
 
 
 class DocumentMeta(_Out):
-    id: str = Field(description="sha256 of the document text")
+    id: str = Field(description="sha256 of the document text (as UTF-8): the text every offset indexes")
+    sha256: str | None = Field(
+        None,
+        description="sha256 of the source file's bytes as read (for an HTML page saved beside the brief: of the "
+        "saved text file); what check compares",
+    )
     title: str | None = None
     source: str | None = None
     date: str | None = None
@@ -511,9 +516,9 @@ class Brief(_Out):
     @classmethod
     def _known_version(cls, value: str) -> str:
         if value.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-            raise ValueError(
-                f"brief has schema version {value}; this summarizer reads {SCHEMA_VERSION}: upgrade summarizer"
-            )
+            newer = value.split(".")[0].isdigit() and int(value.split(".")[0]) > int(SCHEMA_VERSION.split(".")[0])
+            advice = "upgrade summarizer" if newer else "brief the document again"
+            raise ValueError(f"brief has schema version {value}; this summarizer reads {SCHEMA_VERSION}: {advice}")
         return value
 
 

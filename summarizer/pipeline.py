@@ -167,6 +167,7 @@ def _assemble(
     return Brief(
         document=DocumentMeta(
             id=document.id,
+            sha256=document.sha256,
             title=document.title,
             date=document.date,
             path=document.path,

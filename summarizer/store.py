@@ -9,26 +9,58 @@ with the path and the reason.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
+import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import BriefError
+from .errors import BriefError, OutputError
 from .models import SCHEMA_VERSION, Brief, Digest
 
 M = TypeVar("M", bound=BaseModel)
 
 
+PART_SUFFIX = ".part"
+
+
+def cannot_write(path: Path | str, error: OSError) -> OutputError:
+    """The one message for an output that cannot be written: what, why, and what to do."""
+    reason = error.strerror or str(error)
+    hints = {
+        errno.ENOSPC: "free some space and run again",
+        errno.EDQUOT: "free some space and run again",
+        errno.EROFS: "the disk is read-only: choose another output",
+        errno.EACCES: "no permission: choose another output or fix its permissions",
+        errno.EPERM: "no permission: choose another output or fix its permissions",
+        errno.ENOTDIR: "a file stands where a folder is needed: move it or choose another output",
+        errno.EEXIST: "a file stands where a folder is needed: move it or choose another output",
+        errno.EISDIR: "a folder stands where a file is needed: choose another output",
+    }
+    hint = hints.get(error.errno or 0, "choose another output")
+    where = error.filename or path
+    return OutputError(f"cannot write {where} ({reason}); {hint}")
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename: never a half-written file."""
+    """Write to a temporary file beside ``path`` and rename: never a half-written file.
+
+    Any failure (read-only or full disk, no permission, a file where a folder
+    should be) raises ``OutputError`` naming the path; nothing is left behind.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent)
+    except OSError as error:
+        raise cannot_write(path, error) from error
     try:
         os.fchmod(handle, _mode_for(path))  # mkstemp makes it 0600 whatever the umask
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -36,9 +68,40 @@ def atomic_write_text(path: Path, text: str) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise cannot_write(path, error) from error
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def ensure_writable(folder: Path) -> None:
+    """Make ``folder`` (and its parents) and prove a file can be written and renamed there; ``OutputError``
+    otherwise. Run before the first LLM call, so a bad output costs no tokens."""
+    probe = folder / ".summarizer-probe"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise cannot_write(folder, error) from error
+    if not folder.is_dir():
+        raise cannot_write(folder, OSError(errno.ENOTDIR, "not a folder", str(folder)))
+    atomic_write_text(probe, "")
+    probe.unlink(missing_ok=True)
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete the hidden ``.NAME.*.part`` files an interrupted write (kill -9) left in ``folder``.
+
+    Only call it while holding the folder (the daily lock): a part file is then
+    nobody's write in progress.
+    """
+    removed = []
+    for part in folder.glob(f".*{PART_SUFFIX}"):
+        if part.is_file():
+            part.unlink(missing_ok=True)
+            removed.append(part)
+    return removed
 
 
 def _mode_for(path: Path) -> int:
@@ -75,16 +138,62 @@ def save_brief(
 ) -> Brief:
     """Write a brief atomically (JSON unless ``render`` says otherwise); returns the brief as saved.
 
-    For a brief of an HTML page the extracted text is saved beside it: the
-    offsets point into that text, so ``summarizer check`` can verify the brief
-    without the page (document.path names it, document.source the page).
+    ``document.path`` is recorded relative to the brief's folder, so ``check``
+    and ``render`` find the source from any working directory. For a brief of an
+    HTML page the extracted text is saved beside it: the offsets point into that
+    text, so ``summarizer check`` can verify the brief without the page
+    (document.path names it, document.source the page).
     """
-    if brief.document.format == "html" and source_text is not None:
+    meta = brief.document
+    if meta.format == "html" and source_text is not None:
         text_path = target.with_name(f"{target.stem}.source.txt")
         atomic_write_text(text_path, source_text)
-        brief = brief.model_copy(update={"document": brief.document.model_copy(update={"path": str(text_path)})})
+        meta = meta.model_copy(
+            update={"path": text_path.name, "sha256": hashlib.sha256(source_text.encode("utf-8")).hexdigest()}
+        )
+    elif meta.path and meta.path != "-":
+        meta = meta.model_copy(update={"path": relative_to_folder(meta.path, target.parent)})
+    if meta is not brief.document:
+        brief = brief.model_copy(update={"document": meta})
     atomic_write_text(target, render(brief))
     return brief
+
+
+def relative_to_folder(path: str, folder: Path) -> str:
+    """``path`` (relative to the working directory, or absolute) as seen from ``folder``."""
+    return os.path.relpath(os.path.abspath(path), os.path.abspath(folder))
+
+
+def source_candidates(recorded: str, brief_file: Path | None) -> list[Path]:
+    """Where a brief's recorded source may be: relative to the brief's folder (what ``save_brief`` records),
+    then to the working directory (a brief printed to stdout, or written by summarizer before 1.2)."""
+    path = Path(recorded)
+    if path.is_absolute() or brief_file is None:
+        return [path]
+    return [brief_file.parent / path, path]
+
+
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def safe_stem(name: str) -> str:
+    """A file-name stem made of letters, digits, ``_``, ``-`` and ``.`` only: no separators, newlines,
+    ``#`` or ``?`` (which break links), no leading dot (hidden), at most 100 characters."""
+    return _UNSAFE.sub("_", name).strip("._")[:100] or "document"
+
+
+def output_stems(sources: Iterable[str]) -> dict[str, str]:
+    """source → the stem of its output file, unique among ``sources`` and stable across runs: the input's
+    own stem (made safe), with a hash of its path added when another input has the same stem."""
+    sources = list(dict.fromkeys(sources))
+    stems = {source: "stdin" if source == "-" else safe_stem(Path(source).stem) for source in sources}
+    counts = Counter(stems.values())
+    return {
+        source: f"{stem}-{hashlib.sha256(source.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+        if counts[stem] > 1
+        else stem
+        for source, stem in stems.items()
+    }
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -97,6 +206,8 @@ def _read_bytes(path: Path) -> bytes:
 def _parse(path: Path, raw: bytes) -> Any:
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise BriefError(f"{path}: not a brief (its JSON is nested too deeply to be one)") from None
     except ValueError as error:
         raise BriefError(
             f"{path}: not a brief (not JSON: {error}); a brief is what `summarizer brief FILE -o BRIEF.json` writes"
@@ -104,8 +215,8 @@ def _parse(path: Path, raw: bytes) -> Any:
 
 
 def _validate(path: Path, data: Any, model: type[M], what: str) -> M:
-    version = str(data.get("schema_version", "")) if isinstance(data, dict) else ""
-    if version and version.split(".")[0] > SCHEMA_VERSION.split(".")[0]:
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if isinstance(version, str) and _major(version) > _major(SCHEMA_VERSION):
         raise BriefError(
             f"{path}: written by a newer summarizer (schema {version}; this one reads "
             f"{SCHEMA_VERSION}): upgrade summarizer"
@@ -116,6 +227,12 @@ def _validate(path: Path, data: Any, model: type[M], what: str) -> M:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise BriefError(f"{path}: not a valid {what}: {where + ': ' if where else ''}{first['msg']}") from error
+
+
+def _major(version: str) -> int:
+    """The major number of a schema version ("1.1" → 1); -1 when it is not one (then validation says why)."""
+    head = version.split(".")[0]
+    return int(head) if head.isdigit() and len(head) < 6 else -1
 
 
 def _is_digest(data: Any) -> bool:

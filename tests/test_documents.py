@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -21,11 +22,15 @@ def test_reads_utf8_text_with_metadata() -> None:
     assert seed.title is None  # the seed starts with a sentence, not a headline
 
 
-def test_crlf_and_bom_are_normalised(tmp_path: Path) -> None:
+def test_offsets_index_the_text_as_decoded_line_endings_kept(tmp_path: Path) -> None:
+    """The byte-order mark is not text; CRLF stays CRLF, so offsets index what was decoded; sha256 is of the
+    file's bytes, the id of the text."""
     path = tmp_path / "doc.md"
-    path.write_bytes("\ufeff# Title\r\n\r\nBody text.\r\n".encode())
+    raw = "\ufeff# Title\r\n\r\nBody text.\r\n".encode()
+    path.write_bytes(raw)
     doc = read_document(str(path))
-    assert doc.text == "# Title\n\nBody text.\n" and doc.title == "Title"
+    assert doc.text == "# Title\r\n\r\nBody text.\r\n" and doc.title == "Title"
+    assert doc.sha256 == hashlib.sha256(raw).hexdigest() and doc.id == hashlib.sha256(doc.text.encode()).hexdigest()
 
 
 @pytest.mark.parametrize(("name", "content", "message"), UNUSABLE_FILES)

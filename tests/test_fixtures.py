@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from summarizer.errors import FixtureMissing
+from summarizer.errors import FixtureMissing, OutputError
 from summarizer.fixtures import SCENARIO, Recorder, Replayer, redact, request_key
 from summarizer.store import atomic_write_text
 
@@ -92,7 +92,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match=r"cannot write .*brief\.json \(disk full\)"):
         atomic_write_text(target, "second")
     assert target.read_text() == "first"
     assert [p.name for p in target.parent.iterdir()] == ["brief.json"]
