@@ -298,44 +298,49 @@ def build_digest(
 
 
 def digest_markdown(digest: Digest) -> str:
-    from .render import format_figure
+    """The daily brief as Markdown; every string from a model, a document or a file name is escaped."""
+    from .render import format_figure, md
+
+    def figures(claim: Any) -> str:
+        return md(", ".join(format_figure(f) for f in claim.figures))
 
     out = ["# Daily brief", ""]
     out.append(
         f"{len(digest.documents)} documents briefed, {len(digest.failures)} missing."
-        + (f" Compared with {digest.since}." if digest.since else "")
+        + (f" Compared with {md(digest.since)}." if digest.since else "")
     )
     if digest.failures:
         out += ["", "## Missing", ""] + [
-            f"- {f.source}: {f.status}" + (f" — {f.error}" if f.error else "") for f in digest.failures
+            f"- {md(f.source)}: {md(f.status)}" + (f" — {md(f.error)}" if f.error else "") for f in digest.failures
         ]
     out += ["", "## Contradictions", ""]
-    out += [f"- {c.description} ({', '.join(c.side_a)} vs {', '.join(c.side_b)})" for c in digest.contradictions] or [
-        "*(none found)*" + (f" — {digest.synthesis_error}" if digest.synthesis_error else "")
-    ]
+    out += [
+        f"- {md(c.description)} ({md(', '.join(c.side_a))} vs {md(', '.join(c.side_b))})" for c in digest.contradictions
+    ] or ["*(none found)*" + (f" — {md(digest.synthesis_error)}" if digest.synthesis_error else "")]
     out += ["", "## Open questions", ""]
     out += [
-        f"- {q.question}" + (f" ({', '.join(q.claim_ids)})" if q.claim_ids else "") for q in digest.open_questions
+        f"- {md(q.question)}" + (f" ({md(', '.join(q.claim_ids))})" if q.claim_ids else "")
+        for q in digest.open_questions
     ] or ["*(none)*"]
     out += ["", "## Figures compared across documents", ""]
     for comparison in digest.figures:
         flag = "**differ**" if comparison.differs else "agree"
-        values = "; ".join(f"{c.ref} {', '.join(format_figure(f) for f in c.figures)}" for c in comparison.claims)
-        out.append(f"- {comparison.topic}: {flag} — {values}")
+        values = "; ".join(f"{md(c.ref)} {figures(c)}" for c in comparison.claims)
+        out.append(f"- {md(comparison.topic)}: {flag} — {values}")
     if not digest.figures:
         out.append("*(no figure appears in two documents)*")
     out += ["", "## Claims by actor", ""]
     for group in digest.claim_groups:
-        out.append(f"### {group.actor} — {group.topic}")
+        out.append(f"### {md(group.actor)} — {md(group.topic)}")
         for claim in group.claims:
-            change = f" *[{claim.change}]*" if claim.change else ""
-            out.append(f"- {claim.ref} *{claim.status.value}*: {claim.statement}{change}")
+            change = f" *[{md(claim.change)}]*" if claim.change else ""
+            out.append(f"- {md(claim.ref)} *{claim.status.value}*: {md(claim.statement)}{change}")
         out.append("")
     out += ["## Actors", ""]
     out += [
-        f"- **{a.name}** ({', '.join(k.value for k in a.kinds)}) — in {len({m.brief for m in a.documents})} "
-        "document(s)" + (f"; also {', '.join(a.aliases)}" if a.aliases else "")
+        f"- **{md(a.name)}** ({', '.join(k.value for k in a.kinds)}) — in {len({m.brief for m in a.documents})} "
+        "document(s)" + (f"; also {md(', '.join(a.aliases))}" if a.aliases else "")
         for a in digest.actors
     ] or ["*(none)*"]
-    out += ["", "## Documents", ""] + [f"- {key}: {file}" for key, file in digest.documents.items()]
+    out += ["", "## Documents", ""] + [f"- {md(key)}: {md(file)}" for key, file in digest.documents.items()]
     return "\n".join(out) + "\n"

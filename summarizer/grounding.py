@@ -4,8 +4,9 @@
 text, so that ``text[start:end]`` is always the source's own characters:
 
 1. exact substring;
-2. after normalising whitespace runs, curly/straight quote marks, dashes and
-   case (the match is mapped back to original offsets);
+2. after normalising whitespace runs, curly/straight quote marks, dashes,
+   case and Unicode composition (NFC "é" and NFD "e" + U+0301 are the same
+   text; the match is mapped back to original offsets);
 3. optionally fuzzy, only at or above a high similarity threshold, labelled so.
 
 Similarity is difflib's ratio, ``2 * M / (len(a) + len(b))`` with M the
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -82,6 +84,8 @@ def normalize(text: str) -> str:
 def _fold(text: str) -> str:
     """``normalize`` without the offset map or the cache, for many short strings."""
     folded = text.translate(_TRANSLATE)
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFD", folded)
     lowered = folded.lower() if "\u03a3" not in folded else "".join(c.lower() for c in folded)
     return _SPACES.sub(" ", lowered)
 
@@ -103,7 +107,10 @@ def _normalize(text: str) -> _Normalized:
             previous_space = True
             continue
         previous_space = False
-        for out in _CHAR_MAP.get(char, char).lower():
+        mapped = _CHAR_MAP.get(char, char)
+        if not mapped.isascii():  # canonically equivalent text compares equal: "é" and "e" + U+0301
+            mapped = unicodedata.normalize("NFD", mapped)
+        for out in mapped.lower():
             chars.append(out)
             origin.append(index)
     return _Normalized("".join(chars), tuple(origin))

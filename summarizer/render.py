@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote as url_quote
 
 from .cues import coverage_gaps
 from .models import Brief, Claim, Figure
@@ -12,6 +14,36 @@ from .settings import LOCAL_MODEL_NAME as EMBEDDED_MODEL
 from .store import brief_json
 
 FORMATS = ("json", "md")
+
+# Characters a terminal acts on (C0 and C1 controls, DEL: ESC starts clear-screen, colours, OSC 8 links)
+# or that reorder what is shown (bidirectional overrides); tab and newline excepted.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What CommonMark reads as markup or raw HTML inside a line (links, emphasis, code, tags, entities, tables).
+_MD_ACTIVE = re.compile(r"([\\`*_\[\]<>&|~])")
+_MD_LINE_START = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
+
+
+def inert(text: str, *, newlines: bool = True) -> str:
+    """A model's or a document's string made safe to print: every control character shown as an escape
+    (``\\x1b``) instead of acted on; CRLF shown as a newline; newlines kept, or spaces when ``newlines``
+    is false (one-line contexts)."""
+    text = text.replace("\r\n", "\n")
+    if not newlines:
+        text = text.replace("\n", " ")
+    if not _CONTROLS.search(text):
+        return text
+    return _CONTROLS.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text
+    )
+
+
+def md(text: str | None) -> str:
+    """A string from a model or a document as inert Markdown text on one line: no raw HTML, no links,
+    no emphasis, no block markers, no control characters; it reads as the characters it holds."""
+    escaped = _MD_ACTIVE.sub(r"\\\1", inert(text or "", newlines=False))
+    return _MD_LINE_START.sub(
+        lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\{m.group(4)}"), escaped, count=1
+    )
 
 
 def render(brief: Brief, fmt: str) -> str:
@@ -31,47 +63,53 @@ def format_figure(figure: Figure) -> str:
     return " ".join(part for part in (figure.qualifier, amount, figure.unit) if part)
 
 
+def _figures(figures: list[Figure]) -> str:
+    return "; ".join(format_figure(f) for f in figures)
+
+
 def _claim_line(claim: Claim) -> str:
-    figures = "; ".join(format_figure(f) for f in claim.figures)
-    cue = f" ({claim.cue.quote})" if claim.cue else ""
-    lines = [f"- **{claim.id}** {claim.claimant}{cue} — *{claim.status.value}*: {claim.statement}"]
+    figures = md(_figures(claim.figures))
+    cue = f" ({md(claim.cue.quote)})" if claim.cue else ""
+    lines = [f"- **{claim.id}** {md(claim.claimant)}{cue} — *{claim.status.value}*: {md(claim.statement)}"]
     if figures:
         lines.append(f"  - figures: {figures}")
     lines.append(
-        f"  - > {claim.evidence.quote}  `[{claim.evidence.start}:{claim.evidence.end}]`"
+        f"  - > {md(claim.evidence.quote)}  `[{claim.evidence.start}:{claim.evidence.end}]`"
         + ("" if claim.evidence.match == "exact" else f" ({claim.evidence.match})")
     )
     return "\n".join(lines)
 
 
 def to_markdown(brief: Brief) -> str:
+    """The brief as Markdown; every string from the model or the document is escaped (``md``)."""
     doc = brief.document
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
-    out = [f"# {title}", ""]
-    meta = [m for m in (doc.date, doc.path, f"{brief.run.provider} · {brief.run.model}") if m]
-    out += [" · ".join(meta), "", brief.summary or "*(no summary)*", ""]
+    out = [f"# {md(title)}", ""]
+    meta = [md(m) for m in (doc.date, doc.path, f"{brief.run.provider} · {brief.run.model}") if m]
+    out += [" · ".join(meta), "", md(brief.summary) if brief.summary else "*(no summary)*", ""]
     out += ["## Actors", ""]
     out += [
-        f"- **{a.id}** {a.name} ({a.kind.value}) — {a.role}" + (f"; also {', '.join(a.aliases)}" if a.aliases else "")
+        f"- **{a.id}** {md(a.name)} ({a.kind.value}) — {md(a.role)}"
+        + (f"; also {md(', '.join(a.aliases))}" if a.aliases else "")
         for a in brief.actors
     ] or ["*(none)*"]
     out += ["", "## Claims", ""]
     out += [_claim_line(c) for c in brief.claims] or ["*(none)*"]
     out += ["", "## Uncertainties", ""]
     out += [
-        f"- **{u.id}** *{u.kind.value}*: {u.description}"
+        f"- **{u.id}** *{u.kind.value}*: {md(u.description)}"
         + (f" (concerns {', '.join(u.claim_ids)})" if u.claim_ids else "")
-        + f"\n  - > {u.evidence.quote}  `[{u.evidence.start}:{u.evidence.end}]`"
+        + f"\n  - > {md(u.evidence.quote)}  `[{u.evidence.start}:{u.evidence.end}]`"
         for u in brief.uncertainties
     ] or ["*(none)*"]
     if brief.rejected:
         out += ["", f"## Rejected ({len(brief.rejected)})", ""]
-        out += [f"- {r.kind}: {r.reason}" for r in brief.rejected]
+        out += [f"- {r.kind}: {md(r.reason)}" for r in brief.rejected]
     usage = brief.run.usage
     out += [
         "",
         f"*{usage.total_tokens} tokens in {brief.run.attempts} call(s), {brief.run.latency_s:.1f} s; "
-        f"prompt {brief.run.prompt_version}*",
+        f"prompt {md(brief.run.prompt_version)}*",
         "",
     ]
     return "\n".join(out)
@@ -267,17 +305,17 @@ PLAIN_MARKS = (">>", "<<")
 
 def _in_sentence(text: str | None, span: Any, plain: bool = False) -> Any:
     """The evidence inside its sentence, the quote highlighted (a rich Text): by colour on a
-    terminal, between ``PLAIN_MARKS`` otherwise."""
+    terminal, between ``PLAIN_MARKS`` otherwise. Every part is made inert first."""
     from rich.text import Text
 
     from .grounding import sentence_bounds
 
     if text is None or text[span.start : span.end] != span.quote:
-        return Text(f"“{span.quote}”", style="italic")
+        return Text(f"“{inert(span.quote, newlines=False)}”", style="italic")
     start, end = sentence_bounds(text, span.start)
     start, end = min(start, span.start), max(end, span.end)
     before, quote, after = (
-        part.replace("\n", " ") for part in (text[start : span.start], span.quote, text[span.end : end])
+        inert(part, newlines=False) for part in (text[start : span.start], span.quote, text[span.end : end])
     )
     if plain:
         return Text(f"{before}{PLAIN_MARKS[0]}{quote}{PLAIN_MARKS[1]}{after}")
@@ -286,8 +324,18 @@ def _in_sentence(text: str | None, span: Any, plain: bool = False) -> Any:
     return line
 
 
+def _text(value: str | None, style: str = "") -> Any:
+    """A model's or a document's string for rich: inert, and a Text, so never read as markup."""
+    from rich.text import Text
+
+    return Text(inert(value or "", newlines=False), style=style)
+
+
 def print_review(brief: Brief, text: str | None, console: Any) -> None:
-    """Summary, actors, claims with their evidence in context, uncertainties, rejected items."""
+    """Summary, actors, claims with their evidence in context, uncertainties, rejected items.
+
+    Every string from the model or the document goes through ``inert`` into a rich ``Text``: no
+    terminal escape reaches the terminal and no "[…]" is read as markup, whatever the console."""
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -296,75 +344,87 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
     doc = brief.document
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
     console.print(
-        Panel(brief.summary or "(no summary)", title=title, subtitle=f"{brief.run.provider} · {brief.run.model}")
+        Panel(
+            Text(inert(brief.summary)) if brief.summary else Text("(no summary)"),
+            title=_text(title),
+            subtitle=_text(f"{brief.run.provider} · {brief.run.model}"),
+        )
     )
     actors = Table(title=f"Actors ({len(brief.actors)})", show_lines=False)
     for column in ("id", "name", "kind", "role", "aliases"):
         actors.add_column(column)
     for a in brief.actors:
-        actors.add_row(a.id, a.name, a.kind.value, a.role, ", ".join(a.aliases))
+        actors.add_row(a.id, _text(a.name), a.kind.value, _text(a.role), _text(", ".join(a.aliases)))
     console.print(actors)
     console.print(Text(f"Claims ({len(brief.claims)})", style="bold underline"))
     for c in brief.claims:
-        cue = f" ({c.cue.quote})" if c.cue else ""
+        cue = f" ({inert(c.cue.quote, newlines=False)})" if c.cue else ""
         console.print(
             Text.assemble(
-                (f"{c.id} ", "bold"), (c.claimant, "cyan"), cue, " — ", (c.status.value, "magenta"), f": {c.statement}"
+                (f"{c.id} ", "bold"),
+                _text(c.claimant, "cyan"),
+                cue,
+                " — ",
+                (c.status.value, "magenta"),
+                ": ",
+                _text(c.statement),
             )
         )
         if c.figures:
-            console.print("   figures: " + "; ".join(format_figure(f) for f in c.figures))
+            console.print(Text.assemble("   figures: ", _text(_figures(c.figures))))
         console.print(Text("   ").append_text(_in_sentence(text, c.evidence, plain)))
     console.print(Text(f"Uncertainties ({len(brief.uncertainties)})", style="bold underline"))
     for u in brief.uncertainties:
         concerns = f" (concerns {', '.join(u.claim_ids)})" if u.claim_ids else ""
-        console.print(Text.assemble((f"{u.id} ", "bold"), (u.kind.value, "red"), f": {u.description}{concerns}"))
+        console.print(Text.assemble((f"{u.id} ", "bold"), (u.kind.value, "red"), ": ", _text(u.description), concerns))
         console.print(Text("   ").append_text(_in_sentence(text, u.evidence, plain)))
     if brief.rejected:
         console.print(Text(f"Rejected ({len(brief.rejected)})", style="bold underline"))
         for r in brief.rejected:
-            console.print(Text(f"- {r.kind}: {r.reason}", style="dim"))
+            console.print(_text(f"- {r.kind}: {r.reason}", "dim"))
 
 
 def print_digest_review(digest: Any, console: Any) -> None:
-    """The daily brief in the terminal: what is missing, contradictions, questions, figures, claims."""
+    """The daily brief in the terminal: what is missing, contradictions, questions, figures, claims.
+    Every string from a model, a document or a file name is inert (see ``print_review``)."""
     from rich.text import Text
 
     def heading(title: str) -> None:
         console.print(Text(title, style="bold underline"))
 
+    def line(*parts: Any) -> None:
+        console.print(Text.assemble(*(_text(part) if isinstance(part, str) else part for part in parts)))
+
     console.print(Text(f"Daily brief: {len(digest.documents)} documents, {len(digest.failures)} missing", style="bold"))
     if digest.failures:
         heading("Missing")
         for failure in digest.failures:
-            console.print(Text(f"- {failure.source}: {failure.status} {failure.error or ''}", style="red"))
+            console.print(_text(f"- {failure.source}: {failure.status} {failure.error or ''}", "red"))
     heading(f"Contradictions ({len(digest.contradictions)})")
     for item in digest.contradictions:
-        console.print(f"- {item.description} ({', '.join(item.side_a)} vs {', '.join(item.side_b)})")
+        line(f"- {item.description} ({', '.join(item.side_a)} vs {', '.join(item.side_b)})")
     if digest.synthesis_error:
-        console.print(Text(f"  ({digest.synthesis_error})", style="dim"))
+        console.print(_text(f"  ({digest.synthesis_error})", "dim"))
     heading(f"Open questions ({len(digest.open_questions)})")
     for question in digest.open_questions:
-        console.print(f"- {question.question}" + (f" ({', '.join(question.claim_ids)})" if question.claim_ids else ""))
+        line(f"- {question.question}" + (f" ({', '.join(question.claim_ids)})" if question.claim_ids else ""))
     heading(f"Figures compared ({len(digest.figures)})")
     for comparison in digest.figures:
-        values = "; ".join(f"{c.ref} {', '.join(format_figure(f) for f in c.figures)}" for c in comparison.claims)
-        console.print(
-            Text.assemble(
-                f"- {comparison.topic}: ",
-                ("differ", "bold red") if comparison.differs else ("agree", "green"),
-                f" — {values}",
-            )
+        values = "; ".join(f"{c.ref} {_figures(c.figures)}" for c in comparison.claims)
+        line(
+            f"- {comparison.topic}: ",
+            Text("differ", "bold red") if comparison.differs else Text("agree", "green"),
+            f" — {values}",
         )
     heading("Claims by actor")
     for group in digest.claim_groups:
-        console.print(Text(f"{group.actor} — {group.topic}", style="cyan"))
+        console.print(_text(f"{group.actor} — {group.topic}", "cyan"))
         for claim in group.claims:
             change = f" [{claim.change}]" if claim.change else ""
-            console.print(f"  {claim.ref} {claim.status.value}: {claim.statement}{change}")
+            line(f"  {claim.ref} {claim.status.value}: {claim.statement}{change}")
     heading(f"Actors ({len(digest.actors)})")
     for actor in digest.actors:
-        console.print(
+        line(
             f"- {actor.name} ({', '.join(k.value for k in actor.kinds)}): "
             f"{len({m.brief for m in actor.documents})} document(s)"
         )
@@ -378,7 +438,7 @@ def digest_html(digest: Any, pages: dict[str, str]) -> str:
         key, _, claim = reference.partition(":")
         page = pages.get(digest.documents.get(key, ""))
         text = escape(reference)
-        return f'<a href="{escape(page)}#at-{escape(claim)}-claim">{text}</a>' if page else text
+        return f'<a href="{escape(url_quote(page))}#at-{escape(url_quote(claim))}-claim">{text}</a>' if page else text
 
     items = {
         "Missing": [f"{escape(f.source)}: {escape(f.status)} {escape(f.error or '')}" for f in digest.failures],
@@ -411,7 +471,9 @@ def digest_html(digest: Any, pages: dict[str, str]) -> str:
             for a in digest.actors
         ],
         "Documents": [
-            f'{key}: <a href="{escape(pages[file])}">{escape(file)}</a>' if file in pages else f"{key}: {escape(file)}"
+            f'{key}: <a href="{escape(url_quote(pages[file]))}">{escape(file)}</a>'
+            if file in pages
+            else f"{key}: {escape(file)}"
             for key, file in digest.documents.items()
         ],
     }

@@ -127,6 +127,28 @@ class Settings(BaseModel):
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def _refuse_credentials(base_url: str | None) -> None:
+    """A base URL with ``user:password@`` would be sent as Basic auth in place of the API key, and its
+    password would reach logs: refused, with the URL shown without it."""
+    from urllib.parse import urlsplit
+
+    if not base_url:
+        return
+    try:
+        parts = urlsplit(base_url)
+        credentials = parts.username is not None or parts.password is not None
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError as error:
+        raise ProviderError(f"the base URL is not a valid URL ({error})") from None
+    if credentials:
+        shown = f"{parts.scheme}://***@{host}{port}{parts.path}"
+        raise ProviderError(
+            f"the base URL {shown} holds a user name or password; remove it from the URL and put the key in "
+            "OPENAI_API_KEY (it is sent as a Bearer token)"
+        )
+
+
 def llama_cpp_installed() -> bool:
     from importlib.util import find_spec
 
@@ -195,6 +217,7 @@ def _provider_values(
         base_url = base_url or env.get("OPENAI_BASE_URL")
         if not key and not base_url:
             raise ProviderError("provider 'openai' needs OPENAI_API_KEY (or --base-url for a local endpoint)")
+        _refuse_credentials(base_url)
         model = model or env.get("SUMMARIZER_MODEL") or DEFAULT_OPENAI_MODEL
         return {
             "provider": "openai",
@@ -205,5 +228,6 @@ def _provider_values(
         }
     if chosen == "replay":
         base_url = REPLAY_BASE_URL
+    _refuse_credentials(base_url)
     model = model or env.get("SUMMARIZER_MODEL") or LOCAL_MODEL_NAME
     return {"provider": chosen, "model": model, "base_url": base_url, "replay_dir": replay_dir}
