@@ -97,8 +97,15 @@ def main(
     """Turn documents into typed, grounded briefs with an LLM."""
 
 
+def _say(message: str) -> None:
+    """A diagnostic line on stderr. Messages carry file names and model text: made inert first."""
+    from .render import inert
+
+    typer.echo(inert(message), err=True)
+
+
 def _error(message: str) -> None:
-    typer.echo(f"summarizer: error: {message}", err=True)
+    _say(f"summarizer: error: {message}")
 
 
 T = TypeVar("T")
@@ -152,8 +159,10 @@ _BRIEF_CODES = (
     ExitCode.PROVIDER,
     ExitCode.LLM,
     ExitCode.FIXTURE_MISSING,
+    ExitCode.OUTPUT,
     ExitCode.INTERRUPTED,
 )
+_DAILY_CODES = (*_BRIEF_CODES[:-1], ExitCode.BUSY, ExitCode.INTERRUPTED)
 _READ_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.INPUT)
 
 
@@ -187,25 +196,22 @@ def _terminate_as_exit(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _output_path(output: Path, source: str, fmt: str, many: bool) -> Path:
-    if many or output.is_dir() or str(output).endswith(os.sep):
-        stem = "stdin" if source == "-" else Path(source).stem
-        return output / f"{stem}.{fmt}"
-    return output
+def _writes_folder(output: Path, many: bool) -> bool:
+    return many or output.is_dir() or str(output).endswith(os.sep)
 
 
-def _emit(outcome: Outcome, fmt: str, output: Optional[Path], many: bool, quiet: bool) -> None:
+def _emit(outcome: Outcome, fmt: str, output: Optional[Path], stems: dict[str, str], quiet: bool) -> None:
+    """One brief to stdout, its file, or its own file in the output folder (``stems``: unique per input)."""
     from .render import render
     from .store import brief_json, save_brief
 
     assert outcome.brief is not None
-    if output is not None and str(output) == "-":  # the usual spelling of standard output
-        output = None
+    many = len(stems) > 1
     if output is not None:
-        target = _output_path(output, outcome.source, fmt, many)
+        target = output / f"{stems[outcome.source]}.{fmt}" if _writes_folder(output, many) else output
         save_brief(outcome.brief, target, outcome.text, lambda brief: render(brief, fmt))
         if not quiet:
-            typer.echo(f"wrote {target}", err=True)
+            _say(f"wrote {target}")
     elif fmt == "json" and many:
         typer.echo(brief_json(outcome.brief, indent=None), nl=False)
         typer.echo("")
@@ -405,9 +411,18 @@ def brief(
     def announce(source: str, running: Settings) -> None:
         if not quiet:
             where = f" at {running.public_base_url}" if running.provider == "openai" and running.base_url else ""
-            typer.echo(f"briefing {source} with {running.provider} · {running.model}{where} …", err=True)
+            _say(f"briefing {source} with {running.provider} · {running.model}{where} …")
 
+    from .store import ensure_writable, output_stems
+
+    paths = list(dict.fromkeys(paths))  # a path given twice is briefed once
     many = len(paths) > 1
+    stems = output_stems(paths)
+    if output is not None and str(output) == "-":  # the usual spelling of standard output
+        output = None
+    with _exit_codes():
+        if output is not None:  # before the first LLM call: a bad output costs no tokens
+            ensure_writable(output if _writes_folder(output, many) else output.parent)
 
     async def run_all() -> ExitCode:
         first_failure = ExitCode.OK
@@ -421,9 +436,9 @@ def brief(
                 )
                 first_failure = first_failure or exit_code_of(outcome.error)
                 continue
-            _emit(outcome, fmt, output, many, quiet)
+            _emit(outcome, fmt, output, stems, quiet)
             if not quiet:
-                typer.echo(_describe(outcome), err=True)
+                _say(_describe(outcome))
             thin = thin or (outcome.brief is not None and len(outcome.brief.claims) < THIN_CLAIMS)
         if thin and settings.profile == "embedded" and not quiet:
             typer.echo(EMBEDDED_NOTE, err=True)
@@ -471,7 +486,7 @@ token budget count as briefed; when several inputs fail, the exit code is the
 smallest of theirs.
 
 """
-    + exit_codes_epilog(_BRIEF_CODES),
+    + exit_codes_epilog(_DAILY_CODES),
 )
 def daily(
     ctx: typer.Context,
@@ -540,7 +555,7 @@ def daily(
             raise DocumentError(f"{', '.join(paths)}: no such file or folder; nothing was sent or written")
         settings = _settings(ctx.params)
     if not quiet:
-        typer.echo(f"daily run with {settings.provider} · {settings.model} → {out}", err=True)
+        _say(f"daily run with {settings.provider} · {settings.model} → {out}")
     options = DailyOptions(
         out=out, concurrency=concurrency, force=force, since=since, token_budget=token_budget, prices=prices
     )
@@ -555,11 +570,10 @@ def daily(
             _error(error if error.startswith(entry.source) else f"{entry.source}: {error}")
     counts = ", ".join(f"{n} {status}" for status, n in sorted(manifest.counts().items()))
     cost = f", ${manifest.cost:.4f}" if manifest.cost is not None else ""
-    typer.echo(
+    _say(
         f"{counts}; {manifest.usage.total_tokens} tokens ({manifest.usage.prompt_tokens} prompt + "
         f"{manifest.usage.completion_tokens} completion){cost} in {manifest.wall_s:.1f} s; "
-        f"digest: {out / 'digest.md'}",
-        err=True,
+        f"digest: {out / 'digest.md'}"
     )
     claims = sum(len(group.claims) for group in digest.claim_groups)
     if (
@@ -597,7 +611,7 @@ def _daily_progress(quiet: bool) -> Iterator[Progress]:
         if not quiet:
             tokens = f", {entry.usage.total_tokens} tokens" if entry.usage.total_tokens else ""
             detail = f": {entry.error}" if entry.error and entry.status != "failed" else ""
-            typer.echo(f"{entry.status}: {entry.source}{tokens}{detail}", err=True)
+            _say(f"{entry.status}: {entry.source}{tokens}{detail}")
 
     yield Progress(done=done)
 
@@ -622,11 +636,11 @@ def _with_source(
     from .errors import DocumentError
 
     try:
-        return brief, source_for(brief, source)
+        return brief, source_for(brief, source, path)
     except DocumentError as error:
         if required:
             raise DocumentError(f"source of {path}: {error}") from error
-        typer.echo(f"summarizer: note: source not available ({error}); showing quotes without context", err=True)
+        _say(f"summarizer: note: source not available ({error}); showing quotes without context")
         return brief, None
 
 
@@ -654,16 +668,17 @@ def check(
 ) -> None:
     """Re-verify a brief against its source: schema, hash, every span, and coverage gaps."""
     from .check import check_brief
+    from .render import inert
 
     with _exit_codes():
         brief, document = _load_for_review(path, source, required=True)
     assert document is not None
     report = check_brief(brief, document)
     if not report.hash_matches:
-        _error(
-            f"{report.source} has changed since the brief was made (sha256 {document.id[:12]}… "
-            f"!= {brief.document.id[:12]}…)"
+        now, then = (
+            (document.sha256, brief.document.sha256) if brief.document.sha256 else (document.id, brief.document.id)
         )
+        _error(f"{report.source} has changed since the brief was made (sha256 {(now or '')[:12]}… != {then[:12]}…)")
     for failure in report.failures:
         _error(str(failure))
     claims = {claim.id: claim for claim in brief.claims}
@@ -672,7 +687,7 @@ def check(
         typer.echo(f"unsupported {claim_id}: evidence {quote!r} only names a source; it does not say what was asserted")
     if not quiet:
         for gap in report.gaps:
-            typer.echo(f"gap [{gap.start}:{gap.end}] ({', '.join(gap.cues)}): {gap.sentence}")
+            typer.echo(inert(f"gap [{gap.start}:{gap.end}] ({', '.join(gap.cues)}): {gap.sentence}", newlines=False))
     verdict = "ok" if report.clean else "FAILED"
     kept = len(brief.claims) + len(brief.uncertainties) + len(brief.actors)
     typer.echo(
@@ -702,7 +717,8 @@ def review(
     from .render import print_digest_review, print_review
     from .store import load_saved
 
-    console = Console(highlight=False)
+    # Model and document strings are data: no markup ("[link=…]", "[/]"), no emoji codes, no highlighting.
+    console = Console(highlight=False, markup=False, emoji=False)
     with _exit_codes():
         saved = load_saved(path)
         if isinstance(saved, Digest):
@@ -712,18 +728,30 @@ def review(
     print_review(brief, document.text if document else None, console)
 
 
+_RENDER_CODES = (*_READ_CODES, ExitCode.CHECK_FAILED, ExitCode.OUTPUT)
+
+
 @app.command(
     cls=_Command,
     epilog=examples(
         "summarizer render briefs/korea.json --html report/korea.html",
         "summarizer render days/2026-11-28/digest.json --html report/index.html",
+        "summarizer render edited.json --source article.txt --html page.html --force",
     )
-    + exit_codes_epilog(_READ_CODES),
+    + """The source is verified first, as check does (its sha256, every span): a
+source that changed since the brief was made would put the highlights in the
+wrong places, so render refuses it (exit 7) unless --force.
+
+"""
+    + exit_codes_epilog(_RENDER_CODES),
 )
 def render(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief', or a daily digest.json.")],
     html: Annotated[Path, typer.Option("--html", "--output", "-o", help="Write a self-contained HTML page here.")],
     source: SourceOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Render even when the source changed since the brief was made (warns).")
+    ] = False,
     version: VersionOption = False,
 ) -> None:
     """Render a brief as one self-contained HTML page: the source with highlights and clickable claims.
@@ -744,30 +772,62 @@ def render(
                     "a digest is several pages (one per document): give a file, e.g. report/index.html",
                     param_hint="--html",
                 )
-            pages = _render_digest(path, saved, html)
-            typer.echo(f"wrote {html} and {len(pages)} document page(s) beside it", err=True)
+            pages = _render_digest(path, saved, html, force)
+            _say(f"wrote {html} and {len(pages)} document page(s) beside it")
             return
         brief, document = _with_source(path, saved, source, required=True)
-    assert document is not None
+        assert document is not None
+        _verified(path, brief, document, force)
+        page = to_html(brief, document.text)
+        if not to_stdout:
+            atomic_write_text(html, page)
     if to_stdout:
-        typer.echo(to_html(brief, document.text), nl=False)
+        typer.echo(page, nl=False)
         return
-    atomic_write_text(html, to_html(brief, document.text))
-    typer.echo(f"wrote {html}", err=True)
+    _say(f"wrote {html}")
 
 
-def _render_digest(path: Path, digest: Digest, html: Path) -> dict[str, str]:
-    """A page per document beside ``html``, then the digest page linking them; brief file → page name."""
+def _verified(path: Path, brief: Brief, document: Document, force: bool) -> None:
+    """Refuse (``SourceChanged``) a source that no longer holds what the brief says; warn with --force."""
+    from .check import check_brief
+    from .errors import SourceChanged
+
+    report = check_brief(brief, document)
+    if report.clean:
+        return
+    problem = "has changed since the brief was made" if not report.hash_matches else "does not match the brief"
+    spans = f"{len(report.failures)} of {report.spans_checked} spans do not hold their quotes"
+    failed = f", {spans}" if report.failures else ""
+    message = f"{path}: its source {report.source} {problem}{failed}"
+    if not force:
+        raise SourceChanged(
+            f"{message}; the highlights would be wrong. See `summarizer check {path}`, brief the document "
+            "again, or pass --force to render anyway"
+        )
+    _say(f"summarizer: warning: {message}; rendering anyway (--force): highlights may be wrong")
+
+
+def _render_digest(path: Path, digest: Digest, html: Path, force: bool) -> dict[str, str]:
+    """A page per document beside ``html``, then the digest page linking them; brief file → page name.
+
+    Page names are the briefs' stems made safe for links, never the digest page's own name."""
     from .render import digest_html, to_html
-    from .store import atomic_write_text
+    from .store import atomic_write_text, output_stems
 
+    stems = output_stems([html.name, *digest.documents.values()])
+    taken = {html.name.lower()}
     pages = {}
     for file in digest.documents.values():
         brief, document = _load_for_review(path.parent / file, None, required=True)
         assert document is not None
-        page = html.parent / f"{Path(file).stem}.html"
-        atomic_write_text(page, to_html(brief, document.text))
-        pages[file] = page.name
+        _verified(path.parent / file, brief, document, force)
+        name, n = f"{stems[file]}.html", 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{stems[file]}-{n}.html"
+        taken.add(name.lower())
+        atomic_write_text(html.parent / name, to_html(brief, document.text))
+        pages[file] = name
     atomic_write_text(html, digest_html(digest, pages))
     return pages
 

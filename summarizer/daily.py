@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -21,13 +23,33 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .digest import Entry, build_digest, digest_markdown, synthesise
 from .documents import SUPPORTED_SUFFIXES, Document
-from .errors import BriefError, ErrorKind, FixtureMissing, InputError, LLMError, ReasksExhausted, kind_of
+from .errors import (
+    BriefError,
+    BusyError,
+    DocumentError,
+    ErrorKind,
+    FixtureMissing,
+    InputError,
+    LLMError,
+    ReasksExhausted,
+    kind_of,
+)
 from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Synthesis, Usage
 from .pipeline import brief_document
 from .prompts import prompt_version
 from .session import FailureProbe, llm_session, read_inputs
 from .settings import Settings
-from .store import atomic_write_text, load_brief, load_digest, save_brief, save_model
+from .store import (
+    atomic_write_text,
+    cannot_write,
+    ensure_writable,
+    load_brief,
+    load_digest,
+    output_stems,
+    remove_leftovers,
+    save_brief,
+    save_model,
+)
 from .structured import StructuredLLM
 
 Status = Literal["ok", "failed", "skipped-unchanged", "skipped-budget", "pending"]
@@ -124,16 +146,9 @@ def collect_inputs(paths: list[str]) -> list[str]:
 
 
 def brief_names(documents: list[tuple[str, Document | None]]) -> dict[str, str]:
-    """source → brief file name; a stem shared by two inputs gets the content hash too."""
-    stems: dict[str, int] = {}
-    for source, _ in documents:
-        stems[Path(source).stem] = stems.get(Path(source).stem, 0) + 1
-    names = {}
-    for source, document in documents:
-        stem = Path(source).stem
-        suffix = f"-{document.id[:8]}" if stems[stem] > 1 and document else ""
-        names[source] = f"{BRIEFS}/{stem}{suffix}.json"
-    return names
+    """source → brief file name: the input's stem, made safe for a file name and a link; a stem shared by
+    two inputs gets a hash of the input's path too (stable: the same input keeps its name)."""
+    return {source: f"{BRIEFS}/{stem}.json" for source, stem in output_stems(s for s, _ in documents).items()}
 
 
 def cached_brief(path: Path, document: Document, settings: Settings) -> Brief | None:
@@ -180,6 +195,7 @@ class _Run:
     saved_at: float = 0.0
     kept: Digest | None = None  # this folder's digest from an earlier run, if any
     briefs: dict[str, Brief] = field(default_factory=dict)
+    previous: dict[str, str] = field(default_factory=dict)  # source → brief name in the earlier manifest
     saving: bool = False  # a manifest write is in flight
 
     async def save_manifest_soon(self, every_s: float = 0.5) -> None:
@@ -211,18 +227,88 @@ class _Run:
         return self.manifest.model_dump_json(indent=2) + "\n"
 
 
+@contextmanager
+def holding(folder: Path) -> Iterator[None]:
+    """The daily lock of an output folder, for the whole run: a second run on the same folder is refused
+    (``BusyError`` naming the holder's process) instead of sending every document again. The lock is the
+    kernel's ``flock`` on the folder itself: no lock file is left behind, and a run killed even with
+    SIGKILL releases it."""
+    import fcntl
+
+    try:
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        raise cannot_write(folder, error) from error
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(os.fstat(handle).st_ino)
+            raise BusyError(
+                f"{folder} is being written by another daily run ({holder}); wait for it to finish, "
+                "or give another --out"
+            ) from None
+        yield
+    finally:
+        os.close(handle)  # releases the lock
+
+
+def _lock_holder(inode: int) -> str:
+    """Who holds the flock on ``inode``, from /proc/locks where the system has it."""
+    try:
+        for line in Path("/proc/locks").read_text().splitlines():
+            fields = line.split()
+            if len(fields) > 5 and fields[1] == "FLOCK" and fields[5].rsplit(":", 1)[-1] == str(inode):
+                return f"process {fields[4]}"
+    except OSError:
+        pass
+    return "another process"
+
+
 async def run_daily(
     paths: list[str], settings: Settings, options: DailyOptions, progress: Progress | None = None
 ) -> tuple[Manifest, Digest]:
-    """Brief every input into ``options.out``, then write the digest. Never raises for one bad document."""
+    """Brief every input into ``options.out``, then write the digest. Never raises for one bad document.
+
+    Raises before anything is sent or written when no input is a document (an empty folder never
+    replaces a day's results), ``OutputError`` when the folder cannot be written, and ``BusyError``
+    when another run holds it.
+    """
     progress = progress or Progress()
     started = time.perf_counter()
-    run, documents, names, to_send = _plan(paths, settings, options)
+    inputs = collect_inputs(paths)
+    if not inputs:
+        raise DocumentError(
+            f"{', '.join(paths)}: no documents found (.txt, .md, .html files); nothing was sent or written"
+        )
+    ensure_writable(options.out)
+    with holding(options.out):
+        for folder in (options.out, options.out / BRIEFS):
+            remove_leftovers(folder)  # a run killed mid-write left them; the lock says none is ours now
+        ensure_writable(options.out / BRIEFS)
+        run, documents, names, to_send = _plan(inputs, settings, options)
+        try:
+            return await _run(run, documents, names, to_send, settings, progress, started)
+        except BaseException:
+            # Ctrl-C, SIGTERM, a failed write: the manifest says what is on disk (unfinished ones pending).
+            with suppress(Exception):
+                run.save_manifest()
+            raise
+
+
+async def _run(
+    run: _Run,
+    documents: list[tuple[str, Document | None]],
+    names: dict[str, str],
+    to_send: list[tuple[str, Document]],
+    settings: Settings,
+    progress: Progress,
+    started: float,
+) -> tuple[Manifest, Digest]:
     progress.total(len(to_send))
     for entry in run.manifest.entries:
         if entry.status != "pending":
             progress.done(entry)
-    options.out.mkdir(parents=True, exist_ok=True)
     run.save_manifest()
     synthesis = synthesis_error = None
     synthesis_usage = Usage()
@@ -233,6 +319,7 @@ async def run_daily(
             await _brief_all(run, to_send, names, position, llm, running, failure, progress)
             synthesis, synthesis_usage, synthesis_error = await _synthesis(run, documents, names, llm, running)
     digest = _write_digest(run, documents, names, synthesis, synthesis_error, synthesis_usage)
+    _remove_renamed(run, names)
     run.manifest.wall_s = round(time.perf_counter() - started, 3)
     run.manifest.finished = True
     run.save_manifest()
@@ -240,12 +327,12 @@ async def run_daily(
 
 
 def _plan(
-    paths: list[str], settings: Settings, options: DailyOptions
+    inputs: list[str], settings: Settings, options: DailyOptions
 ) -> tuple[_Run, list[tuple[str, Document | None]], dict[str, str], list[tuple[str, Document]]]:
     """Read every input and decide what to send: unreadable → failed, unchanged → skipped, the rest pending."""
     documents: list[tuple[str, Document | None]] = []
     entries: dict[str, ManifestEntry] = {}
-    for source, document, error in read_inputs(collect_inputs(paths)):
+    for source, document, error in read_inputs(inputs):
         documents.append((source, document))
         if error is not None:
             entries[source] = ManifestEntry(source=source, status="failed", error=str(error), error_kind=error.kind)
@@ -256,12 +343,13 @@ def _plan(
         Manifest(provider=settings.provider, model=settings.model, prompt_version=prompt_version(), entries=[]),
         load_prices(options.prices, settings.model),
         kept=_load_digest(options.out),
+        previous=_previous_names(options.out),
     )
     to_send: list[tuple[str, Document]] = []
     for source, document in documents:
         if document is None:
             continue
-        brief = None if options.force else cached_brief(options.out / names[source], document, settings)
+        brief = None if options.force else _cached(run, source, names[source], document)
         if brief is None:
             to_send.append((source, document))
             continue
@@ -271,6 +359,40 @@ def _plan(
         )
     run.manifest.entries = [entries.get(s) or ManifestEntry(source=s, status="pending") for s, _ in documents]
     return run, documents, names, to_send
+
+
+def _previous_names(folder: Path) -> dict[str, str]:
+    """source → brief file in this folder's manifest from an earlier run (empty when there is none)."""
+    try:
+        manifest = Manifest.model_validate_json((folder / MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return {entry.source: entry.brief for entry in manifest.entries if entry.brief}
+
+
+def _cached(run: _Run, source: str, name: str, document: Document) -> Brief | None:
+    """The unchanged brief of ``source``: under its name, or under the name an earlier run gave it (an
+    input with the same stem was added since); a brief found there is saved under its new name."""
+    out = run.options.out
+    brief = cached_brief(out / name, document, run.settings)
+    earlier = run.previous.get(source)
+    if brief is None and earlier and earlier != name:
+        brief = cached_brief(out / earlier, document, run.settings)
+        if brief is not None:
+            brief = save_brief(brief, out / name, document.text)
+    return brief
+
+
+def _remove_renamed(run: _Run, names: dict[str, str]) -> None:
+    """Delete the briefs an earlier run wrote for today's inputs under names they no longer have (and the
+    page text saved beside a brief of an HTML page), once today's brief of that input is written."""
+    out, current = run.options.out, set(names.values())
+    for source, earlier in run.previous.items():
+        if source in names and earlier != names[source] and earlier not in current and source in run.briefs:
+            old = out / earlier
+            for path in (old, old.with_name(f"{old.stem}.source.txt")):
+                with suppress(OSError):
+                    path.unlink(missing_ok=True)
 
 
 def _needs_synthesis(run: _Run) -> bool:
