@@ -15,11 +15,14 @@ from summarizer.cli import app
 from summarizer.errors import (
     EXIT_CODES,
     BriefError,
+    BusyError,
     DocumentError,
     ExitCode,
     FixtureMissing,
     LLMError,
+    OutputError,
     ProviderError,
+    SourceChanged,
     SummarizerError,
     exit_code_of,
     kind_of,
@@ -180,15 +183,33 @@ def _readme_exit_table() -> dict[int, str]:
 
 def test_exit_code_table_is_the_same_in_code_readme_and_help() -> None:
     assert _readme_exit_table() == {int(code): meaning for code, meaning in EXIT_CODES.items()}
-    for command in ("brief", "daily", "show", "check", "review", "render"):
+    # every code a command can end with is in its --help, worded as in the table
+    can_end_with = {
+        "brief": {ExitCode.PROVIDER, ExitCode.LLM, ExitCode.FIXTURE_MISSING, ExitCode.OUTPUT, ExitCode.INTERRUPTED},
+        "daily": {ExitCode.PROVIDER, ExitCode.LLM, ExitCode.OUTPUT, ExitCode.BUSY, ExitCode.INTERRUPTED},
+        "show": set(),
+        "check": {ExitCode.CHECK_FAILED},
+        "review": set(),
+        "render": {ExitCode.CHECK_FAILED, ExitCode.OUTPUT},
+    }
+    for command, codes in can_end_with.items():
         text = " ".join(invoke(command, "--help").stdout.split())
-        listed = [code for code, meaning in EXIT_CODES.items() if f"{code.value} {meaning}" in text]
-        assert ExitCode.OK in listed and ExitCode.INPUT in listed, (command, text[-400:])
+        listed = {code for code, meaning in EXIT_CODES.items() if f"{code.value} {meaning}" in text}
+        assert {ExitCode.OK, ExitCode.USAGE, ExitCode.INPUT} | codes <= listed, (command, text[-400:])
 
 
 @pytest.mark.parametrize(
     "error",
-    [DocumentError("x"), BriefError("x"), ProviderError("x"), LLMError("x"), FixtureMissing("k", "/p", Path("f"))],
+    [
+        DocumentError("x"),
+        BriefError("x"),
+        ProviderError("x"),
+        LLMError("x"),
+        FixtureMissing("k", "/p", Path("f")),
+        OutputError("x"),
+        BusyError("x"),
+        SourceChanged("x"),
+    ],
 )
 def test_every_error_carries_its_exit_code_and_a_kind_the_manifest_maps_back(error: SummarizerError) -> None:
     assert exit_code_of(error) == error.exit_code != ExitCode.INTERNAL
