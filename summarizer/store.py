@@ -160,7 +160,10 @@ def save_brief(
 
 
 def relative_to_folder(path: str, folder: Path) -> str:
-    """``path`` (relative to the working directory, or absolute) as seen from ``folder``."""
+    """A path given relative to the working directory, as seen from ``folder``; an absolute one as given
+    (it holds from anywhere already)."""
+    if os.path.isabs(path):
+        return path
     return os.path.relpath(os.path.abspath(path), os.path.abspath(folder))
 
 
