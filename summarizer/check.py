@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cues import Gap, coverage_gaps
-from .documents import Document, read_document
+from .documents import Document, document_id, read_document
 from .errors import DocumentError
 from .grounding import name_only
 from .models import Brief, Span
@@ -17,13 +17,23 @@ def source_for(brief: Brief, source: Path | None, brief_file: Path | None = None
     """The brief's source document: the path given, else the one the brief records, looked up relative
     to the brief file's folder and then to the working directory."""
     if source is not None:
-        return read_document(str(source))
+        return _as_briefed(brief, read_document(str(source)))
     recorded = brief.document.path
     if not recorded or recorded == "-":
         raise DocumentError("the brief records no source file; pass --source PATH")
     candidates = source_candidates(recorded, brief_file)
     found = next((path for path in candidates if path.exists() or path.is_symlink()), candidates[0])
-    return read_document(str(found))
+    return _as_briefed(brief, read_document(str(found)))
+
+
+def _as_briefed(brief: Brief, document: Document) -> Document:
+    """The text a brief's offsets index. Briefs made before schema 1.2 (no ``sha256``) indexed the text with
+    CRLF line endings read as LF: such a brief of an unchanged CRLF file is checked against that text."""
+    if brief.document.sha256 is None and brief.document.id != document.id and "\r\n" in document.text:
+        text = document.text.replace("\r\n", "\n")
+        if document_id(text) == brief.document.id:
+            return replace(document, text=text, id=brief.document.id, sha256=None)
+    return document
 
 
 def source_changed(brief: Brief, document: Document) -> bool:

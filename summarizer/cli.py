@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
@@ -97,11 +97,12 @@ def main(
     """Turn documents into typed, grounded briefs with an LLM."""
 
 
-def _say(message: str) -> None:
-    """A diagnostic line on stderr. Messages carry file names and model text: made inert first."""
+def _say(message: str, *, one_line: bool = False) -> None:
+    """A diagnostic on stderr. Messages carry file names and model text: made inert first (and kept on one
+    line where a file name's newline could forge a line of its own)."""
     from .render import inert
 
-    typer.echo(inert(message), err=True)
+    typer.echo(inert(message, newlines=not one_line), err=True)
 
 
 def _error(message: str) -> None:
@@ -119,11 +120,28 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     than the whole unchanged rerun.
     """
     results: list[T] = []
+    terminated: list[int] = []
 
     async def main() -> None:
+        # SIGTERM cancels the run like Ctrl-C does, so it unwinds the same way: the briefs being
+        # written are finished, the manifest says so, the local server is stopped.
+        task = asyncio.current_task()
+        assert task is not None
+
+        def terminate() -> None:
+            terminated.append(signal.SIGTERM)
+            task.cancel()
+
+        with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform or thread
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
         results.append(await coroutine)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except asyncio.CancelledError:
+        if terminated:
+            raise SystemExit(ExitCode.TERMINATED) from None
+        raise
     return results[0]
 
 
@@ -161,8 +179,9 @@ _BRIEF_CODES = (
     ExitCode.FIXTURE_MISSING,
     ExitCode.OUTPUT,
     ExitCode.INTERRUPTED,
+    ExitCode.TERMINATED,
 )
-_DAILY_CODES = (*_BRIEF_CODES[:-1], ExitCode.BUSY, ExitCode.INTERRUPTED)
+_DAILY_CODES = (*_BRIEF_CODES[:-2], ExitCode.BUSY, ExitCode.INTERRUPTED, ExitCode.TERMINATED)
 _READ_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.INPUT)
 
 
@@ -193,14 +212,15 @@ EMBEDDED_NOTE = (
 
 
 def _terminate_as_exit(signum: int, frame: object) -> None:
+    """SIGTERM outside the event loop (inside it, ``_run`` cancels the run as Ctrl-C does)."""
     raise SystemExit(128 + signum)
 
 
-def _writes_folder(output: Path, many: bool) -> bool:
-    return many or output.is_dir() or str(output).endswith(os.sep)
+def _writes_folder(output: str, many: bool) -> bool:
+    return many or Path(output).is_dir() or output.endswith(("/", os.sep))
 
 
-def _emit(outcome: Outcome, fmt: str, output: Optional[Path], stems: dict[str, str], quiet: bool) -> None:
+def _emit(outcome: Outcome, fmt: str, output: Optional[str], stems: dict[str, str], quiet: bool) -> None:
     """One brief to stdout, its file, or its own file in the output folder (``stems``: unique per input)."""
     from .render import render
     from .store import brief_json, save_brief
@@ -208,10 +228,11 @@ def _emit(outcome: Outcome, fmt: str, output: Optional[Path], stems: dict[str, s
     assert outcome.brief is not None
     many = len(stems) > 1
     if output is not None:
-        target = output / f"{stems[outcome.source]}.{fmt}" if _writes_folder(output, many) else output
+        folder = _writes_folder(output, many)
+        target = Path(output) / f"{stems[outcome.source]}.{fmt}" if folder else Path(output)
         save_brief(outcome.brief, target, outcome.text, lambda brief: render(brief, fmt))
         if not quiet:
-            _say(f"wrote {target}")
+            _say(f"wrote {target}", one_line=True)
     elif fmt == "json" and many:
         typer.echo(brief_json(outcome.brief, indent=None), nl=False)
         typer.echo("")
@@ -373,11 +394,13 @@ def brief(
         list[str], typer.Argument(help="Documents (.txt, .md, .html), or - for stdin.", metavar="PATH...")
     ],
     output: Annotated[
-        Optional[Path],
+        Optional[str],
         typer.Option(
             "--output",
             "-o",
-            help="Write to this file (one input) or folder (several inputs) instead of stdout; - is stdout.",
+            help="Write to this file (one input) or folder (several inputs, or a path ending in /) instead of "
+            "stdout; - is stdout.",
+            metavar="PATH",
         ),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="json | md")] = "json",
@@ -411,18 +434,18 @@ def brief(
     def announce(source: str, running: Settings) -> None:
         if not quiet:
             where = f" at {running.public_base_url}" if running.provider == "openai" and running.base_url else ""
-            _say(f"briefing {source} with {running.provider} · {running.model}{where} …")
+            _say(f"briefing {source} with {running.provider} · {running.model}{where} …", one_line=True)
 
     from .store import ensure_writable, output_stems
 
     paths = list(dict.fromkeys(paths))  # a path given twice is briefed once
     many = len(paths) > 1
     stems = output_stems(paths)
-    if output is not None and str(output) == "-":  # the usual spelling of standard output
+    if output == "-":  # the usual spelling of standard output
         output = None
     with _exit_codes():
         if output is not None:  # before the first LLM call: a bad output costs no tokens
-            ensure_writable(output if _writes_folder(output, many) else output.parent)
+            ensure_writable(Path(output) if _writes_folder(output, many) else Path(output).parent)
 
     async def run_all() -> ExitCode:
         first_failure = ExitCode.OK
@@ -445,7 +468,7 @@ def brief(
         return first_failure
 
     with _exit_codes():
-        first_failure = asyncio.run(run_all())
+        first_failure = _run(run_all())
     raise typer.Exit(first_failure)
 
 
@@ -567,7 +590,10 @@ def daily(
     for entry in manifest.entries:
         if entry.status == "failed":
             error = entry.error or "failed"
-            _error(error if error.startswith(entry.source) else f"{entry.source}: {error}")
+            _say(
+                f"summarizer: error: {error if error.startswith(entry.source) else f'{entry.source}: {error}'}",
+                one_line=True,
+            )
     counts = ", ".join(f"{n} {status}" for status, n in sorted(manifest.counts().items()))
     cost = f", ${manifest.cost:.4f}" if manifest.cost is not None else ""
     _say(
@@ -611,7 +637,7 @@ def _daily_progress(quiet: bool) -> Iterator[Progress]:
         if not quiet:
             tokens = f", {entry.usage.total_tokens} tokens" if entry.usage.total_tokens else ""
             detail = f": {entry.error}" if entry.error and entry.status != "failed" else ""
-            _say(f"{entry.status}: {entry.source}{tokens}{detail}")
+            _say(f"{entry.status}: {entry.source}{tokens}{detail}", one_line=True)
 
     yield Progress(done=done)
 

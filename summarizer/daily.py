@@ -14,10 +14,11 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +32,7 @@ from .errors import (
     FixtureMissing,
     InputError,
     LLMError,
+    OutputError,
     ReasksExhausted,
     kind_of,
 )
@@ -41,11 +43,14 @@ from .session import FailureProbe, llm_session, read_inputs
 from .settings import Settings
 from .store import (
     atomic_write_text,
+    brief_json,
     cannot_write,
     ensure_writable,
     load_brief,
     load_digest,
+    make_folder,
     output_stems,
+    relative_to_folder,
     remove_leftovers,
     save_brief,
     save_model,
@@ -161,7 +166,7 @@ def cached_brief(path: Path, document: Document, settings: Settings) -> Brief | 
         brief.document.id == document.id
         and brief.run.prompt_version == prompt_version()
         and brief.run.model == settings.model
-        and brief.schema_version == SCHEMA_VERSION
+        and brief.schema_version.split(".")[0] == SCHEMA_VERSION.split(".")[0]  # a minor version adds fields
     )
     return brief if same else None
 
@@ -196,6 +201,9 @@ class _Run:
     kept: Digest | None = None  # this folder's digest from an earlier run, if any
     briefs: dict[str, Brief] = field(default_factory=dict)
     previous: dict[str, str] = field(default_factory=dict)  # source → brief name in the earlier manifest
+    saver: ThreadPoolExecutor | None = None  # writes briefs off the event loop
+    saves: list[Future[None]] = field(default_factory=list)  # every write handed to ``saver``
+    fatal: OutputError | None = None  # an output that cannot be written stops the run
     saving: bool = False  # a manifest write is in flight
 
     async def save_manifest_soon(self, every_s: float = 0.5) -> None:
@@ -213,9 +221,17 @@ class _Run:
             return
         self.saving, self.saved_at = True, now
         try:
-            await asyncio.to_thread(atomic_write_text, self.options.out / MANIFEST, self._manifest_json())
+            await asyncio.wrap_future(self.save(atomic_write_text, self.options.out / MANIFEST, self._manifest_json()))
         finally:
             self.saving = False
+
+    def save(self, write: Callable[..., None], *args: Any) -> Future[None]:
+        """Hand a write to the run's writer threads. A stopped run waits for every one of them before its
+        last manifest, so no brief is left unmarked and no older snapshot lands after the last one."""
+        assert self.saver is not None
+        future = self.saver.submit(write, *args)
+        self.saves.append(future)
+        return future
 
     def save_manifest(self) -> None:
         atomic_write_text(self.options.out / MANIFEST, self._manifest_json())
@@ -281,16 +297,20 @@ async def run_daily(
         raise DocumentError(
             f"{', '.join(paths)}: no documents found (.txt, .md, .html files); nothing was sent or written"
         )
-    ensure_writable(options.out)
-    with holding(options.out):
+    make_folder(options.out)
+    with holding(options.out), ThreadPoolExecutor(max_workers=4, thread_name_prefix="summarizer-save") as saver:
         for folder in (options.out, options.out / BRIEFS):
             remove_leftovers(folder)  # a run killed mid-write left them; the lock says none is ours now
-        ensure_writable(options.out / BRIEFS)
+        for folder in (options.out, options.out / BRIEFS):
+            ensure_writable(folder)  # before the first LLM call: a bad output costs no tokens
         run, documents, names, to_send = _plan(inputs, settings, options)
+        run.saver = saver
         try:
             return await _run(run, documents, names, to_send, settings, progress, started)
         except BaseException:
-            # Ctrl-C, SIGTERM, a failed write: the manifest says what is on disk (unfinished ones pending).
+            # Ctrl-C, SIGTERM, a failed write: once the briefs being written are on disk, the manifest
+            # says so (ok), and every document not finished stays pending.
+            wait(run.saves, timeout=60)
             with suppress(Exception):
                 run.save_manifest()
             raise
@@ -372,14 +392,24 @@ def _previous_names(folder: Path) -> dict[str, str]:
 
 def _cached(run: _Run, source: str, name: str, document: Document) -> Brief | None:
     """The unchanged brief of ``source``: under its name, or under the name an earlier run gave it (an
-    input with the same stem was added since); a brief found there is saved under its new name."""
+    input with the same stem was added since), moved to its name; a brief of an earlier minor schema
+    version is brought up to date in place (its source's sha256 and path), not sent again."""
     out = run.options.out
-    brief = cached_brief(out / name, document, run.settings)
+    brief, found = cached_brief(out / name, document, run.settings), out / name
     earlier = run.previous.get(source)
     if brief is None and earlier and earlier != name:
-        brief = cached_brief(out / earlier, document, run.settings)
-        if brief is not None:
-            brief = save_brief(brief, out / name, document.text)
+        brief, found = cached_brief(out / earlier, document, run.settings), out / earlier
+    if brief is None or (found == out / name and brief.schema_version == SCHEMA_VERSION):
+        return brief
+    meta = brief.document.model_copy(update={"sha256": document.sha256})
+    if meta.format == "html":
+        text_file = (out / name).with_name(f"{(out / name).stem}.source.txt")
+        atomic_write_text(text_file, document.text)
+        meta = meta.model_copy(update={"path": text_file.name, "sha256": document.id})
+    else:
+        meta = meta.model_copy(update={"path": relative_to_folder(source, (out / name).parent)})
+    brief = brief.model_copy(update={"document": meta, "schema_version": SCHEMA_VERSION})
+    atomic_write_text(out / name, brief_json(brief))
     return brief
 
 
@@ -430,16 +460,35 @@ async def _brief_all(
             else:
                 run.spent += brief.run.usage.total_tokens
         if brief is not None:
-            # serialising and syncing a brief to disk is file I/O: off the event loop
-            brief = await asyncio.to_thread(save_brief, brief, run.options.out / names[source], document.text)
-            run.briefs[source] = brief
-            entry.status, entry.brief, entry.document_id = "ok", names[source], document.id
-            entry.usage, entry.attempts, entry.latency_s = brief.run.usage, brief.run.attempts, brief.run.latency_s
-            entry.cost = run.prices.cost(brief.run.usage) if run.prices else None
+            # serialising and syncing a brief to disk is file I/O: off the event loop, in a thread that
+            # also marks the entry, so a brief written while the run is being stopped is still marked
+            await asyncio.wrap_future(run.save(finish, source, document, brief, entry))
         await run.save_manifest_soon()
         progress.done(entry)
 
-    await asyncio.gather(*(one(source, document) for source, document in to_send))
+    def finish(source: str, document: Document, brief: Brief, entry: ManifestEntry) -> None:
+        saved = save_brief(brief, run.options.out / names[source], document.text)
+        run.briefs[source] = saved
+        entry.brief, entry.document_id = names[source], document.id
+        entry.usage, entry.attempts, entry.latency_s = saved.run.usage, saved.run.attempts, saved.run.latency_s
+        entry.cost = run.prices.cost(saved.run.usage) if run.prices else None
+        entry.status = "ok"  # last: a manifest snapshot never says ok before the rest is set
+
+    async def guarded(source: str, document: Document) -> None:
+        try:
+            await one(source, document)
+        except OutputError as error:  # a full or read-only disk: no other brief can be kept either
+            run.fatal = run.fatal or error
+            for task in tasks:
+                task.cancel()
+
+    tasks = [asyncio.ensure_future(guarded(source, document)) for source, document in to_send]
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    if run.fatal is not None:
+        raise run.fatal
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
 
 
 def _entries(run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str]) -> list[Entry]:

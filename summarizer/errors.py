@@ -32,6 +32,7 @@ class ExitCode(IntEnum):
     OUTPUT = 8
     BUSY = 9
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 # The README's table and every command's --help are checked against this one table.
@@ -50,9 +51,10 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.CHECK_FAILED: "check (and render): a span does not hold its quote, or the source changed since the "
     "brief was made",
     ExitCode.OUTPUT: "an output cannot be written: read-only or full disk, no permission, a file where a folder "
-    "should be (checked before the first LLM call)",
+    "should be (brief and daily find it before the first LLM call)",
     ExitCode.BUSY: "daily: another daily run is writing the same --out folder (it holds the folder's lock)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C); the local server is stopped, no partial file is left",
+    ExitCode.TERMINATED: "terminated (SIGTERM): stopped as after Ctrl-C; daily's manifest lists every brief on disk",
 }
 
 ErrorKind = Literal["internal", "input", "provider", "llm", "fixture-missing", "output", "busy", "check-failed"]

@@ -84,8 +84,8 @@ def normalize(text: str) -> str:
 def _fold(text: str) -> str:
     """``normalize`` without the offset map or the cache, for many short strings."""
     folded = text.translate(_TRANSLATE)
-    if not folded.isascii():
-        folded = unicodedata.normalize("NFD", folded)
+    if not folded.isascii():  # canonically equivalent text folds the same; composed, so words stay whole
+        folded = unicodedata.normalize("NFC", folded)
     lowered = folded.lower() if "\u03a3" not in folded else "".join(c.lower() for c in folded)
     return _SPACES.sub(" ", lowered)
 
@@ -144,15 +144,25 @@ def align(
 
 
 def _find(haystack: str, needle: str, whole_words: bool) -> int:
-    """First index of ``needle``; with ``whole_words``, only where it is not part of a longer word."""
+    """First index of ``needle``; with ``whole_words``, only where it is not part of a longer word. Never
+    where the match would split a character from its combining marks ("Jose" is not "José" decomposed)."""
     start = haystack.find(needle)
-    while whole_words and start >= 0:
+    while start >= 0:
+        end = start + len(needle)
         before = haystack[start - 1] if start > 0 else " "
-        after = haystack[start + len(needle)] if start + len(needle) < len(haystack) else " "
-        if not (needle[0].isalnum() and before.isalnum()) and not (needle[-1].isalnum() and after.isalnum()):
+        after = haystack[end] if end < len(haystack) else " "
+        splits = unicodedata.combining(after) or unicodedata.combining(haystack[start])
+        inside_word = whole_words and (
+            (needle[0].isalnum() and before.isalnum()) or (_word_char(needle[-1]) and _word_char(after))
+        )
+        if not splits and not inside_word:
             break
         start = haystack.find(needle, start + 1)
     return start
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or unicodedata.combining(char) > 0
 
 
 def _align_whole(
@@ -353,6 +363,8 @@ def name_only(quote: str, names: list[str]) -> bool:
 def name_key(name: str) -> str:
     """A claimant/actor name reduced for comparison: case, 'the', possessive, punctuation."""
     key = normalize(name).strip()
+    if not key.isascii():
+        key = unicodedata.normalize("NFC", key)  # "Müller" one word again after the comparison form
     key = re.sub(r"'s\b", "", key)
     key = re.sub(r"[^\w\s]", " ", key)
     key = re.sub(r"^the\s+", "", key.strip())

@@ -446,13 +446,34 @@ class Uncertainty(_Out):
     description: str
     kind: UncertaintyKind
     evidence: Span
-    claim_ids: list[str] = Field(default_factory=list, description="Claims whose evidence overlaps this one's sentence")
+    claim_ids: list[Annotated[str, Field(pattern=r"^C\d+$")]] = Field(
+        default_factory=list, description="Claims whose evidence overlaps this one's sentence"
+    )
+
+
+# A rejected item is the model's draft as it came: a few levels deep. Far deeper is not a brief (and
+# would exhaust the serialiser's recursion).
+MAX_ITEM_DEPTH = 20
+
+
+def _depth(value: Any, limit: int) -> int:
+    if limit < 0 or not isinstance(value, (dict, list)):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(child, limit - 1) for child in children), default=0)
 
 
 class Rejected(_Out):
     kind: Literal["actor", "alias", "claim", "uncertainty", "figure", "cue"]
     item: dict[str, Any]
     reason: str
+
+    @field_validator("item")
+    @classmethod
+    def _not_too_deep(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if _depth(value, MAX_ITEM_DEPTH + 1) > MAX_ITEM_DEPTH:
+            raise ValueError(f"nested more than {MAX_ITEM_DEPTH} levels deep")
+        return value
 
 
 class DocumentMeta(_Out):

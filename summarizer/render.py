@@ -18,8 +18,10 @@ FORMATS = ("json", "md")
 # Characters a terminal acts on (C0 and C1 controls, DEL: ESC starts clear-screen, colours, OSC 8 links)
 # or that reorder what is shown (bidirectional overrides); tab and newline excepted.
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# What CommonMark reads as markup or raw HTML inside a line (links, emphasis, code, tags, entities, tables).
-_MD_ACTIVE = re.compile(r"([\\`*_\[\]<>&|~])")
+# What CommonMark (and GFM) reads as markup inside a line: backslash, code, emphasis, strikethrough, raw
+# HTML and autolinks ("<"), an entity ("&amp;"), and the "]" that closes a link or image ("](", "][",
+# "]:"). An underscore inside a word ("snake_case") and a lone "[" or "]" ("[sic]") are plain text.
+_MD_ACTIVE = re.compile(r"[\\`*<~_]|&(?=#?\w+;)|\](?=[(\[:])")
 _MD_LINE_START = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
 
 
@@ -40,7 +42,15 @@ def inert(text: str, *, newlines: bool = True) -> str:
 def md(text: str | None) -> str:
     """A string from a model or a document as inert Markdown text on one line: no raw HTML, no links,
     no emphasis, no block markers, no control characters; it reads as the characters it holds."""
-    escaped = _MD_ACTIVE.sub(r"\\\1", inert(text or "", newlines=False))
+    plain = inert(text or "", newlines=False)
+
+    def escape(match: re.Match[str]) -> str:
+        at = match.start()
+        if match.group() == "_" and 0 < at < len(plain) - 1 and plain[at - 1].isalnum() and plain[at + 1].isalnum():
+            return "_"
+        return "\\" + match.group()
+
+    escaped = _MD_ACTIVE.sub(escape, plain)
     return _MD_LINE_START.sub(
         lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\{m.group(4)}"), escaped, count=1
     )

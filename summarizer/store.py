@@ -76,16 +76,21 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def ensure_writable(folder: Path) -> None:
-    """Make ``folder`` (and its parents) and prove a file can be written and renamed there; ``OutputError``
-    otherwise. Run before the first LLM call, so a bad output costs no tokens."""
-    probe = folder / ".summarizer-probe"
+def make_folder(folder: Path) -> None:
+    """``folder`` and its parents, or ``OutputError`` (a file in the way, no permission)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise cannot_write(folder, error) from error
     if not folder.is_dir():
         raise cannot_write(folder, OSError(errno.ENOTDIR, "not a folder", str(folder)))
+
+
+def ensure_writable(folder: Path) -> None:
+    """Make ``folder`` (and its parents) and prove a file can be written and renamed there; ``OutputError``
+    otherwise. Run before the first LLM call, so a bad output costs no tokens."""
+    make_folder(folder)
+    probe = folder / f".summarizer-probe-{os.getpid()}"
     atomic_write_text(probe, "")
     probe.unlink(missing_ok=True)
 
@@ -176,13 +181,15 @@ def source_candidates(recorded: str, brief_file: Path | None) -> list[Path]:
     return [brief_file.parent / path, path]
 
 
-_UNSAFE = re.compile(r"[^\w.-]+")
+# What a file name or a link cannot carry: control characters (a newline), separators, "#" and "?"
+# (they end a link's path), the characters other systems refuse, and bidirectional overrides.
+_UNSAFE = re.compile('[\x00-\x1f\x7f-\x9f/\\\\#?:*<>|"\u202a-\u202e\u2066-\u2069]+')
 
 
 def safe_stem(name: str) -> str:
-    """A file-name stem made of letters, digits, ``_``, ``-`` and ``.`` only: no separators, newlines,
-    ``#`` or ``?`` (which break links), no leading dot (hidden), at most 100 characters."""
-    return _UNSAFE.sub("_", name).strip("._")[:100] or "document"
+    """A file-name stem that is safe in a file name and a link: the characters above become ``_``; no
+    leading dot (hidden) or space, at most 100 characters. Ordinary names ("my notes (v2)") are kept."""
+    return _UNSAFE.sub("_", name).strip(". ")[:100].rstrip(". ") or "document"
 
 
 def output_stems(sources: Iterable[str]) -> dict[str, str]:
@@ -191,12 +198,12 @@ def output_stems(sources: Iterable[str]) -> dict[str, str]:
     sources = list(dict.fromkeys(sources))
     stems = {source: "stdin" if source == "-" else safe_stem(Path(source).stem) for source in sources}
     counts = Counter(stems.values())
-    return {
-        source: f"{stem}-{hashlib.sha256(source.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
-        if counts[stem] > 1
-        else stem
-        for source, stem in stems.items()
-    }
+    return {source: f"{stem}-{_path_hash(source)}" if counts[stem] > 1 else stem for source, stem in stems.items()}
+
+
+def _path_hash(source: str) -> str:
+    """A short hash of where the input is (its absolute path: the same however the path is spelled)."""
+    return hashlib.sha256(os.path.abspath(source).encode("utf-8", "surrogateescape")).hexdigest()[:8]
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -231,5 +232,7 @@ def test_fuzzy_alignment_is_the_difflib_scans_answer(text: str, data: st.DataObj
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
-def test_fold_is_normalize(text: str) -> None:
-    assert grounding._fold(text) == normalize(text)
+def test_fold_is_normalize_composed(text: str) -> None:
+    """The same comparison form, composed (NFC) so words stay whole; canonically equivalent texts fold alike."""
+    assert grounding._fold(text) == unicodedata.normalize("NFC", normalize(text))
+    assert grounding._fold(unicodedata.normalize("NFD", text)) == grounding._fold(unicodedata.normalize("NFC", text))

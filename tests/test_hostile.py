@@ -204,7 +204,7 @@ def test_06_markdown_outputs_carry_no_raw_html_or_links(tmp_path: Path, monkeypa
     for markdown in (shown.stdout, digest_markdown(Digest.model_validate(data))):
         assert not re.search(r"(?<!\\)<(script|img)", markdown)  # no raw HTML tag: every < escaped
         assert not re.search(r"(?<!\\)\]\(javascript:", markdown)  # no link: every ] escaped
-        assert "\\<script\\>" in markdown and "\\[x\\](javascript:alert(3))" in markdown
+        assert "\\<script>" in markdown and "[x\\](javascript:alert(3))" in markdown
 
 
 def test_07_a_password_in_the_base_url_is_refused_and_never_logged(tmp_path: Path) -> None:
@@ -266,6 +266,33 @@ def test_09_offsets_index_the_decoded_text_and_sha256_is_of_the_files_bytes(
     assert result.exit_code == ExitCode.CHECK_FAILED and "has changed" in result.stderr
 
 
+def test_09_briefs_made_before_offsets_kept_line_endings_still_check_and_are_not_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 1.1 briefs: no sha256, a CRLF file's offsets into its text read as LF, the path as given."""
+    crlf = b"Bridge news\r\n\r\nOfficials said the bridge would reopen.\r\nReporters confirmed it.\r\n"
+    inbox = tmp_path / "inbox"
+    write(inbox, {})
+    (inbox / "crlf.txt").write_bytes(crlf.replace(b"\r\n", b"\n"))  # what a 1.1 brief's offsets index
+    monkeypatch.chdir(tmp_path)
+    assert daily_cli(monkeypatch, DocumentFake(), "inbox", "--out", "day").exit_code == 0
+    brief_file = tmp_path / "day" / "briefs" / "crlf.json"
+    old = json.loads(brief_file.read_text())
+    old["schema_version"], old["document"]["path"] = "1.1", "inbox/crlf.txt"
+    del old["document"]["sha256"]
+    brief_file.write_text(json.dumps(old))
+    (inbox / "crlf.txt").write_bytes(crlf)  # the file as it always was on disk
+    assert runner.invoke(app, ["check", str(brief_file)]).exit_code == 0
+    (inbox / "crlf.txt").write_bytes(crlf.replace(b"\r\n", b"\n"))
+    fake = DocumentFake()  # upgrading summarizer sends nothing again: the brief is brought up to date
+    assert daily_cli(monkeypatch, fake, "inbox", "--out", "day").exit_code == 0
+    assert [c for c in fake.calls if c != "synthesis"] == []
+    upgraded = json.loads(brief_file.read_text())
+    assert upgraded["schema_version"] == "1.2" and upgraded["document"]["path"] == "../../inbox/crlf.txt"
+    assert upgraded["document"]["sha256"] == hashlib.sha256(crlf.replace(b"\r\n", b"\n")).hexdigest()
+    assert runner.invoke(app, ["check", str(brief_file)]).exit_code == 0
+
+
 def test_10_render_verifies_the_source_and_finds_it_from_anywhere(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -311,9 +338,22 @@ def test_11_an_output_that_cannot_be_written_fails_before_any_llm_call(
     def full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("summarizer.store.os.fsync", full)
+    many = write(tmp_path / "many", {f"doc{n:02}.txt": story(n) for n in range(20)})
+    real_fsync, synced = os.fsync, []
+
+    def fills_up(fd: int) -> None:  # the disk is full from the fourth file written on
+        synced.append(fd)
+        if len(synced) > 3:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr("summarizer.store.os.fsync", fills_up)
+    fake = DocumentFake(delay=0.05)
+    use_fake(monkeypatch, fake)
     with pytest.raises(OutputError, match="No space left on device"):
-        asyncio.run(run_daily([str(inbox)], settings(), DailyOptions(out=tmp_path / "full")))
+        asyncio.run(run_daily([str(many)], settings(), DailyOptions(out=tmp_path / "full", concurrency=2)))
+    assert len(fake.calls) <= 6  # the run stopped sending: no other brief could be kept either
+    monkeypatch.setattr("summarizer.store.os.fsync", full)
     result = daily_cli(monkeypatch, DocumentFake(), str(inbox), "--out", str(tmp_path / "full2"))
     assert result.exit_code == ExitCode.OUTPUT and "free some space" in result.stderr
 
@@ -381,6 +421,13 @@ def test_14_adding_a_same_stem_file_resends_nothing_and_leaves_no_stale_brief(
     on_disk = sorted(f"briefs/{p.name}" for p in (out / "briefs").iterdir())
     assert on_disk == sorted(e["brief"] for e in manifest["entries"]) and len(on_disk) == 2
     assert {e["status"] for e in manifest["entries"]} == {"ok", "skipped-unchanged"}
+    for brief in on_disk:  # the moved brief still finds its source
+        assert runner.invoke(app, ["check", str(out / brief)]).exit_code == 0
+    monkeypatch.chdir(tmp_path)  # the same inbox spelled another way: the same names, nothing sent
+    fake = DocumentFake()
+    assert daily_cli(monkeypatch, fake, str(inbox.resolve()), "--out", "day").exit_code == 0
+    assert [c for c in fake.calls if c != "synthesis"] == []
+    assert sorted(f"briefs/{p.name}" for p in (out / "briefs").iterdir()) == on_disk
 
 
 def test_15_leftover_part_files_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -393,29 +440,40 @@ def test_15_leftover_part_files_are_removed(tmp_path: Path, monkeypatch: pytest.
     assert not any(part.exists() for part in leftovers) and not list(out.rglob("*.part"))
 
 
-def test_15_sigterm_leaves_the_manifest_in_step_with_the_briefs_on_disk(tmp_path: Path) -> None:
-    inbox = write(tmp_path / "inbox", {f"doc{n:02}.txt": document(n) for n in range(24)})
+@pytest.mark.parametrize(
+    ("stop", "latency", "count"),
+    [(signal.SIGTERM, 0.3, 24), (signal.SIGINT, 0.3, 24), (signal.SIGTERM, 0.01, 150), (signal.SIGINT, 0.01, 150)],
+)
+def test_15_a_stopped_run_leaves_the_manifest_in_step_with_the_briefs_on_disk(
+    tmp_path: Path, stop: signal.Signals, latency: float, count: int
+) -> None:
+    """Stopped while answers arrive slowly (the signal lands in the event loop's wait) or quickly (it lands
+    while briefs are being grounded and written): every brief on disk is ok in the manifest."""
+    inbox = write(tmp_path / "inbox", {f"doc{n:03}.txt": document(n) for n in range(count)})
     out = tmp_path / "day"
     old_mask = os.umask(0o027)
     try:
-        with FakeServer(latency_s=0.3) as server:
+        with FakeServer(latency_s=latency) as server:
             command = [sys.executable, "-m", "summarizer", "daily", str(inbox), "--out", str(out), "-q"]
             process = subprocess.Popen(
-                [*command, "--base-url", server.base_url, "-j", "2", "--passes", "0"],
+                [*command, "--base-url", server.base_url, "-j", "4", "--passes", "0"],
                 env={**os.environ, "OPENAI_API_KEY": "sk-test"},
                 stderr=subprocess.PIPE,
+                text=True,
             )
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and len(list((out / "briefs").glob("*.json"))) < 3:
-                time.sleep(0.05)
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=30) == 128 + signal.SIGTERM
+                time.sleep(0.01)
+            process.send_signal(stop)
+            _, stderr = process.communicate(timeout=30)
     finally:
         os.umask(old_mask)
+    assert process.returncode == (ExitCode.TERMINATED if stop == signal.SIGTERM else ExitCode.INTERRUPTED), stderr
+    assert "Traceback" not in stderr and "never retrieved" not in stderr
     manifest = json.loads((out / "manifest.json").read_text())
     ok = {e["brief"] for e in manifest["entries"] if e["status"] == "ok"}
     on_disk = {f"briefs/{p.name}" for p in (out / "briefs").glob("*.json")}
-    assert 3 <= len(on_disk) < 24 and ok == on_disk
+    assert 3 <= len(on_disk) < count and ok == on_disk
     assert {e["status"] for e in manifest["entries"]} <= {"ok", "pending"}
     assert not list(out.rglob("*.part"))
     assert all(p.stat().st_mode & 0o777 == 0o640 for p in out.rglob("*.json"))  # the umask decides
