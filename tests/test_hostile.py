@@ -86,6 +86,9 @@ def test_01_brief_outputs_with_the_same_stem_are_named_apart(tmp_path: Path) -> 
     assert ids == {hashlib.sha256(p.read_bytes()).hexdigest() for p in (a, b)}
     wrote = re.findall(r"wrote (\S+)", result.stderr)
     assert len(wrote) == len(set(wrote)) == 2
+    # one input and a path ending in a slash: a folder, not a file named like it
+    one = runner.invoke(app, ["brief", str(SEED), "-o", f"{tmp_path}/newdir/", "--replay", str(FIXTURES), "-q"])
+    assert one.exit_code == 0 and (tmp_path / "newdir" / f"{SEED.stem}.json").is_file()
 
 
 @pytest.mark.parametrize("inbox_files", [{}, {"report.pdf": "%PDF-1.4", "notes.docx": "PK"}])
@@ -366,6 +369,39 @@ def test_12_deeply_nested_json_is_not_a_brief(tmp_path: Path, command: str) -> N
     result = runner.invoke(app, args)
     assert result.exit_code == ExitCode.INPUT and "nested too deeply" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_12_a_brief_whose_rejected_item_nests_deep_is_not_a_brief(tmp_path: Path) -> None:
+    brief = json.loads(runner.invoke(app, ["brief", str(SEED), "--replay", str(FIXTURES), "-q"]).stdout)
+    deep: dict[str, Any] = {}
+    for _ in range(300):
+        deep = {"x": deep}
+    brief["rejected"] = [{"kind": "claim", "item": deep, "reason": "r"}]
+    path = tmp_path / "deep-item.json"
+    path.write_text(json.dumps(brief))
+    for args in (["show", str(path), "-f", "json"], ["show", str(path)], ["check", str(path)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == ExitCode.INPUT and "nested more than" in result.stderr, args
+
+
+def test_04_ids_in_a_brief_are_ids(tmp_path: Path) -> None:
+    """Claim ids reach the terminal and Markdown unescaped (they are the program's own): a brief that says
+    otherwise is refused."""
+    brief = json.loads(runner.invoke(app, ["brief", str(SEED), "--replay", str(FIXTURES), "-q"]).stdout)
+    brief["uncertainties"] = [
+        {
+            "id": "U1",
+            "description": "d",
+            "kind": "unconfirmed",
+            "evidence": brief["actors"][0]["mention"],
+            "claim_ids": ["C1\x1b]8;;https://evil.example\x07"],
+        }
+    ]
+    path = tmp_path / "ids.json"
+    path.write_text(json.dumps(brief))
+    for command in ("review", "show"):
+        result = runner.invoke(app, [command, str(path)])
+        assert result.exit_code == ExitCode.INPUT and "\x1b" not in result.stdout
 
 
 def test_13_utf16_files_path_once_and_schema_version_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
