@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,7 +203,8 @@ class _Run:
     briefs: dict[str, Brief] = field(default_factory=dict)
     previous: dict[str, str] = field(default_factory=dict)  # source → brief name in the earlier manifest
     saver: ThreadPoolExecutor | None = None  # writes briefs off the event loop
-    saves: list[Future[None]] = field(default_factory=list)  # every write handed to ``saver``
+    in_flight: int = 0  # writes handed to ``saver`` and not finished
+    writes: threading.Condition = field(default_factory=threading.Condition)
     fatal: OutputError | None = None  # an output that cannot be written stops the run
     saving: bool = False  # a manifest write is in flight
 
@@ -221,17 +223,49 @@ class _Run:
             return
         self.saving, self.saved_at = True, now
         try:
-            await asyncio.wrap_future(self.save(atomic_write_text, self.options.out / MANIFEST, self._manifest_json()))
+            await self.save(atomic_write_text, self.options.out / MANIFEST, self._manifest_json())
         finally:
             self.saving = False
 
-    def save(self, write: Callable[..., None], *args: Any) -> Future[None]:
-        """Hand a write to the run's writer threads. A stopped run waits for every one of them before its
-        last manifest, so no brief is left unmarked and no older snapshot lands after the last one."""
-        assert self.saver is not None
-        future = self.saver.submit(write, *args)
-        self.saves.append(future)
+    def save(self, write: Callable[..., None], *args: Any) -> asyncio.Future[None]:
+        """Hand a write to the run's writer threads. A stopped run waits for every one of them
+        (``wait_for_writes``) before its last manifest, so no brief is left unmarked and no older snapshot
+        lands after the last one: a cancelled await does not stop a write that has begun, and a write
+        that has not begun is dropped (its brief stays pending)."""
+        state = ["queued"]
+        with self.writes:
+            self.in_flight += 1
+
+        def done() -> None:
+            with self.writes:
+                self.in_flight -= 1
+                self.writes.notify_all()
+
+        def counted() -> None:
+            with self.writes:
+                if state[0] == "dropped":
+                    return
+                state[0] = "running"
+            try:
+                write(*args)
+            finally:
+                done()
+
+        def cancelled(future: asyncio.Future[None]) -> None:
+            with self.writes:
+                drop = future.cancelled() and state[0] == "queued"
+                if drop:
+                    state[0] = "dropped"
+            if drop:
+                done()
+
+        future = asyncio.get_running_loop().run_in_executor(self.saver, counted)
+        future.add_done_callback(cancelled)
         return future
+
+    def wait_for_writes(self, timeout_s: float = 60) -> None:
+        with self.writes:
+            self.writes.wait_for(lambda: self.in_flight == 0, timeout_s)
 
     def save_manifest(self) -> None:
         atomic_write_text(self.options.out / MANIFEST, self._manifest_json())
@@ -298,7 +332,7 @@ async def run_daily(
             f"{', '.join(paths)}: no documents found (.txt, .md, .html files); nothing was sent or written"
         )
     make_folder(options.out)
-    with holding(options.out), ThreadPoolExecutor(max_workers=4, thread_name_prefix="summarizer-save") as saver:
+    with holding(options.out), ThreadPoolExecutor(max_workers=8, thread_name_prefix="summarizer-save") as saver:
         for folder in (options.out, options.out / BRIEFS):
             remove_leftovers(folder)  # a run killed mid-write left them; the lock says none is ours now
         for folder in (options.out, options.out / BRIEFS):
@@ -310,7 +344,7 @@ async def run_daily(
         except BaseException:
             # Ctrl-C, SIGTERM, a failed write: once the briefs being written are on disk, the manifest
             # says so (ok), and every document not finished stays pending.
-            wait(run.saves, timeout=60)
+            run.wait_for_writes()
             with suppress(Exception):
                 run.save_manifest()
             raise
@@ -462,7 +496,7 @@ async def _brief_all(
         if brief is not None:
             # serialising and syncing a brief to disk is file I/O: off the event loop, in a thread that
             # also marks the entry, so a brief written while the run is being stopped is still marked
-            await asyncio.wrap_future(run.save(finish, source, document, brief, entry))
+            await run.save(finish, source, document, brief, entry)
         await run.save_manifest_soon()
         progress.done(entry)
 
