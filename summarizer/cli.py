@@ -105,8 +105,8 @@ def _say(message: str, *, one_line: bool = False) -> None:
     typer.echo(inert(message, newlines=not one_line), err=True)
 
 
-def _error(message: str) -> None:
-    _say(f"summarizer: error: {message}")
+def _error(message: str, *, one_line: bool = False) -> None:
+    _say(f"summarizer: error: {message}", one_line=one_line)
 
 
 T = TypeVar("T")
@@ -590,10 +590,7 @@ def daily(
     for entry in manifest.entries:
         if entry.status == "failed":
             error = entry.error or "failed"
-            _say(
-                f"summarizer: error: {error if error.startswith(entry.source) else f'{entry.source}: {error}'}",
-                one_line=True,
-            )
+            _error(error if error.startswith(entry.source) else f"{entry.source}: {error}", one_line=True)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(manifest.counts().items()))
     cost = f", ${manifest.cost:.4f}" if manifest.cost is not None else ""
     _say(

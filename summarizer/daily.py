@@ -340,7 +340,7 @@ async def run_daily(
         run, documents, names, to_send = _plan(inputs, settings, options)
         run.saver = saver
         try:
-            return await _run(run, documents, names, to_send, settings, progress, started)
+            return await _brief_and_digest(run, documents, names, to_send, settings, progress, started)
         except BaseException:
             # Ctrl-C, SIGTERM, a failed write: once the briefs being written are on disk, the manifest
             # says so (ok), and every document not finished stays pending.
@@ -350,7 +350,7 @@ async def run_daily(
             raise
 
 
-async def _run(
+async def _brief_and_digest(
     run: _Run,
     documents: list[tuple[str, Document | None]],
     names: dict[str, str],
