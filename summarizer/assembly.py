@@ -135,9 +135,13 @@ def _grounded_aliases(draft: ActorDraft, key: str, text: str) -> tuple[list[str]
     return aliases, rejected
 
 
-def convert_figures(drafts: list[FigureDraft]) -> tuple[list[Figure], list[Rejected]]:
+def convert_figures(drafts: list[FigureDraft], evidence: str | None = None) -> tuple[list[Figure], list[Rejected]]:
+    """The model's figures as ``Figure``s. With ``evidence``, every number of a figure must be written
+    there in some form (``grounding.written_numbers``); a figure whose number is not is rejected, so a
+    number the model made up never reaches a brief or the digest's comparisons."""
     figures: list[Figure] = []
     rejected: list[Rejected] = []
+    written = grounding.written_numbers(evidence) if evidence is not None else None
     for draft in drafts:
         values = draft.model_dump()
         if values["value"] is not None and values["low"] is not None and values["high"] is not None:
@@ -146,9 +150,17 @@ def convert_figures(drafts: list[FigureDraft]) -> tuple[list[Figure], list[Rejec
             values["value"] = values["low"] if values["low"] is not None else values["high"]
             values["low"] = values["high"] = None
         try:
-            figures.append(Figure(**values))
+            figure = Figure(**values)
         except ValueError as error:
             rejected.append(reject("figure", draft, error_text(error)))
+            continue
+        missing = [n for n in (figure.value, figure.low, figure.high) if n is not None and written is not None]
+        missing = [n for n in missing if not grounding.number_written(n, written or ())]
+        if missing:
+            shown = ", ".join(f"{n:g}" for n in missing)
+            rejected.append(reject("figure", draft, f"{shown} is not written in the claim's evidence"))
+            continue
+        figures.append(figure)
     return figures, rejected
 
 
@@ -333,7 +345,7 @@ class Assembly:
                         reason="attribution cue not found in the document; claim kept without it",
                     )
                 )
-        figures, bad_figures = convert_figures(draft.figures)
+        figures, bad_figures = convert_figures(draft.figures, evidence.quote)
         self.rejected.extend(bad_figures)
         self.claims.insert(
             position,

@@ -418,3 +418,95 @@ class ActorIndex:
 
     def names(self) -> list[str]:
         return [a.name for a in self.actors]
+
+
+# ------------------------------------------------------------------ numbers written in a quote
+
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "bn": 1e9}
+_WORDS = {
+    word: float(value)
+    for value, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+} | {"thirty": 30.0, "forty": 40.0, "fifty": 50.0, "sixty": 60.0, "seventy": 70.0, "eighty": 80.0}
+_WORDS |= {"ninety": 90.0, "hundred": 100.0, "thousand": 1e3, "million": 1e6, "billion": 1e9, "dozen": 12.0}
+_NUMERAL = re.compile(
+    r"(?<![\d.,])(\d{1,3}(?:[,\u202f\u00a0]\d{3})+|\d+)(\.\d+)?(?:\s*(thousand|million|billion|trillion|bn)\b)?",
+    re.IGNORECASE,
+)
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
+# Fractions in words, as the fraction and as a percentage ("a quarter of citizens": 25 percent).
+_FRACTIONS = {
+    "half": (0.5, 50.0),
+    "quarter": (0.25, 25.0),
+    "third": (1 / 3, 100 / 3, 33.0, 33.3),
+    "fifth": (0.2, 20.0),
+    "tenth": (0.1, 10.0),
+}
+_FRACTION_WORD = re.compile(r"\b(" + "|".join(_FRACTIONS) + r")s?\b", re.IGNORECASE)
+
+
+def written_numbers(quote: str) -> frozenset[float]:
+    """Every number a quote writes, in the forms news writes them: 3,000 / 3000 / 3 000; 5.0; 1.2 million
+    (both 1.2 and 1,200,000); 10,000 to 12,000; 15-year-old; number words ("five thousand", "twenty-five",
+    "a dozen"); fractions in words, also as percentages ("a quarter": 0.25 and 25)."""
+    found: set[float] = set()
+    for match in _NUMERAL.finditer(quote):
+        digits = re.sub(r"[,\u202f\u00a0]", "", match.group(1)) + (match.group(2) or "")
+        number = float(digits)
+        found.add(number)
+        if match.group(3):
+            found.add(number * _SCALES[match.group(3).lower()])
+    run: list[float] = []  # consecutive number words: "five thousand", "twenty-five", "two hundred"
+    end = -1
+    for match in _NUMBER_WORD.finditer(quote):
+        value = _WORDS[match.group(1).lower()]
+        found.add(value)
+        joined = end >= 0 and re.fullmatch(r"[\s-]*(?:and\s+)?", quote[end : match.start()]) is not None
+        run = [*run, value] if joined else [value]
+        end = match.end()
+        found.add(_spoken(run))
+    for match in _FRACTION_WORD.finditer(quote):
+        found.update(_FRACTIONS[match.group(1).lower()])
+    return frozenset(found)
+
+
+def _spoken(words: list[float]) -> float:
+    """The value of a run of number words: "two hundred and five thousand" = 205,000."""
+    total = current = 0.0
+    for value in words:
+        if value >= 1000:
+            total += (current or 1) * value
+            current = 0
+        elif value == 100:
+            current = (current or 1) * 100
+        else:
+            current += value
+    return total + current
+
+
+def number_written(number: float, written: frozenset[float] | tuple[float, ...]) -> bool:
+    """Whether ``number`` (its magnitude: "a fall of 3" may be -3) is one of the written numbers."""
+    return any(math.isclose(abs(number), candidate, rel_tol=1e-9, abs_tol=1e-9) for candidate in written)

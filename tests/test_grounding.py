@@ -8,7 +8,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from summarizer import grounding
+from summarizer.assembly import assemble
 from summarizer.grounding import align, closest_sentence, normalize, sentence_bounds
+from summarizer.models import Extraction
 
 from .conftest import SEED, SEEDS
 
@@ -236,3 +238,60 @@ def test_fold_is_normalize_composed(text: str) -> None:
     """The same comparison form, composed (NFC) so words stay whole; canonically equivalent texts fold alike."""
     assert grounding._fold(text) == unicodedata.normalize("NFC", normalize(text))
     assert grounding._fold(unicodedata.normalize("NFD", text)) == grounding._fold(unicodedata.normalize("NFC", text))
+
+
+@pytest.mark.parametrize(
+    ("quote", "numbers"),
+    [
+        ("about 3,000 soldiers were killed or wounded", [3000]),
+        ("3000 soldiers", [3000]),
+        ("a 1.2 million increase", [1.2, 1_200_000]),
+        ("between 10,000 to 12,000 troops", [10_000, 12_000]),
+        ("unemployment rose to 5.0 percent", [5.0]),
+        ("a 15-year-old boy", [15]),
+        ("around five thousand votes", [5000]),
+        ("more than two billion people", [2_000_000_000]),
+        ("twenty-five villages", [25]),
+        ("a quarter of citizens", [25, 0.25]),
+        ("a dozen", [12]),
+    ],
+)
+def test_numbers_are_found_in_the_forms_news_writes_them(quote: str, numbers: list[float]) -> None:
+    written = grounding.written_numbers(quote)
+    assert all(grounding.number_written(n, written) for n in numbers), sorted(written)
+
+
+@pytest.mark.parametrize(("quote", "number"), [("Saudi Arabia's Civil Defense Authority.", 14.58), ("in 2013", 2014)])
+def test_a_number_not_written_is_not_found(quote: str, number: float) -> None:
+    assert not grounding.number_written(number, grounding.written_numbers(quote))
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_an_integer_is_found_with_or_without_thousands_separators(n: int) -> None:
+    for quote in (f"a total of {n} units", f"a total of {n:,} units"):
+        assert grounding.number_written(n, grounding.written_numbers(quote))
+
+
+def test_a_figure_not_in_its_evidence_is_rejected_and_the_claim_kept() -> None:
+    text = "Officials said 36 shells fell near the posts on Thursday."
+    answer = Extraction.model_validate(
+        {
+            "summary": "Shells fell.",
+            "actors": [{"name": "Officials", "kind": "government", "role": "source"}],
+            "claims": [
+                {
+                    "claimant": "Officials",
+                    "statement": "36 shells fell.",
+                    "evidence": "36 shells fell near the posts",
+                    "status": "reported",
+                    "figures": [{"value": 36, "unit": "shells"}, {"value": 14.58, "unit": "km"}],
+                }
+            ],
+            "uncertainties": [],
+        }
+    )
+    assembly = assemble(text, answer)
+    (claim,) = assembly.claims
+    assert [f.value for f in claim.figures] == [36]
+    (rejected,) = [r for r in assembly.rejected if r.kind == "figure"]
+    assert rejected.reason == "14.58 is not written in the claim's evidence"
