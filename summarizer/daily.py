@@ -58,7 +58,8 @@ from .store import (
 )
 from .structured import StructuredLLM
 
-Status = Literal["ok", "failed", "skipped-unchanged", "skipped-budget", "pending"]
+Status = Literal["ok", "failed", "skipped-unchanged", "skipped-budget", "skipped-duplicate", "pending"]
+NO_CLAIMS = "no claims to compare"  # a synthesis not made for want of claims (not a failure to retry)
 BRIEFS = "briefs"
 MANIFEST = "manifest.json"
 DIGEST = "digest.json"
@@ -400,9 +401,20 @@ def _plan(
         previous=_previous_names(options.out),
     )
     to_send: list[tuple[str, Document]] = []
+    first: dict[str, str] = {}  # document id → the first input with that text
     for source, document in documents:
         if document is None:
             continue
+        if document.id in first:  # the same text under another path: briefed once, listed with both
+            entries[source] = ManifestEntry(
+                source=source,
+                status="skipped-duplicate",
+                brief=names[first[document.id]],
+                document_id=document.id,
+                error=f"same text as {first[document.id]}",
+            )
+            continue
+        first[document.id] = source
         brief = None if options.force else _cached(run, source, names[source], document)
         if brief is None:
             to_send.append((source, document))
@@ -460,8 +472,11 @@ def _remove_renamed(run: _Run, names: dict[str, str]) -> None:
 
 
 def _needs_synthesis(run: _Run) -> bool:
-    """An unchanged rerun reuses the digest's synthesis when its briefs are the same."""
-    return run.kept is None and any(b.claims for b in run.briefs.values())
+    """An unchanged rerun reuses the digest's synthesis when its briefs are the same, unless that synthesis
+    is missing or failed: then it is tried again."""
+    if not any(b.claims for b in run.briefs.values()):
+        return False
+    return run.kept is None or run.kept.synthesis_error not in (None, NO_CLAIMS)
 
 
 async def _brief_all(
@@ -542,7 +557,7 @@ async def _synthesis(
 ) -> tuple[Synthesis | None, Usage, str | None]:
     entries = _entries(run, documents, names)
     if not any(e.brief.claims for e in entries):
-        return None, Usage(), "no claims to compare"
+        return None, Usage(), NO_CLAIMS
     llm.start_scenario("digest")
     try:
         synthesis, stats = await synthesise(entries, llm, settings.schema_reasks)
@@ -587,9 +602,15 @@ def _write_digest(
             )
             synthesis_error = kept.synthesis_error
     since = _load_digest(run.options.since) if run.options.since else None
+    key_of = {entry.file: entry.key for entry in entries}
+    duplicates: dict[str, list[str]] = {}
+    for e in run.manifest.entries:
+        if e.status == "skipped-duplicate" and e.brief in key_of:
+            duplicates.setdefault(key_of[e.brief], []).append(e.source)
     digest = build_digest(
         entries,
         failures,
+        duplicates=duplicates,
         synthesis=synthesis,
         synthesis_error=synthesis_error,
         previous=since,

@@ -277,6 +277,7 @@ def build_digest(
     previous: Digest | None = None,
     since: str | None = None,
     usage: Any = None,
+    duplicates: dict[str, list[str]] | None = None,
 ) -> Digest:
     actors = merge_actors(entries)
     groups = group_claims(entries, actors)
@@ -289,6 +290,7 @@ def build_digest(
         contradictions=[Contradiction(**c.model_dump()) for c in synthesis.contradictions] if synthesis else [],
         open_questions=[OpenQuestion(**q.model_dump()) for q in synthesis.open_questions] if synthesis else [],
         failures=failures,
+        duplicates=duplicates or {},
         since=since,
         synthesis_error=synthesis_error,
     )
@@ -342,5 +344,9 @@ def digest_markdown(digest: Digest) -> str:
         "document(s)" + (f"; also {md(', '.join(a.aliases))}" if a.aliases else "")
         for a in digest.actors
     ] or ["*(none)*"]
-    out += ["", "## Documents", ""] + [f"- {md(key)}: {md(file)}" for key, file in digest.documents.items()]
+    out += ["", "## Documents", ""] + [
+        f"- {md(key)}: {md(file)}"
+        + (f" (the same text also in {md(', '.join(digest.duplicates[key]))})" if key in digest.duplicates else "")
+        for key, file in digest.documents.items()
+    ]
     return "\n".join(out) + "\n"

@@ -663,6 +663,9 @@ class Digest(_Out):
     contradictions: list[Contradiction]
     open_questions: list[OpenQuestion]
     failures: list[DigestFailure]
+    duplicates: dict[str, list[str]] = Field(
+        default_factory=dict, description="Document key → the other inputs with the same text (briefed once)"
+    )
     since: str | None = None
     synthesis_error: str | None = Field(default=None, description="Why contradictions are missing, if they are")
     usage: Usage = Field(default_factory=Usage, description="Tokens of the synthesis call")

@@ -481,9 +481,16 @@ def digest_html(digest: Any, pages: dict[str, str]) -> str:
             for a in digest.actors
         ],
         "Documents": [
-            f'{key}: <a href="{escape(url_quote(pages[file]))}">{escape(file)}</a>'
-            if file in pages
-            else f"{key}: {escape(file)}"
+            (
+                f'{key}: <a href="{escape(url_quote(pages[file]))}">{escape(file)}</a>'
+                if file in pages
+                else f"{key}: {escape(file)}"
+            )
+            + (
+                f" (the same text also in {escape(', '.join(digest.duplicates[key]))})"
+                if key in digest.duplicates
+                else ""
+            )
             for key, file in digest.documents.items()
         ],
     }

@@ -438,3 +438,46 @@ def test_actor_groups_are_those_of_every_pair(raw: list[tuple[int, str, set[str]
     for node, root in enumerate(roots):
         groups.setdefault(root, set()).add(node)
     assert sorted(sorted(g) for g in groups.values()) == pairwise_components(nodes)
+
+
+def test_identical_inputs_are_briefed_once_and_listed_with_every_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = inbox(tmp_path, count=2)
+    first = sorted(p for p in folder.glob("*.txt") if not p.name.startswith("."))[0]
+    (folder / "copy-of-first.txt").write_bytes(first.read_bytes())
+    fake = DocumentFake()
+    use_fake(monkeypatch, fake)
+    manifest, digest = run(folder, tmp_path / "out")
+    assert len([c for c in fake.calls if c != "synthesis"]) == 2  # two distinct texts, three inputs
+    (copy,) = [e for e in manifest.entries if e.source.endswith("copy-of-first.txt")]
+    original = next(e for e in manifest.entries if e.source == str(first))
+    assert copy.status == "skipped-duplicate" and copy.brief == original.brief and str(first) in (copy.error or "")
+    assert len(digest.documents) == 2 and list(digest.duplicates.values()) == [[copy.source]]
+    assert "copy-of-first.txt" in (tmp_path / "out" / "digest.md").read_text()
+
+
+class FailingSynthesis(DocumentFake):
+    async def extract(self, response_model: Any, prompt: Any, **kwargs: Any) -> tuple[Any, CallStats]:
+        if response_model.__name__ == "Synthesis":
+            self.calls.append("synthesis")
+            raise LLMError("HTTP 503 from the fake model")
+        return await super().extract(response_model, prompt, **kwargs)
+
+
+def test_a_failed_synthesis_is_tried_again_on_an_unchanged_rerun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, out = inbox(tmp_path, count=2), tmp_path / "out"
+    use_fake(monkeypatch, FailingSynthesis())
+    _, digest = run(folder, out)
+    assert digest.synthesis_error and digest.synthesis_error.startswith("synthesis call failed")
+    fake = DocumentFake()
+    use_fake(monkeypatch, fake)
+    _, again = run(folder, out)
+    assert fake.calls == ["synthesis"]  # no brief sent again, the synthesis tried again
+    assert again.synthesis_error is None and [q.question for q in again.open_questions] == ["How many?"]
+    fake = DocumentFake()
+    use_fake(monkeypatch, fake)
+    _, third = run(folder, out)
+    assert fake.calls == [] and [q.question for q in third.open_questions] == ["How many?"]  # kept, not redone
