@@ -44,14 +44,12 @@ from .session import FailureProbe, llm_session, read_inputs
 from .settings import Settings
 from .store import (
     atomic_write_text,
-    brief_json,
     cannot_write,
     ensure_writable,
     load_brief,
     load_digest,
     make_folder,
     output_stems,
-    relative_to_folder,
     remove_leftovers,
     save_brief,
     save_model,
@@ -447,16 +445,11 @@ def _cached(run: _Run, source: str, name: str, document: Document) -> Brief | No
         brief, found = cached_brief(out / earlier, document, run.settings), out / earlier
     if brief is None or (found == out / name and brief.schema_version == SCHEMA_VERSION):
         return brief
-    meta = brief.document.model_copy(update={"sha256": document.sha256})
-    if meta.format == "html":
-        text_file = (out / name).with_name(f"{(out / name).stem}.source.txt")
-        atomic_write_text(text_file, document.text)
-        meta = meta.model_copy(update={"path": text_file.name, "sha256": document.id})
-    else:
-        meta = meta.model_copy(update={"path": relative_to_folder(source, (out / name).parent)})
-    brief = brief.model_copy(update={"document": meta, "schema_version": SCHEMA_VERSION})
-    atomic_write_text(out / name, brief_json(brief))
-    return brief
+    # saved as a fresh brief is: path relative to its folder, the page's text beside it, the file's sha256
+    meta = brief.document.model_copy(update={"path": source, "sha256": document.sha256})
+    return save_brief(
+        brief.model_copy(update={"document": meta, "schema_version": SCHEMA_VERSION}), out / name, document.text
+    )
 
 
 def _remove_renamed(run: _Run, names: dict[str, str]) -> None:

@@ -117,14 +117,17 @@ class Settings(BaseModel):
     @property
     def public_base_url(self) -> str | None:
         """The base URL with any user:password removed, safe to store in a brief."""
-        if not self.base_url:
-            return None
-        from urllib.parse import urlsplit, urlunsplit
+        return _without_credentials(self.base_url) if self.base_url else None
 
-        parts = urlsplit(self.base_url)
-        host = parts.hostname or ""
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+def _without_credentials(url: str, mark: str = "") -> str:
+    """``url`` without user, password, query or fragment; ``mark`` (e.g. "***@") where the user was."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, mark + netloc, parts.path, "", ""))
 
 
 def _refuse_credentials(base_url: str | None) -> None:
@@ -137,12 +140,10 @@ def _refuse_credentials(base_url: str | None) -> None:
     try:
         parts = urlsplit(base_url)
         credentials = parts.username is not None or parts.password is not None
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
+        shown = _without_credentials(base_url, "***@")
     except ValueError as error:
         raise ProviderError(f"the base URL is not a valid URL ({error})") from None
     if credentials:
-        shown = f"{parts.scheme}://***@{host}{port}{parts.path}"
         raise ProviderError(
             f"the base URL {shown} holds a user name or password; remove it from the URL and put the key in "
             "OPENAI_API_KEY (it is sent as a Bearer token)"
