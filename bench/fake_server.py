@@ -4,8 +4,10 @@ It answers every ``POST /v1/chat/completions`` a fixed latency after the request
 arrived (its own work of building the answer falls inside that latency) with the
 shape of a response recorded from the llama.cpp server (``fixtures/crane.jsonl``),
 its tool-call arguments replaced by an answer chosen per tool: an Extraction
-that grounds in the generated documents (``document(n)``), an empty Synthesis.
-``GET /stats`` tells how many requests it served.
+that grounds in the generated documents (``document(n)``); a Synthesis that puts
+the first two documents of its request in one story with a question on the first
+claim. ``GET /stats`` tells how many requests it served, and the longest
+synthesis request (characters of its messages and of its tool schema).
 
 Answer shapes (``SHAPES``): ``one-call`` grounds at once (one request per
 document); ``repairs`` is a minimal answer whose first claim quotes words that
@@ -69,7 +71,6 @@ EXTRACTION = {
 ANSWERS = {
     "Extraction": EXTRACTION,
     "Additions": {"actors": [], "claims": [], "uncertainties": []},
-    "Synthesis": {"contradictions": [], "open_questions": []},
 }
 # The repairs shape: the first claim's evidence is not in the document; the repair answer quotes it right.
 MISQUOTED = "Officials said that the programme had reached"
@@ -121,6 +122,7 @@ class _Server:
         self.fault = fault
         self.shape = shape
         self.requests = 0
+        self.synthesis_chars = 0  # the longest synthesis request: messages + tool schema, in characters
         self.seen: set[str] = set()
         self.lock = threading.Lock()
         server = self
@@ -135,7 +137,8 @@ class _Server:
                 return None
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                self._send(200, json.dumps({"requests": server.requests}).encode())
+                stats = {"requests": server.requests, "synthesis_chars": server.synthesis_chars}
+                self._send(200, json.dumps(stats).encode())
 
             def do_POST(self) -> None:  # noqa: N802
                 self.arrived = time.perf_counter()
@@ -147,6 +150,10 @@ class _Server:
                     server.seen.add(raw)  # type: ignore[arg-type]
                 fault = server.fault if first or server.fault == "length" else "none"
                 tool = body.get("tool_choice", {}).get("function", {}).get("name", "Extraction")
+                if tool == "Synthesis":
+                    size = sum(len(m.get("content") or "") for m in body["messages"]) + len(json.dumps(body["tools"]))
+                    with server.lock:
+                        server.synthesis_chars = max(server.synthesis_chars, size)
                 self.answer(fault, tool, body)
 
             def answer(self, fault: str, tool: str, body: dict[str, Any]) -> None:
@@ -212,6 +219,15 @@ class _Server:
             prompt = body["messages"][-1]["content"]
             numbers = [int(m.group(1)) for m in re.finditer(r"^Item (\d+) \(", prompt, re.MULTILINE)]
             return {"items": [{"item": n, "evidence": EXTRACTION["claims"][0]["evidence"]} for n in numbers]}
+        if tool == "Synthesis":
+            prompt = body["messages"][-1]["content"]
+            keys = re.findall(r"^Document (d\d+):", prompt, re.MULTILINE)
+            ids = re.findall(r"^  (d\d+:C\d+) ", prompt, re.MULTILINE)
+            return {
+                "stories": [{"name": f"Story of {keys[0]}", "documents": keys[:2]}] if keys else [],
+                "contradictions": [],
+                "open_questions": [{"question": "What next?", "claim_ids": ids[:1]}] if ids else [],
+            }
         if tool == "Extraction" and self.shape == "repairs":
             answer = copy.deepcopy(EXTRACTION)
             answer["claims"][0]["evidence"] = MISQUOTED
@@ -235,8 +251,11 @@ class FakeServer:
 
     @property
     def requests(self) -> int:
+        return int(self.stats()["requests"])
+
+    def stats(self) -> dict[str, int]:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=5) as answer:  # noqa: S310
-            return int(json.loads(answer.read())["requests"])
+            return dict(json.loads(answer.read()))
 
     def __enter__(self) -> FakeServer:
         self.process = subprocess.Popen(

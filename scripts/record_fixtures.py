@@ -194,8 +194,10 @@ def record_daily(server: LocalServer, folder: Path) -> None:
     started = time.perf_counter()
     manifest, digest = asyncio.run(run_daily([str(ROOT / "seeds")], settings, DailyOptions(out=out, concurrency=2)))
     print(
-        f"daily: {manifest.counts()}, {len(digest.contradictions)} contradictions, "
-        f"{len(digest.open_questions)} open questions, synthesis error: {digest.synthesis_error}, "
+        f"daily: {manifest.counts()}, {len(digest.stories)} stories, "
+        f"{sum(len(s.contradictions) for s in digest.stories)} contradictions, "
+        f"{sum(len(s.open_questions) for s in digest.stories)} open questions, "
+        f"synthesis error: {digest.synthesis_error}, "
         f"{time.perf_counter() - started:.1f} s",
         flush=True,
     )

@@ -109,8 +109,24 @@ class Brain:
             parts = re.findall(r"^Part \d+: (.*)$", request["messages"][-1]["content"], re.M)
             return name, {"summary": " ".join(parts[:2])}
         if name == "Synthesis":
-            return name, self.digest or {"contradictions": [], "open_questions": []}
+            return name, self.synthesis(request["messages"][-1]["content"])
         raise ValueError(f"no reference answer for tool {name}")
+
+    def synthesis(self, prompt: str) -> dict[str, Any]:
+        """The day's synthesis as far as this request shows it: a request carries one batch of the documents,
+        so the stories keep the documents listed in it and the items cite only its claims."""
+        documents = set(re.findall(r"^Document (d\d+):", prompt, re.M))
+        claims = set(re.findall(r"^  (d\d+:C\d+) ", prompt, re.M))
+        digest = self.digest or {}
+        stories = [
+            {"name": s["name"], "documents": [d for d in s["documents"] if d in documents]}
+            for s in digest.get("stories", [])
+        ]
+        return {
+            "stories": [s for s in stories if s["documents"]],
+            "contradictions": [c for c in digest.get("contradictions", []) if set(c["side_a"] + c["side_b"]) <= claims],
+            "open_questions": [q for q in digest.get("open_questions", []) if set(q["claim_ids"]) <= claims],
+        }
 
     def extraction(self, text: str, caps: dict[str, int]) -> dict[str, Any]:
         actors, claims, uncertainties, summary = self.relevant(text)

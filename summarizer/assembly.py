@@ -138,7 +138,8 @@ def _grounded_aliases(draft: ActorDraft, key: str, text: str) -> tuple[list[str]
 def convert_figures(drafts: list[FigureDraft], evidence: str | None = None) -> tuple[list[Figure], list[Rejected]]:
     """The model's figures as ``Figure``s. With ``evidence``, every number of a figure must be written
     there in some form (``grounding.written_numbers``); a figure whose number is not is rejected, so a
-    number the model made up never reaches a brief or the digest's comparisons."""
+    number the model made up never reaches a brief or the digest's comparisons. A figure without any
+    number is kept with value null, its qualifier saying "no number written"."""
     figures: list[Figure] = []
     rejected: list[Rejected] = []
     written = grounding.written_numbers(evidence) if evidence is not None else None
@@ -149,6 +150,10 @@ def convert_figures(drafts: list[FigureDraft], evidence: str | None = None) -> t
         if values["value"] is None and (values["low"] is None) != (values["high"] is None):
             values["value"] = values["low"] if values["low"] is not None else values["high"]
             values["low"] = values["high"] = None
+        if values["value"] is None and values["low"] is None:
+            # Words without a number ("thousands"): kept without a value, and the qualifier says so.
+            words = values["qualifier"]
+            values["qualifier"] = f"{words}; no number written" if words else "no number written"
         try:
             figure = Figure(**values)
         except ValueError as error:

@@ -299,6 +299,15 @@ ModelPathOption = Annotated[
     typer.Option("--model-path", help="GGUF file for the local provider (default: the bundled SmolLM2-135M-Instruct)."),
 ]
 NCtxOption = Annotated[Optional[int], typer.Option("--n-ctx", min=512, help="Context size of the local server.")]
+ContextTokensOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--context-tokens",
+        min=1024,
+        help="The model's context in tokens: long documents are split, and the digest's synthesis batched, to fit "
+        "(default: 128000; --n-ctx for the embedded model).",
+    ),
+]
 MaxTokensOption = Annotated[
     Optional[int],
     typer.Option(
@@ -341,6 +350,7 @@ _REQUEST_OPTIONS = (
     "profile",
     "model_path",
     "n_ctx",
+    "context_tokens",
     "max_tokens",
     "max_output_tokens",
     "temperature",
@@ -412,6 +422,7 @@ def brief(
     profile: ProfileOption = None,
     model_path: ModelPathOption = None,
     n_ctx: NCtxOption = None,
+    context_tokens: ContextTokensOption = None,
     max_tokens: MaxTokensOption = None,
     max_output_tokens: MaxOutputTokensOption = None,
     temperature: TemperatureOption = None,
@@ -547,6 +558,7 @@ def daily(
     profile: ProfileOption = None,
     model_path: ModelPathOption = None,
     n_ctx: NCtxOption = None,
+    context_tokens: ContextTokensOption = None,
     max_tokens: MaxTokensOption = None,
     max_output_tokens: MaxOutputTokensOption = None,
     temperature: TemperatureOption = None,
@@ -598,7 +610,7 @@ def daily(
         f"{manifest.usage.completion_tokens} completion){cost} in {manifest.wall_s:.1f} s; "
         f"digest: {out / 'digest.md'}"
     )
-    claims = sum(len(group.claims) for group in digest.claim_groups)
+    claims = len(digest.claims())
     if (
         not quiet
         and settings.profile == "embedded"

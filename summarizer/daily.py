@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .digest import Entry, build_digest, digest_markdown, synthesise
+from .digest import Entry, SynthesisResult, build_digest, digest_markdown, kept_synthesis, merge_actors, synthesise
 from .documents import SUPPORTED_SUFFIXES, Document
 from .errors import (
     BriefError,
@@ -34,14 +34,14 @@ from .errors import (
     InputError,
     LLMError,
     OutputError,
-    ReasksExhausted,
     kind_of,
 )
-from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Synthesis, Usage
+from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Usage
 from .pipeline import brief_document
 from .prompts import prompt_version
 from .session import FailureProbe, llm_session, read_inputs
 from .settings import Settings
+from .sizing import SYNTHESIS_CALL_TOKENS
 from .store import (
     atomic_write_text,
     cannot_write,
@@ -363,15 +363,14 @@ async def _brief_and_digest(
         if entry.status != "pending":
             progress.done(entry)
     run.save_manifest()
-    synthesis = synthesis_error = None
-    synthesis_usage = Usage()
-    if to_send or _needs_synthesis(run):
+    made: SynthesisResult | None = None
+    if to_send or _needs_synthesis(run, documents, names):
         position = {source: index for index, (source, _) in enumerate(documents)}
         async with llm_session(settings) as (llm, running, failure):
             progress.sending()
             await _brief_all(run, to_send, names, position, llm, running, failure, progress)
-            synthesis, synthesis_usage, synthesis_error = await _synthesis(run, documents, names, llm, running)
-    digest = _write_digest(run, documents, names, synthesis, synthesis_error, synthesis_usage)
+            made = await _synthesis(run, documents, names, llm, running)
+    digest = _write_digest(run, documents, names, made)
     _remove_renamed(run, names)
     run.manifest.wall_s = round(time.perf_counter() - started, 3)
     run.manifest.finished = True
@@ -464,12 +463,14 @@ def _remove_renamed(run: _Run, names: dict[str, str]) -> None:
                     path.unlink(missing_ok=True)
 
 
-def _needs_synthesis(run: _Run) -> bool:
+def _needs_synthesis(run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str]) -> bool:
     """An unchanged rerun reuses the digest's synthesis when its briefs are the same, unless that synthesis
-    is missing or failed: then it is tried again."""
+    is missing or failed, or the day's documents are not those it was made for: then it is made again."""
     if not any(b.claims for b in run.briefs.values()):
         return False
-    return run.kept is None or run.kept.synthesis_error not in (None, NO_CLAIMS)
+    if run.kept is None or run.kept.synthesis_error not in (None, NO_CLAIMS):
+        return True
+    return run.kept.documents != {e.key: e.file for e in _entries(run, documents, names)}
 
 
 async def _brief_all(
@@ -547,18 +548,27 @@ async def _synthesis(
     names: dict[str, str],
     llm: StructuredLLM,
     settings: Settings,
-) -> tuple[Synthesis | None, Usage, str | None]:
+) -> SynthesisResult:
     entries = _entries(run, documents, names)
     if not any(e.brief.claims for e in entries):
-        return None, Usage(), NO_CLAIMS
+        return SynthesisResult(None, Usage(), 0, NO_CLAIMS)
     llm.start_scenario("digest")
-    try:
-        synthesis, stats = await synthesise(entries, llm, settings.schema_reasks)
-    except ReasksExhausted as error:
-        return None, error.stats.usage, f"the model cited claims that do not exist ({error})"
-    except (LLMError, FixtureMissing) as error:
-        return None, Usage(), f"synthesis call failed: {error}"
-    return synthesis, stats.usage, None
+    budget = run.options.token_budget
+
+    def spend(usage: Usage) -> None:
+        run.spent += usage.total_tokens
+
+    return await synthesise(
+        entries,
+        merge_actors(entries),
+        llm,
+        reasks=settings.schema_reasks,
+        context_tokens=settings.context,
+        output_tokens=min(SYNTHESIS_CALL_TOKENS, settings.output_ceiling),
+        concurrency=run.options.concurrency,
+        may_send=lambda: budget is None or run.spent < budget,
+        spend=spend,
+    )
 
 
 def _load_digest(folder: Path) -> Digest | None:
@@ -570,30 +580,24 @@ def _load_digest(folder: Path) -> Digest | None:
 
 
 def _write_digest(
-    run: _Run,
-    documents: list[tuple[str, Document | None]],
-    names: dict[str, str],
-    synthesis: Synthesis | None,
-    synthesis_error: str | None,
-    usage: Usage,
+    run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str], made: SynthesisResult | None
 ) -> Digest:
+    """The digest of the day. ``made`` is the synthesis of this run; None when nothing was sent, and an
+    unchanged rerun then keeps the synthesis already made."""
     entries = _entries(run, documents, names)
     failures = [
         DigestFailure(source=e.source, status=e.status, error=e.error)
         for e in run.manifest.entries
         if e.status in ("failed", "skipped-budget")
     ]
-    if synthesis is None and synthesis_error is None:
-        # Nothing was sent: an unchanged rerun keeps the synthesis already made.
+    if made is None:
         kept = run.kept
-        if kept is not None:
-            synthesis = Synthesis.model_validate(
-                {
-                    "contradictions": [c.model_dump() for c in kept.contradictions],
-                    "open_questions": [q.model_dump() for q in kept.open_questions],
-                }
-            )
-            synthesis_error = kept.synthesis_error
+        made = SynthesisResult(
+            kept_synthesis(kept) if kept else None,
+            Usage(),
+            0,
+            kept.synthesis_error if kept else NO_CLAIMS,
+        )
     since = _load_digest(run.options.since) if run.options.since else None
     key_of = {entry.file: entry.key for entry in entries}
     duplicates: dict[str, list[str]] = {}
@@ -604,13 +608,14 @@ def _write_digest(
         entries,
         failures,
         duplicates=duplicates,
-        synthesis=synthesis,
-        synthesis_error=synthesis_error,
+        synthesis=made.synthesis,
+        synthesis_error=made.error,
         previous=since,
         since=str(run.options.since) if run.options.since else None,
-        usage=usage,
+        usage=made.usage,
+        calls=made.calls,
     )
-    run.manifest.digest_usage = usage
+    run.manifest.digest_usage = made.usage
     save_model(run.options.out / DIGEST, digest)
     atomic_write_text(run.options.out / "digest.md", digest_markdown(digest))
     return digest

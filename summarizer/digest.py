@@ -1,20 +1,31 @@
-"""Many briefs → one daily brief (digest).
+"""Many briefs → one daily brief (digest), organised by story.
 
 Deterministic parts: actors merged across documents by normalised names and
-aliases; claims grouped by claimant and topic; figures on the same topic
-compared across documents; failures carried over from the manifest; claims
-marked new / repeated / changed against an earlier daily brief. One LLM call
-over the compact briefs (never the raw text) proposes contradictions and open
-questions; its validator refuses claim ids that do not exist (Instructor
-re-asks) and a contradiction without two distinct sides.
+aliases; each story's claims grouped by claimant; figures compared only inside
+a story and only when they count the same thing; failures carried over from the
+manifest; claims and stories marked new / repeated / changed against an earlier
+daily brief.
+
+The synthesis (LLM) groups the documents into stories, names them, and lists
+the contradictions and open questions inside each story. It sees the compact
+briefs (titles, actors, claim statements), never the raw text, in batches that
+fit the model's context: documents that share an actor are kept in one batch
+when they fit, and stories of the same name from different batches are merged.
+Its validator refuses ids that do not exist, a document in two stories, a
+contradiction without two distinct sides and an item citing claims of two
+stories (Instructor re-asks). Without a synthesis every document stands alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from .chunking import estimate_tokens
+from .errors import FixtureMissing, LLMError, ReasksExhausted
 from .grounding import name_key
 from .models import (
     AUTHOR,
@@ -23,17 +34,30 @@ from .models import (
     Brief,
     ClaimGroup,
     ClaimRef,
+    ComparedFigure,
     Contradiction,
+    ContradictionDraft,
     Digest,
     DigestActor,
     DigestFailure,
     FigureComparison,
     OpenQuestion,
+    OpenQuestionDraft,
+    Story,
+    StoryDraft,
     Synthesis,
+    Usage,
+    clip_text,
+    document_of,
 )
 from .prompts import render
 from .sizing import SYNTHESIS_CALL_TOKENS
-from .structured import CallStats, StructuredLLM
+from .structured import StructuredLLM
+
+# Documents in one synthesis request at most: its answer lists every one of them in a story.
+STORY_DOCUMENTS = 30
+# Prompt tokens a synthesis request spends besides the briefs (system prompt, instructions, schema).
+SYNTHESIS_OVERHEAD_TOKENS = 900
 
 
 @dataclass(frozen=True)
@@ -45,6 +69,12 @@ class Entry:
 
 def ref(entry: Entry, claim_id: str) -> str:
     return f"{entry.key}:{claim_id}"
+
+
+def label(entry: Entry) -> str:
+    """What a document is called: its title, else the start of its summary, else its brief file."""
+    summary = " ".join(entry.brief.summary.split())
+    return entry.brief.document.title or (clip_text(summary, 80) if summary else entry.file)
 
 
 # ------------------------------------------------------------------ actors
@@ -130,99 +160,170 @@ def actor_components(nodes: list[tuple[int, str, set[str]]]) -> list[int]:
     return [find(node) for node in range(len(nodes))]
 
 
-# ------------------------------------------------------------------ claims and figures
+def canonical_claimants(actors: list[DigestActor]) -> dict[str, str]:
+    """Name key of every name and alias → the merged actor's name."""
+    return {name_key(alias): actor.name for actor in actors for alias in [actor.name, *actor.aliases]}
 
 
-def topic_of(unit: str) -> str:
-    """A figure's unit reduced to a comparable topic: 'Troops' and 'troop' meet."""
+# ------------------------------------------------------------------ figures: what is counted
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words that say how something is measured, not what is counted; and words that say over what time. A
+# unit made of these alone ("year", "percent", "hours ago") does not say what it counts: never compared.
+MEASURE_WORDS = _words(
+    "percent per cent percentage point fold times number total amount figure dollar us usd euro pound yuan "
+    "rupee ruble million billion thousand hundred dozen rank old age"
+)
+TIME_WORDS = _words(
+    "year month week day hour minute second decade century annual annually daily weekly monthly yearly last "
+    "past this next previous current today yesterday ago so far since"
+)
+FILLER_WORDS = _words(
+    "a an the of in on at to for by from with and or as that these those its their his her than about some "
+    "who which were was is are be been has have had earlier later before after"
+)
+
+
+def counted_words(unit: str) -> frozenset[str]:
+    """The words of a figure's unit, singular and lower-case, without filler: what and over what time it counts."""
     words = re.sub(r"[^\w\s]", " ", unit.lower()).split()
-    return " ".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words) or "(no unit)"
+    stems = {_singular(w) for w in words if not w.isdigit()}
+    return frozenset(stems - FILLER_WORDS)
 
 
-def claim_refs(entries: list[Entry]) -> list[tuple[ClaimRef, str]]:
-    """(ref, merged claimant name) for every claim of every brief."""
-    refs = []
-    for entry in entries:
-        for claim in entry.brief.claims:
-            refs.append(
-                (
-                    ClaimRef(
-                        ref=ref(entry, claim.id),
-                        brief=entry.file,
-                        claimant=claim.claimant,
-                        statement=claim.statement,
-                        evidence=claim.evidence.quote,
-                        status=claim.status,
-                        figures=claim.figures,
-                    ),
-                    claim.claimant,
-                )
-            )
-    return refs
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
-def group_claims(entries: list[Entry], actors: list[DigestActor]) -> list[ClaimGroup]:
-    canonical = {name_key(alias): actor.name for actor in actors for alias in [actor.name, *actor.aliases]}
-    groups: dict[tuple[str, str], ClaimGroup] = {}
-    for claim, claimant in claim_refs(entries):
-        actor = canonical.get(name_key(claimant), claimant)
-        topic = topic_of(claim.figures[0].unit) if claim.figures else "general"
-        group = groups.setdefault((actor, topic), ClaimGroup(actor=actor, topic=topic, claims=[]))
-        group.claims.append(claim)
-    order = {AUTHOR: 1, UNNAMED_SOURCE: 1}
-    return sorted(groups.values(), key=lambda g: (order.get(g.actor, 0), g.actor.lower(), g.topic))
+def _core(words: frozenset[str]) -> frozenset[str]:
+    return words - MEASURE_WORDS - TIME_WORDS
 
 
-def _figures_differ(claims: list[ClaimRef], topic: str) -> bool:
-    ranges = []
+def same_counted_thing(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two units (as ``counted_words``) count the same thing.
+
+    They must measure alike and over the same time (the same measure and time
+    words: "visitors last year" is not "visitors expected this year", "killed in
+    the past week" is not "killed"), and share what they count: the same word
+    when either names it in one word ("votes" is not "votes margin"), else at
+    least half of their words together ("North Korean troops killed or wounded"
+    and "North Korean soldiers killed or wounded" do; "people killed" and
+    "people wounded" do not).
+    """
+    if a & MEASURE_WORDS != b & MEASURE_WORDS or a & TIME_WORDS != b & TIME_WORDS:
+        return False
+    core_a, core_b = _core(a), _core(b)
+    if not core_a & core_b:
+        return False
+    if len(core_a) == 1 or len(core_b) == 1:
+        return core_a == core_b
+    return len(core_a & core_b) * 2 >= len(core_a | core_b)
+
+
+def verdict(bounds: list[tuple[float, float]]) -> str:
+    """agree: every figure the same; differ: two that do not overlap; overlap: the rest."""
+    if len(set(bounds)) == 1:
+        return "agree"
+    if any(a[1] < b[0] or b[1] < a[0] for i, a in enumerate(bounds) for b in bounds[i + 1 :]):
+        return "differ"
+    return "overlap"
+
+
+def compare_figures(claims: list[ClaimRef]) -> list[FigureComparison]:
+    """Figures of two or more claims of one story that count the same thing, side by side.
+
+    A figure joins the first group holding a figure of the same counted thing
+    (input order, so the result is deterministic). Figures without a number and
+    units of measure words alone are not compared.
+    """
+    groups: list[tuple[list[frozenset[str]], list[ComparedFigure]]] = []
     for claim in claims:
         for figure in claim.figures:
-            if topic_of(figure.unit) == topic:
-                ranges.append(figure.bounds())
-    if len(ranges) < 2:
-        return False
-    # Values agree when every pair of values or ranges overlaps.
-    return any(a[1] < b[0] or b[1] < a[0] for i, a in enumerate(ranges) for b in ranges[i + 1 :])
-
-
-def compare_figures(entries: list[Entry]) -> list[FigureComparison]:
-    """Topics with figures from two or more documents; flagged when their values differ."""
-    by_topic: dict[str, list[ClaimRef]] = {}
-    for claim, _ in claim_refs(entries):
-        for topic in dict.fromkeys(topic_of(f.unit) for f in claim.figures):
-            by_topic.setdefault(topic, []).append(claim)
+            words = counted_words(figure.unit)
+            if figure.bounds() is None or not _core(words):
+                continue
+            item = ComparedFigure(ref=claim.ref, claimant=claim.claimant, status=claim.status, figure=figure)
+            group = next((g for g in groups if any(same_counted_thing(words, w) for w in g[0])), None)
+            if group is None:
+                groups.append(([words], [item]))
+            else:
+                group[0].append(words)
+                group[1].append(item)
     comparisons = []
-    for topic, claims in sorted(by_topic.items()):
-        if len({c.brief for c in claims}) < 2:
+    for _, items in groups:
+        if len({item.ref for item in items}) < 2:
             continue
-        comparisons.append(FigureComparison(topic=topic, claims=claims, differs=_figures_differ(claims, topic)))
+        bounds = [b for item in items if (b := item.figure.bounds()) is not None]
+        comparisons.append(FigureComparison(subject=items[0].figure.unit, figures=items, verdict=verdict(bounds)))
     return comparisons
+
+
+# ------------------------------------------------------------------ claims
+
+
+def claim_refs(entry: Entry) -> list[ClaimRef]:
+    return [
+        ClaimRef(
+            ref=ref(entry, claim.id),
+            brief=entry.file,
+            claimant=claim.claimant,
+            statement=claim.statement,
+            evidence=claim.evidence.quote,
+            status=claim.status,
+            figures=claim.figures,
+        )
+        for claim in entry.brief.claims
+    ]
+
+
+def group_claims(claims: list[ClaimRef], canonical: dict[str, str]) -> list[ClaimGroup]:
+    """Claims by claimant (merged across documents); named claimants first, then unnamed sources and the author."""
+    groups: dict[str, ClaimGroup] = {}
+    for claim in claims:
+        actor = canonical.get(name_key(claim.claimant), claim.claimant)
+        groups.setdefault(actor, ClaimGroup(actor=actor, claims=[])).claims.append(claim)
+    order = {AUTHOR: 1, UNNAMED_SOURCE: 1}
+    return sorted(groups.values(), key=lambda g: (order.get(g.actor, 0), -len(g.claims), g.actor.lower()))
 
 
 # ------------------------------------------------------------------ what changed
 
 
-def mark_changes(groups: list[ClaimGroup], previous: Digest | None) -> None:
-    """new / repeated / changed against an earlier digest.
+class Changes:
+    """new / repeated / changed against an earlier digest (indexed once, then asked per story).
 
     The same evidence (or the same claimant and statement) seen before is
     *repeated* when its status and figures are unchanged, else *changed*; a claim
-    by the same claimant on the same figure topic is *changed*; the rest is *new*.
+    by the same claimant with a figure of the same counted thing is *changed*;
+    the rest is *new*.
     """
-    if previous is None:
-        return
-    by_evidence: dict[str, ClaimRef] = {}
-    by_statement: dict[tuple[str, str], ClaimRef] = {}
-    by_topic: set[tuple[str, str]] = set()
-    for group in previous.claim_groups:
-        for claim in group.claims:
-            by_evidence[name_key(claim.evidence)] = claim
-            by_statement[(name_key(claim.claimant), name_key(claim.statement))] = claim
-            by_topic |= {(name_key(claim.claimant), topic_of(f.unit)) for f in claim.figures}
-    for group in groups:
-        for claim in group.claims:
-            before = by_evidence.get(name_key(claim.evidence)) or by_statement.get(
-                (name_key(claim.claimant), name_key(claim.statement))
+
+    def __init__(self, previous: Digest | None) -> None:
+        self.previous = previous
+        self.by_evidence: dict[str, ClaimRef] = {}
+        self.by_statement: dict[tuple[str, str], ClaimRef] = {}
+        self.counted: dict[str, list[frozenset[str]]] = {}
+        for claim in previous.claims() if previous else []:
+            self.by_evidence[name_key(claim.evidence)] = claim
+            self.by_statement[(name_key(claim.claimant), name_key(claim.statement))] = claim
+            for figure in claim.figures:
+                self.counted.setdefault(name_key(claim.claimant), []).append(counted_words(figure.unit))
+
+    def mark(self, claims: list[ClaimRef]) -> None:
+        if self.previous is None:
+            return
+        for claim in claims:
+            who = name_key(claim.claimant)
+            before = self.by_evidence.get(name_key(claim.evidence)) or self.by_statement.get(
+                (who, name_key(claim.statement))
             )
             if before is not None:
                 same = (before.status, before.figures, name_key(before.statement)) == (
@@ -231,41 +332,291 @@ def mark_changes(groups: list[ClaimGroup], previous: Digest | None) -> None:
                     name_key(claim.statement),
                 )
                 claim.change = "repeated" if same else "changed"
-            elif any((name_key(claim.claimant), topic_of(f.unit)) in by_topic for f in claim.figures):
+            elif any(
+                same_counted_thing(words, counted_words(f.unit))
+                for f in claim.figures
+                for words in self.counted.get(who, [])
+            ):
                 claim.change = "changed"
             else:
                 claim.change = "new"
 
 
-# ------------------------------------------------------------------ synthesis (one LLM call)
+def story_change(claims: list[ClaimRef]) -> str | None:
+    changes = {claim.change for claim in claims}
+    if None in changes or not changes:
+        return None
+    if changes == {"new"}:
+        return "new"
+    if changes == {"repeated"}:
+        return "repeated"
+    return "changed"
 
 
-def compact(entries: list[Entry]) -> list[dict[str, Any]]:
-    """What the synthesis call sees: per document, its title and claims with their refs."""
-    return [
-        {
-            "document": entry.key,
-            "title": entry.brief.document.title or entry.file,
-            "claims": [
-                {"id": ref(entry, c.id), "claimant": c.claimant, "status": c.status.value, "statement": c.statement}
-                for c in entry.brief.claims
-            ],
+# ------------------------------------------------------------------ synthesis: batches that fit
+
+
+@dataclass
+class Batch:
+    entries: list[Entry] = field(default_factory=list)
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    tokens: int = 0
+
+
+def _inert(text: str) -> str:
+    """A string from a brief placed in the synthesis request: one line, and it cannot close the briefs' tag."""
+    return " ".join(text.replace("</briefs>", "</ briefs>").split())
+
+
+def compact(entry: Entry, max_tokens: int | None = None) -> tuple[dict[str, Any], int]:
+    """What the synthesis sees of one document: its title, actors and claims with their refs; and its tokens.
+
+    With ``max_tokens``, claims past the budget are left out (a document whose
+    brief alone would not fit a request).
+    """
+    block: dict[str, Any] = {
+        "document": entry.key,
+        "title": _inert(label(entry)),
+        "actors": [_inert(a.name) for a in entry.brief.actors],
+        "claims": [],
+    }
+    tokens = estimate_tokens(f"Document {entry.key}: {block['title']}\n  Actors: {', '.join(block['actors'])}\n")
+    for claim in entry.brief.claims:
+        line = {
+            "id": ref(entry, claim.id),
+            "claimant": _inert(claim.claimant),
+            "status": claim.status.value,
+            "statement": _inert(claim.statement),
         }
-        for entry in entries
-        if entry.brief.claims
-    ]
+        cost = estimate_tokens(f"  {line['id']} [{line['claimant']}, {line['status']}] {line['statement']}\n")
+        if max_tokens is not None and tokens + cost > max_tokens:
+            break
+        block["claims"].append(line)
+        tokens += cost
+    return block, tokens
 
 
-async def synthesise(entries: list[Entry], llm: StructuredLLM, reasks: int) -> tuple[Synthesis, CallStats]:
-    briefs = compact(entries)
-    known = sorted(c["id"] for b in briefs for c in b["claims"])
-    prompt = render("digest.j2", briefs=briefs)
-    return await llm.extract(
-        Synthesis, prompt, reasks=reasks, context={"claim_ids": set(known)}, max_tokens=SYNTHESIS_CALL_TOKENS
+def plan_batches(
+    entries: list[Entry], actors: list[DigestActor], budget: int, max_documents: int = STORY_DOCUMENTS
+) -> list[Batch]:
+    """The synthesis requests: each at most ``budget`` prompt tokens of briefs and ``max_documents`` documents.
+
+    Documents that share an actor (a likely story) are kept in one batch when
+    they fit; a group too large for one request is split across consecutive ones.
+    """
+    index = {entry.file: position for position, entry in enumerate(entries)}
+    parent = list(range(len(entries)))
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for actor in actors:
+        members = sorted({index[m.brief] for m in actor.documents if m.brief in index})
+        for member in members[1:]:
+            low, high = sorted((find(members[0]), find(member)))
+            parent[high] = low
+    groups: dict[int, list[int]] = {}
+    for position in range(len(entries)):
+        groups.setdefault(find(position), []).append(position)
+
+    batches: list[Batch] = []
+    current = Batch()
+    for members in groups.values():  # in order of each group's first document
+        blocks = [compact(entries[m], budget) for m in members]
+        size = sum(tokens for _, tokens in blocks)
+        if current.entries and (current.tokens + size > budget or len(current.entries) + len(members) > max_documents):
+            batches.append(current)
+            current = Batch()
+        for member, (block, tokens) in zip(members, blocks, strict=True):
+            if current.entries and (current.tokens + tokens > budget or len(current.entries) >= max_documents):
+                batches.append(current)
+                current = Batch()
+            current.entries.append(entries[member])
+            current.blocks.append(block)
+            current.tokens += tokens
+    if current.entries:
+        batches.append(current)
+    return batches
+
+
+def synthesis_budget(context_tokens: int, output_tokens: int) -> int:
+    """Prompt tokens of briefs one synthesis request may carry within the model's context."""
+    return max(500, context_tokens - output_tokens - SYNTHESIS_OVERHEAD_TOKENS)
+
+
+@dataclass
+class SynthesisResult:
+    synthesis: Synthesis | None
+    usage: Usage
+    calls: int
+    error: str | None
+
+
+async def synthesise(
+    entries: list[Entry],
+    actors: list[DigestActor],
+    llm: StructuredLLM,
+    *,
+    reasks: int,
+    context_tokens: int,
+    output_tokens: int = SYNTHESIS_CALL_TOKENS,
+    concurrency: int = 1,
+    may_send: Callable[[], bool] = lambda: True,
+    spend: Callable[[Usage], None] = lambda usage: None,
+) -> SynthesisResult:
+    """Stories, contradictions and open questions over ``entries``, in requests that fit the context.
+
+    ``may_send`` is asked before each request (the run's token budget) and
+    ``spend`` told each request's tokens. A batch that fails leaves its
+    documents standing alone; the error names how many batches failed.
+    """
+    batches = plan_batches(entries, actors, synthesis_budget(context_tokens, output_tokens))
+    gate = asyncio.Semaphore(max(1, concurrency))
+    usage = Usage()
+    calls = 0
+    errors: list[str] = []
+
+    async def one(batch: Batch) -> Synthesis | None:
+        nonlocal usage, calls
+        async with gate:
+            if not may_send():
+                errors.append("token budget reached")
+                return None
+            known = {c["id"] for block in batch.blocks for c in block["claims"]}
+            prompt = render("digest.j2", briefs=batch.blocks)
+            context = {"claim_ids": known, "documents": [e.key for e in batch.entries]}
+            calls += 1
+            try:
+                synthesis, stats = await llm.extract(
+                    Synthesis, prompt, reasks=reasks, context=context, max_tokens=output_tokens
+                )
+            except ReasksExhausted as error:
+                usage = usage + error.stats.usage
+                spend(error.stats.usage)
+                errors.append(f"the model cited ids that do not exist ({error})")
+                return None
+            except (LLMError, FixtureMissing) as error:
+                errors.append(f"synthesis call failed: {error}")
+                return None
+            usage = usage + stats.usage
+            spend(stats.usage)
+            return synthesis
+
+    answers = await asyncio.gather(*(one(batch) for batch in batches))
+    made = [answer for answer in answers if answer is not None]
+    error = None
+    if errors:
+        error = errors[0] if len(batches) == 1 else f"{len(errors)} of {len(batches)} synthesis batches: {errors[0]}"
+    return SynthesisResult(merge_syntheses(made) if made else None, usage, calls, error)
+
+
+def merge_syntheses(parts: list[Synthesis]) -> Synthesis:
+    """One synthesis from the batches' answers: stories of the same name merged, the rest concatenated."""
+    stories: dict[str, StoryDraft] = {}
+    for part in parts:
+        for story in part.stories:
+            merged = stories.get(name_key(story.name))
+            if merged is None:
+                stories[name_key(story.name)] = StoryDraft.model_construct(
+                    name=story.name, documents=list(story.documents)
+                )
+            else:
+                merged.documents += [d for d in story.documents if d not in merged.documents]
+    return Synthesis.model_construct(
+        stories=list(stories.values()),
+        contradictions=[c for part in parts for c in part.contradictions],
+        open_questions=[q for part in parts for q in part.open_questions],
+    )
+
+
+def kept_synthesis(digest: Digest) -> Synthesis:
+    """The synthesis an earlier digest holds (an unchanged rerun keeps it rather than asking again)."""
+    return Synthesis.model_construct(
+        stories=[
+            StoryDraft.model_construct(name=s.name, documents=list(s.documents))
+            for s in digest.stories
+            if s.named_by == "model"
+        ],
+        contradictions=[
+            ContradictionDraft.model_construct(**c.model_dump()) for s in digest.stories for c in s.contradictions
+        ],
+        open_questions=[
+            OpenQuestionDraft.model_construct(**q.model_dump()) for s in digest.stories for q in s.open_questions
+        ],
     )
 
 
 # ------------------------------------------------------------------ assembly
+
+
+def build_stories(
+    entries: list[Entry], actors: list[DigestActor], synthesis: Synthesis | None, previous: Digest | None
+) -> list[Story]:
+    """The day's stories: the synthesis's groups, and every other document standing alone."""
+    by_key = {entry.key: entry for entry in entries}
+    grouped: list[tuple[str, str, list[Entry]]] = []
+    placed: set[str] = set()
+    for story in synthesis.stories if synthesis else []:
+        members = [by_key[k] for k in dict.fromkeys(story.documents) if k in by_key and k not in placed]
+        if members:
+            placed |= {m.key for m in members}
+            grouped.append((story.name, "model", members))
+    for entry in entries:
+        if entry.key not in placed:
+            grouped.append((label(entry), "title", [entry]))
+    order = {entry.key: position for position, entry in enumerate(entries)}
+    grouped.sort(key=lambda g: (-len(g[2]), min(order[m.key] for m in g[2])))
+
+    canonical = canonical_claimants(actors)
+    changes = Changes(previous)
+    key_of_file = {entry.file: entry.key for entry in entries}
+    actor_claims: dict[str, dict[str, int]] = {}  # document key → actor id → its claims there
+    for actor in actors:
+        for mention in actor.documents:
+            key = key_of_file.get(mention.brief)
+            if key is not None:
+                per_actor = actor_claims.setdefault(key, {})
+                per_actor[actor.id] = per_actor.get(actor.id, 0) + len(mention.claim_ids)
+    story_of = {m.key: number for number, (_, _, members) in enumerate(grouped) for m in members}
+
+    def home(ids: list[str]) -> int | None:
+        """The story every cited claim belongs to (None when they span stories: the validator refuses those)."""
+        homes = {story_of.get(document_of(i)) for i in ids}
+        return homes.pop() if len(homes) == 1 else None
+
+    contradictions: dict[int | None, list[Contradiction]] = {}
+    for item in synthesis.contradictions if synthesis else []:
+        contradictions.setdefault(home(item.side_a + item.side_b), []).append(Contradiction(**item.model_dump()))
+    questions: dict[int | None, list[OpenQuestion]] = {}
+    for question in synthesis.open_questions if synthesis else []:
+        questions.setdefault(home(question.claim_ids), []).append(OpenQuestion(**question.model_dump()))
+    stories = []
+    for number, (name, named_by, members) in enumerate(grouped):
+        keys = sorted({m.key for m in members}, key=order.__getitem__)
+        claims = [claim for member in sorted(members, key=lambda m: order[m.key]) for claim in claim_refs(member)]
+        changes.mark(claims)
+        weight: dict[str, int] = {}
+        for key in keys:
+            for actor_id, count in actor_claims.get(key, {}).items():
+                weight[actor_id] = weight.get(actor_id, 0) + count
+        stories.append(
+            Story(
+                id=f"S{number + 1}",
+                name=name,
+                named_by=named_by,
+                documents=keys,
+                actors=sorted(weight, key=lambda a: -weight[a]),
+                claim_groups=group_claims(claims, canonical),
+                figures=compare_figures(claims),
+                contradictions=contradictions.get(number, []),
+                open_questions=questions.get(number, []),
+                change=story_change(claims),
+            )
+        )
+    return stories
 
 
 def build_digest(
@@ -276,77 +627,80 @@ def build_digest(
     synthesis_error: str | None = None,
     previous: Digest | None = None,
     since: str | None = None,
-    usage: Any = None,
+    usage: Usage | None = None,
+    calls: int = 0,
     duplicates: dict[str, list[str]] | None = None,
 ) -> Digest:
     actors = merge_actors(entries)
-    groups = group_claims(entries, actors)
-    mark_changes(groups, previous)
-    digest = Digest(
+    return Digest(
         documents={e.key: e.file for e in entries},
+        stories=build_stories(entries, actors, synthesis, previous),
         actors=actors,
-        claim_groups=groups,
-        figures=compare_figures(entries),
-        contradictions=[Contradiction(**c.model_dump()) for c in synthesis.contradictions] if synthesis else [],
-        open_questions=[OpenQuestion(**q.model_dump()) for q in synthesis.open_questions] if synthesis else [],
         failures=failures,
         duplicates=duplicates or {},
         since=since,
         synthesis_error=synthesis_error,
+        synthesis_calls=calls,
+        usage=usage or Usage(),
     )
-    if usage is not None:
-        digest.usage = usage
-    return digest
 
 
 def digest_markdown(digest: Digest) -> str:
-    """The daily brief as Markdown; every string from a model, a document or a file name is escaped."""
+    """The daily brief as Markdown, by story; every string from a model, a document or a file name is escaped."""
     from .render import format_figure, md
 
-    def figures(claim: Any) -> str:
-        return md(", ".join(format_figure(f) for f in claim.figures))
-
+    actors = {actor.id: actor for actor in digest.actors}
     out = ["# Daily brief", ""]
+    stories = len(digest.stories)
+    together = sum(1 for s in digest.stories if len(s.documents) > 1)
     out.append(
-        f"{len(digest.documents)} documents briefed, {len(digest.failures)} missing."
-        + (f" Compared with {md(digest.since)}." if digest.since else "")
+        f"{len(digest.documents)} documents briefed in {stories} "
+        f"stor{'y' if stories == 1 else 'ies'} ({together} told by more than one document), "
+        f"{len(digest.failures)} missing." + (f" Compared with {md(digest.since)}." if digest.since else "")
     )
+    if digest.synthesis_error:
+        out += ["", f"*Stories, contradictions and questions may be missing: {md(digest.synthesis_error)}*"]
     if digest.failures:
         out += ["", "## Missing", ""] + [
             f"- {md(f.source)}: {md(f.status)}" + (f" — {md(f.error)}" if f.error else "") for f in digest.failures
         ]
-    out += ["", "## Contradictions", ""]
-    out += [
-        f"- {md(c.description)} ({md(', '.join(c.side_a))} vs {md(', '.join(c.side_b))})" for c in digest.contradictions
-    ] or ["*(none found)*" + (f" — {md(digest.synthesis_error)}" if digest.synthesis_error else "")]
-    out += ["", "## Open questions", ""]
-    out += [
-        f"- {md(q.question)}" + (f" ({md(', '.join(q.claim_ids))})" if q.claim_ids else "")
-        for q in digest.open_questions
-    ] or ["*(none)*"]
-    out += ["", "## Figures compared across documents", ""]
-    for comparison in digest.figures:
-        flag = "**differ**" if comparison.differs else "agree"
-        values = "; ".join(f"{md(c.ref)} {figures(c)}" for c in comparison.claims)
-        out.append(f"- {md(comparison.topic)}: {flag} — {values}")
-    if not digest.figures:
-        out.append("*(no figure appears in two documents)*")
-    out += ["", "## Claims by actor", ""]
-    for group in digest.claim_groups:
-        out.append(f"### {md(group.actor)} — {md(group.topic)}")
-        for claim in group.claims:
-            change = f" *[{md(claim.change)}]*" if claim.change else ""
-            out.append(f"- {md(claim.ref)} *{claim.status.value}*: {md(claim.statement)}{change}")
-        out.append("")
-    out += ["## Actors", ""]
-    out += [
-        f"- **{md(a.name)}** ({', '.join(k.value for k in a.kinds)}) — in {len({m.brief for m in a.documents})} "
-        "document(s)" + (f"; also {md(', '.join(a.aliases))}" if a.aliases else "")
-        for a in digest.actors
-    ] or ["*(none)*"]
-    out += ["", "## Documents", ""] + [
-        f"- {md(key)}: {md(file)}"
-        + (f" (the same text also in {md(', '.join(digest.duplicates[key]))})" if key in digest.duplicates else "")
-        for key, file in digest.documents.items()
-    ]
+    for story in digest.stories:
+        change = f" *[{story.change}]*" if story.change else ""
+        out += ["", f"## {md(story.name)}{change}", ""]
+        files = ", ".join(f"{key} ({md(digest.documents[key])})" for key in story.documents)
+        out.append(f"Documents: {files}")
+        names = [md(actors[a].name) for a in story.actors if a in actors]
+        if names:
+            out.append("")
+            out.append("Actors: " + ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else ""))
+        if story.contradictions:
+            out += ["", "### Contradictions", ""]
+            out += [
+                f"- {md(c.description)} ({md(', '.join(c.side_a))} vs {md(', '.join(c.side_b))})"
+                for c in story.contradictions
+            ]
+        if story.figures:
+            out += ["", "### Figures compared", ""]
+            for comparison in story.figures:
+                flag = {"differ": "**differ**", "overlap": "ranges overlap", "agree": "agree"}[comparison.verdict]
+                out.append(f"- {md(comparison.subject)}: {flag}")
+                out += [
+                    f"  - {md(item.ref)} {md(item.claimant)} ({item.status.value}): {md(format_figure(item.figure))}"
+                    for item in comparison.figures
+                ]
+        if story.open_questions:
+            out += ["", "### Open questions", ""]
+            out += [f"- {md(q.question)} ({md(', '.join(q.claim_ids))})" for q in story.open_questions]
+        if story.claim_groups:
+            out += ["", "### Claims by claimant", ""]
+            for group in story.claim_groups:
+                out.append(f"- **{md(group.actor)}**")
+                for claim in group.claims:
+                    change = f" *[{md(claim.change)}]*" if claim.change else ""
+                    out.append(f"  - {md(claim.ref)} *{claim.status.value}*: {md(claim.statement)}{change}")
+    if digest.duplicates:
+        out += ["", "## The same text under several names", ""] + [
+            f"- {md(key)} ({md(digest.documents.get(key, ''))}): also {md(', '.join(paths))}"
+            for key, paths in digest.duplicates.items()
+        ]
     return "\n".join(out) + "\n"

@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import model_json_schema
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 AUTHOR = "author"
 UNNAMED_SOURCE = "unnamed source"
@@ -263,12 +263,19 @@ def _drafts(quote_chars: int, name_chars: int) -> tuple[type[ActorDraft], type[C
         __doc__=ActorDraft.__doc__,
         name=(str, Field(max_length=name_chars, description=ActorDraft.model_fields["name"].description)),
     )
+    figure = create_model(
+        "FigureDraft",
+        __base__=FigureDraft,
+        __doc__=FigureDraft.__doc__,
+        unit=(str, Field(max_length=CAPABLE_UNIT_CHARS, description=FigureDraft.model_fields["unit"].description)),
+    )
     claim = create_model(
         "ClaimDraft",
         __base__=ClaimDraft,
         __doc__=ClaimDraft.__doc__,
         claimant=(str, Field(max_length=name_chars, description=ClaimDraft.model_fields["claimant"].description)),
         evidence=(str, Field(max_length=quote_chars, description=ClaimDraft.model_fields["evidence"].description)),
+        figures=(list_of[figure], Field(default_factory=list, max_length=2)),
     )
     uncertainty = create_model(
         "UncertaintyDraft",
@@ -284,6 +291,9 @@ def _drafts(quote_chars: int, name_chars: int) -> tuple[type[ActorDraft], type[C
 
 DEFAULT_QUOTE_CHARS = 250
 DEFAULT_NAME_CHARS = 60
+# A capable model names what a figure counts in full ("North Korean troops killed or wounded in the past
+# week"): the digest compares figures by it, so it is not cut at the embedded model's 40 characters.
+CAPABLE_UNIT_CHARS = 100
 
 
 class Limits(BaseModel):
@@ -398,6 +408,9 @@ class Span(_Out):
 
 
 class Figure(_Out):
+    """A number of a claim: a value, a low-high range, or neither when the evidence gives none in figures
+    ("thousands"): then the qualifier says what it gives."""
+
     value: float | None = None
     low: float | None = None
     high: float | None = None
@@ -406,19 +419,21 @@ class Figure(_Out):
 
     @model_validator(mode="after")
     def _value_or_range(self) -> Figure:
-        has_range = self.low is not None and self.high is not None
-        if (self.value is None) == (not has_range):
+        if self.value is not None and (self.low is not None or self.high is not None):
             raise ValueError("a figure has either a value or a low-high range")
+        if (self.low is None) != (self.high is None):
+            raise ValueError("a figure's range needs both bounds")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError("a figure's low bound is above its high bound")
         return self
 
-    def bounds(self) -> tuple[float, float]:
-        """(low, high); a single value is a range of one point."""
+    def bounds(self) -> tuple[float, float] | None:
+        """(low, high); a single value is a range of one point; None when the figure has no number."""
         if self.value is not None:
             return self.value, self.value
-        assert self.low is not None and self.high is not None, "validated: a value or a range"
-        return self.low, self.high
+        if self.low is not None and self.high is not None:
+            return self.low, self.high
+        return None
 
 
 class Actor(_Out):
@@ -548,6 +563,15 @@ class Brief(_Out):
 # --------------------------------------------------------------------------
 
 
+class StoryDraft(_Draft):
+    """Documents about the same event or thread."""
+
+    name: str = Field(max_length=80, description="A short name for the event or thread, e.g. 'FBI email inquiry'")
+    documents: list[str] = Field(min_length=1, description="Document keys, e.g. 'd2'")
+
+    _clipped = ("name",)
+
+
 class ContradictionDraft(_Draft):
     """Two sets of claims that cannot both be true."""
 
@@ -562,39 +586,73 @@ class OpenQuestionDraft(_Draft):
     """Something the documents leave open."""
 
     question: str = Field(max_length=200)
-    claim_ids: list[str] = Field(default_factory=list, max_length=5)
+    claim_ids: list[str] = Field(default_factory=list, max_length=5, description="The claims it concerns")
 
     _clipped = ("question", "claim_ids")
 
 
-class Synthesis(_Draft):
-    """Contradictions and open questions across the day's briefs."""
+def document_of(claim_id: str) -> str:
+    """The document key of a digest claim id: 'd3:C2' → 'd3'."""
+    return claim_id.split(":", 1)[0]
 
+
+class Synthesis(_Draft):
+    """The stories of the day's briefs, and the contradictions and open questions inside each story."""
+
+    stories: list[StoryDraft] = Field(default_factory=list)
     contradictions: list[ContradictionDraft] = Field(default_factory=list, max_length=5)
     open_questions: list[OpenQuestionDraft] = Field(default_factory=list, max_length=5)
 
     _clipped = ("contradictions", "open_questions")
 
+    def story_of(self) -> dict[str, int]:
+        """Document key → the index of its story (documents in no story are absent)."""
+        return {key: index for index, story in enumerate(self.stories) for key in story.documents}
+
     @model_validator(mode="after")
-    def _cited_claims_exist(self, info: ValidationInfo) -> Synthesis:
-        """Every cited claim id must exist (context ``claim_ids``); a contradiction has two distinct sides."""
+    def _cited_ids_exist(self, info: ValidationInfo) -> Synthesis:
+        """Every document key and claim id must exist (context ``documents``, ``claim_ids``); a document is
+        in one story at most; a contradiction has two distinct sides; the claims an item cites are of one
+        story (a document in no story is a story of its own)."""
         context = info.context or VALIDATION_CONTEXT.get() or {}
         known = context.get("claim_ids")
         if known is None:
             return self
+        documents = context.get("documents") or sorted({document_of(c) for c in known})
         problems = []
+        seen: dict[str, int] = {}
+        for number, story in enumerate(self.stories, 1):
+            unknown = [d for d in story.documents if d not in documents]
+            if unknown:
+                problems.append(f"story {number} lists unknown documents {unknown}")
+            for key in story.documents:
+                if key in seen and seen[key] != number:
+                    problems.append(f"document {key} is in stories {seen[key]} and {number}: put it in one")
+                seen.setdefault(key, number)
+        story_of = self.story_of()
+
+        def stories(ids: list[str]) -> set[object]:
+            return {story_of.get(document_of(i), document_of(i)) for i in ids}
+
         for number, item in enumerate(self.contradictions, 1):
             unknown = [c for c in item.side_a + item.side_b if c not in known]
             if unknown:
                 problems.append(f"contradiction {number} cites unknown claim ids {unknown}")
             if set(item.side_a) & set(item.side_b):
                 problems.append(f"contradiction {number} has the same claim on both sides")
+            if len(stories(item.side_a + item.side_b)) > 1:
+                problems.append(f"contradiction {number} cites claims of different stories: group their documents")
         for number, question in enumerate(self.open_questions, 1):
             unknown = [c for c in question.claim_ids if c not in known]
             if unknown:
                 problems.append(f"open question {number} cites unknown claim ids {unknown}")
+            if not question.claim_ids:
+                problems.append(f"open question {number} cites no claim: give the ids of the claims it concerns")
+            if len(stories(question.claim_ids)) > 1:
+                problems.append(f"open question {number} cites claims of different stories: group their documents")
         if problems:
-            raise ValueError("; ".join(problems) + f". Use only these ids: {', '.join(sorted(known))}")
+            listed = ", ".join(sorted(known)) if len(known) <= 200 else "those listed in the request"
+            raise ValueError("; ".join(problems) + f". Use only these ids: {listed}")
         return self
 
 
@@ -625,15 +683,24 @@ class ClaimRef(_Out):
 
 
 class ClaimGroup(_Out):
-    actor: str
-    topic: str
+    actor: str = Field(description="The claimant (merged across documents)")
     claims: list[ClaimRef]
+
+
+class ComparedFigure(_Out):
+    ref: str = Field(description="The claim, e.g. 'd3:C2'")
+    claimant: str
+    status: ClaimStatus
+    figure: Figure
 
 
 class FigureComparison(_Out):
-    topic: str = Field(description="What is counted (normalised unit)")
-    claims: list[ClaimRef]
-    differs: bool = Field(description="True when the documents give different values or non-overlapping ranges")
+    subject: str = Field(description="What is counted, as the first figure's unit says it")
+    figures: list[ComparedFigure] = Field(description="The figures of two or more claims that count this thing")
+    verdict: Literal["agree", "overlap", "differ"] = Field(
+        description="agree: the same value or range; overlap: ranges (or a value and a range) that overlap; "
+        "differ: two that do not"
+    )
 
 
 class Contradiction(_Out):
@@ -647,6 +714,24 @@ class OpenQuestion(_Out):
     claim_ids: list[str]
 
 
+class Story(_Out):
+    id: str = Field(pattern=r"^S\d+$")
+    name: str
+    named_by: Literal["model", "title"] = Field(
+        description="model: the synthesis grouped and named it; title: a document standing alone, named by its title "
+        "(or the start of its summary)"
+    )
+    documents: list[str] = Field(description="Document keys (see Digest.documents)")
+    actors: list[str] = Field(description="Digest actor ids (DA…) of the story's documents, most claims first")
+    claim_groups: list[ClaimGroup] = Field(description="The story's claims by claimant")
+    figures: list[FigureComparison] = Field(description="Figures of the same counted thing, side by side")
+    contradictions: list[Contradiction]
+    open_questions: list[OpenQuestion]
+    change: Literal["new", "repeated", "changed"] | None = Field(
+        default=None, description="Against --since: new (no claim seen before), repeated (all seen), or changed"
+    )
+
+
 class DigestFailure(_Out):
     source: str
     status: str
@@ -657,15 +742,48 @@ class Digest(_Out):
     schema_version: str = SCHEMA_VERSION
     kind: Literal["digest"] = "digest"
     documents: dict[str, str] = Field(description="Document key (d1, d2, ...) → brief file")
+    stories: list[Story] = Field(description="The day by story: documents about one event or thread together")
     actors: list[DigestActor]
-    claim_groups: list[ClaimGroup]
-    figures: list[FigureComparison]
-    contradictions: list[Contradiction]
-    open_questions: list[OpenQuestion]
     failures: list[DigestFailure]
     duplicates: dict[str, list[str]] = Field(
         default_factory=dict, description="Document key → the other inputs with the same text (briefed once)"
     )
     since: str | None = None
-    synthesis_error: str | None = Field(default=None, description="Why contradictions are missing, if they are")
-    usage: Usage = Field(default_factory=Usage, description="Tokens of the synthesis call")
+    synthesis_error: str | None = Field(default=None, description="Why stories or contradictions are missing")
+    synthesis_calls: int = Field(0, description="Synthesis requests made (batches that fit the model's context)")
+    usage: Usage = Field(default_factory=Usage, description="Tokens of the synthesis calls")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """A digest written before schema 1.3 (claims grouped by figure unit, no stories) read as one story per
+        document, so ``--since`` and ``review`` still read it; its synthesis is marked to be made again."""
+        if not isinstance(data, dict) or "claim_groups" not in data or "stories" in data:
+            return data
+        upgraded = {k: v for k, v in data.items() if k in ("documents", "actors", "failures", "duplicates", "since")}
+        claims: dict[str, dict[str, list[Any]]] = {}
+        for group in data.get("claim_groups") or []:
+            for claim in group.get("claims", []) if isinstance(group, dict) else []:
+                if isinstance(claim, dict) and isinstance(claim.get("ref"), str):
+                    by_actor = claims.setdefault(document_of(claim["ref"]), {})
+                    by_actor.setdefault(str(group.get("actor")), []).append(claim)
+        documents = data["documents"] if isinstance(data.get("documents"), dict) else {}
+        upgraded["stories"] = [
+            {
+                "id": f"S{number}",
+                "name": str(file),
+                "named_by": "title",
+                "documents": [key],
+                "actors": [],
+                "claim_groups": [{"actor": a, "claims": c} for a, c in claims.get(key, {}).items()],
+                "figures": [],
+                "contradictions": [],
+                "open_questions": [],
+            }
+            for number, (key, file) in enumerate(documents.items(), 1)
+        ]
+        upgraded["synthesis_error"] = f"made by an earlier summarizer (schema {data.get('schema_version')})"
+        return upgraded
+
+    def claims(self) -> list[ClaimRef]:
+        return [claim for story in self.stories for group in story.claim_groups for claim in group.claims]

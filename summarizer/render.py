@@ -68,8 +68,12 @@ def format_figure(figure: Figure) -> str:
     def number(value: float) -> str:
         return f"{value:,.0f}" if value == int(value) else f"{value:,}"
 
-    low, high = figure.bounds()
-    amount = number(low) if figure.value is not None else f"{number(low)}–{number(high)}"
+    bounds = figure.bounds()
+    if bounds is None:
+        amount = ""
+    else:
+        low, high = bounds
+        amount = number(low) if figure.value is not None else f"{number(low)}–{number(high)}"
     return " ".join(part for part in (figure.qualifier, amount, figure.unit) if part)
 
 
@@ -394,54 +398,70 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
             console.print(_text(f"- {r.kind}: {r.reason}", "dim"))
 
 
+VERDICT_STYLE = {"differ": "bold red", "overlap": "yellow", "agree": "green"}
+VERDICT_WORDS = {"differ": "differ", "overlap": "ranges overlap", "agree": "agree"}
+
+
 def print_digest_review(digest: Any, console: Any) -> None:
-    """The daily brief in the terminal: what is missing, contradictions, questions, figures, claims.
-    Every string from a model, a document or a file name is inert (see ``print_review``)."""
+    """The daily brief in the terminal, story by story: documents, actors, contradictions, figures compared,
+    open questions, claims by claimant. Every string from a model, a document or a file name is inert (see
+    ``print_review``)."""
     from rich.text import Text
 
-    def heading(title: str) -> None:
-        console.print(Text(title, style="bold underline"))
+    def heading(title: str, style: str = "bold underline") -> None:
+        console.print(_text(title, style))
 
     def line(*parts: Any) -> None:
         console.print(Text.assemble(*(_text(part) if isinstance(part, str) else part for part in parts)))
 
-    console.print(Text(f"Daily brief: {len(digest.documents)} documents, {len(digest.failures)} missing", style="bold"))
+    actors = {actor.id: actor.name for actor in digest.actors}
+    console.print(
+        Text(
+            f"Daily brief: {len(digest.documents)} documents in {len(digest.stories)} stories, "
+            f"{len(digest.failures)} missing",
+            style="bold",
+        )
+    )
+    if digest.synthesis_error:
+        console.print(_text(f"(stories, contradictions and questions may be missing: {digest.synthesis_error})", "dim"))
     if digest.failures:
         heading("Missing")
         for failure in digest.failures:
             console.print(_text(f"- {failure.source}: {failure.status} {failure.error or ''}", "red"))
-    heading(f"Contradictions ({len(digest.contradictions)})")
-    for item in digest.contradictions:
-        line(f"- {item.description} ({', '.join(item.side_a)} vs {', '.join(item.side_b)})")
-    if digest.synthesis_error:
-        console.print(_text(f"  ({digest.synthesis_error})", "dim"))
-    heading(f"Open questions ({len(digest.open_questions)})")
-    for question in digest.open_questions:
-        line(f"- {question.question}" + (f" ({', '.join(question.claim_ids)})" if question.claim_ids else ""))
-    heading(f"Figures compared ({len(digest.figures)})")
-    for comparison in digest.figures:
-        values = "; ".join(f"{c.ref} {_figures(c.figures)}" for c in comparison.claims)
-        line(
-            f"- {comparison.topic}: ",
-            Text("differ", "bold red") if comparison.differs else Text("agree", "green"),
-            f" — {values}",
-        )
-    heading("Claims by actor")
-    for group in digest.claim_groups:
-        console.print(_text(f"{group.actor} — {group.topic}", "cyan"))
-        for claim in group.claims:
-            change = f" [{claim.change}]" if claim.change else ""
-            line(f"  {claim.ref} {claim.status.value}: {claim.statement}{change}")
-    heading(f"Actors ({len(digest.actors)})")
-    for actor in digest.actors:
-        line(
-            f"- {actor.name} ({', '.join(k.value for k in actor.kinds)}): "
-            f"{len({m.brief for m in actor.documents})} document(s)"
-        )
+    for story in digest.stories:
+        console.print()
+        heading(f"{story.id} {story.name}" + (f" [{story.change}]" if story.change else ""), "bold cyan")
+        line("  documents: " + ", ".join(f"{k} {digest.documents.get(k, '')}" for k in story.documents))
+        if story.actors:
+            names = [actors[a] for a in story.actors if a in actors]
+            line("  actors: " + ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else ""))
+        for item in story.contradictions:
+            line(
+                Text("  contradiction: ", "bold red"),
+                f"{item.description} ({', '.join(item.side_a)} vs {', '.join(item.side_b)})",
+            )
+        for comparison in story.figures:
+            line(
+                f"  figures, {comparison.subject}: ",
+                Text(VERDICT_WORDS[comparison.verdict], VERDICT_STYLE[comparison.verdict]),
+            )
+            for item in comparison.figures:
+                line(f"    {item.ref} {item.claimant} ({item.status.value}): {format_figure(item.figure)}")
+        for question in story.open_questions:
+            line(f"  open question: {question.question} ({', '.join(question.claim_ids)})")
+        for group in story.claim_groups:
+            console.print(_text(f"  {group.actor}", "cyan"))
+            for claim in group.claims:
+                change = f" [{claim.change}]" if claim.change else ""
+                line(f"    {claim.ref} {claim.status.value}: {claim.statement}{change}")
+    if digest.duplicates:
+        heading("The same text under several names")
+        for key, paths in digest.duplicates.items():
+            line(f"- {key} {digest.documents.get(key, '')}: also {', '.join(paths)}")
 
 
 def digest_html(digest: Any, pages: dict[str, str]) -> str:
-    """The daily brief as one self-contained page; ``pages`` maps brief files to their HTML pages."""
+    """The daily brief as one self-contained page, story by story; ``pages`` maps brief files to their pages."""
     from html import escape
 
     def link(reference: str) -> str:
@@ -450,58 +470,93 @@ def digest_html(digest: Any, pages: dict[str, str]) -> str:
         text = escape(reference)
         return f'<a href="{escape(url_quote(page))}#at-{escape(url_quote(claim))}-claim">{text}</a>' if page else text
 
-    items = {
-        "Missing": [f"{escape(f.source)}: {escape(f.status)} {escape(f.error or '')}" for f in digest.failures],
-        "Contradictions": [
-            f"{escape(c.description)} ({', '.join(map(link, c.side_a))} vs {', '.join(map(link, c.side_b))})"
-            for c in digest.contradictions
-        ],
-        "Open questions": [
-            escape(q.question) + (f" ({', '.join(map(link, q.claim_ids))})" if q.claim_ids else "")
-            for q in digest.open_questions
-        ],
-        "Figures compared": [
-            f"{escape(c.topic)}: <b>{'differ' if c.differs else 'agree'}</b> — "
-            + "; ".join(f"{link(r.ref)} {escape(', '.join(format_figure(f) for f in r.figures))}" for r in c.claims)
-            for c in digest.figures
-        ],
-        "Claims by actor": [
-            f"<b>{escape(g.actor)}</b> — {escape(g.topic)}<ul>"
-            + "".join(
-                f"<li>{link(c.ref)} <i>{c.status.value}</i>: {escape(c.statement)}"
-                f"{' [' + c.change + ']' if c.change else ''}</li>"
-                for c in g.claims
-            )
-            + "</ul>"
-            for g in digest.claim_groups
-        ],
-        "Actors": [
-            f"{escape(a.name)} ({escape(', '.join(k.value for k in a.kinds))}) — "
-            f"{len({m.brief for m in a.documents})} document(s)"
-            for a in digest.actors
-        ],
-        "Documents": [
-            (
-                f'{key}: <a href="{escape(url_quote(pages[file]))}">{escape(file)}</a>'
-                if file in pages
-                else f"{key}: {escape(file)}"
-            )
-            + (
-                f" (the same text also in {escape(', '.join(digest.duplicates[key]))})"
-                if key in digest.duplicates
-                else ""
-            )
-            for key, file in digest.documents.items()
-        ],
-    }
-    sections = "".join(
-        f"<h2>{title} ({len(rows)})</h2><ul>" + "".join(f"<li>{row}</li>" for row in rows) + "</ul>"
-        for title, rows in items.items()
+    def document(key: str) -> str:
+        file = digest.documents.get(key, "")
+        name = f'<a href="{escape(url_quote(pages[file]))}">{escape(file)}</a>' if file in pages else escape(file)
+        also = digest.duplicates.get(key)
+        return f"{escape(key)}: {name}" + (f" (the same text also in {escape(', '.join(also))})" if also else "")
+
+    def rows(title: str, items: list[str]) -> str:
+        if not items:
+            return ""
+        return f"<h3>{title} ({len(items)})</h3><ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+
+    actors = {actor.id: actor for actor in digest.actors}
+    parts = []
+    if digest.synthesis_error:
+        parts.append(
+            f'<p class="meta">Stories, contradictions and questions may be missing: '
+            f"{escape(digest.synthesis_error)}</p>"
+        )
+    parts.append(
+        rows("Missing", [f"{escape(f.source)}: {escape(f.status)} {escape(f.error or '')}" for f in digest.failures])
     )
+    for story in digest.stories:
+        change = f" <small>[{escape(story.change)}]</small>" if story.change else ""
+        parts.append(f'<section id="{escape(story.id)}"><h2>{escape(story.name)}{change}</h2>')
+        parts.append(rows("Documents", [document(key) for key in story.documents]))
+        parts.append(
+            rows(
+                "Actors",
+                [
+                    f"{escape(actors[a].name)} ({escape(', '.join(k.value for k in actors[a].kinds))})"
+                    for a in story.actors
+                    if a in actors
+                ],
+            )
+        )
+        parts.append(
+            rows(
+                "Contradictions",
+                [
+                    f"{escape(c.description)} ({', '.join(map(link, c.side_a))} vs {', '.join(map(link, c.side_b))})"
+                    for c in story.contradictions
+                ],
+            )
+        )
+        parts.append(
+            rows(
+                "Figures compared",
+                [
+                    f"{escape(c.subject)}: <b>{VERDICT_WORDS[c.verdict]}</b><ul>"
+                    + "".join(
+                        f"<li>{link(f.ref)} {escape(f.claimant)} <i>{f.status.value}</i>: "
+                        f"{escape(format_figure(f.figure))}</li>"
+                        for f in c.figures
+                    )
+                    + "</ul>"
+                    for c in story.figures
+                ],
+            )
+        )
+        parts.append(
+            rows(
+                "Open questions",
+                [f"{escape(q.question)} ({', '.join(map(link, q.claim_ids))})" for q in story.open_questions],
+            )
+        )
+        parts.append(
+            rows(
+                "Claims by claimant",
+                [
+                    f"<b>{escape(g.actor)}</b><ul>"
+                    + "".join(
+                        f"<li>{link(c.ref)} <i>{c.status.value}</i>: {escape(c.statement)}"
+                        f"{' [' + escape(c.change) + ']' if c.change else ''}</li>"
+                        for c in g.claims
+                    )
+                    + "</ul>"
+                    for g in story.claim_groups
+                ],
+            )
+        )
+        parts.append("</section>")
+    sections = "".join(parts)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>Daily brief</title><style>{_HTML_STYLE} main{{display:block}}</style></head>
-<body><header><h1>Daily brief</h1><p class="meta">{len(digest.documents)} documents, {len(digest.failures)} missing</p></header>
+<body><header><h1>Daily brief</h1><p class="meta">{len(digest.documents)} documents in {len(digest.stories)} stories,
+ {len(digest.failures)} missing</p></header>
 <main>{sections}</main></body></html>
 """

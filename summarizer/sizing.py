@@ -25,7 +25,8 @@ SUMMARY_TOKENS = 250  # the summary and the JSON around the lists
 MARGIN = 1.25
 MAX_LIMITS = Limits(actors=25, claims=40, uncertainties=12, min_claims=0, quote_chars=600, name_chars=120)
 SUMMARY_CALL_TOKENS = 300
-SYNTHESIS_CALL_TOKENS = 1_600
+# A synthesis answer: every document of its batch in a story, five contradictions and five questions.
+SYNTHESIS_CALL_TOKENS = 2_000
 
 
 def answer_tokens(limits: Limits) -> int:

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from summarizer import daily as daily_module
 from summarizer.cli import app
 from summarizer.daily import DailyOptions, Manifest, run_daily
-from summarizer.digest import Entry, actor_components, compare_figures, merge_actors, topic_of
+from summarizer.digest import Entry, actor_components, claim_refs, compare_figures, counted_words, merge_actors
 from summarizer.errors import ExitCode as Exit
 from summarizer.errors import LLMError
 from summarizer.grounding import sentences
@@ -60,9 +60,19 @@ class DocumentFake(StructuredLLM):
             if model.__name__ == "Additions":  # a continuation pass: nothing is missing
                 self.calls.append("additions")
                 return model(), stats
-            if model.__name__ == "Synthesis":
+            if model.__name__ == "Synthesis":  # the first two documents are one story; a question on the first claim
                 self.calls.append("synthesis")
-                return model(contradictions=[], open_questions=[{"question": "How many?", "claim_ids": []}]), stats
+                keys = re.findall(r"^Document (d\d+):", prompt.user, re.M)
+                ids = re.findall(r"^  (d\d+:C\d+) ", prompt.user, re.M)
+                answer = {
+                    "stories": [{"name": "The first two", "documents": keys[:2]}] if len(keys) > 1 else [],
+                    "open_questions": [{"question": "How many?", "claim_ids": ids[:1]}],
+                }
+                token = VALIDATION_CONTEXT.set(context)
+                try:
+                    return model.model_validate(answer), stats
+                finally:
+                    VALIDATION_CONTEXT.reset(token)
             text = re.search(r"<document>\n(.*)\n</document>", prompt.user, re.S).group(1)
             self.calls.append(text[:30])
             if any(marker in text for marker in self.fail):
@@ -81,6 +91,10 @@ class DocumentFake(StructuredLLM):
                 VALIDATION_CONTEXT.reset(token)
         finally:
             self.running -= 1
+
+
+def questions(digest: Digest) -> list[Any]:
+    return [q for story in digest.stories for q in story.open_questions]
 
 
 def use_fake(monkeypatch: pytest.MonkeyPatch, fake: DocumentFake) -> None:
@@ -122,7 +136,9 @@ def test_batch_writes_briefs_manifest_and_digest(tmp_path: Path, monkeypatch: py
         brief = Brief.model_validate_json((tmp_path / "out" / entry.brief).read_text())
         assert brief.document.id == entry.document_id and entry.usage.total_tokens == 100
     assert manifest.usage.total_tokens == 7 * 100  # six briefs and the synthesis
-    assert len(digest.documents) == 6 and digest.open_questions[0].question == "How many?"
+    assert len(digest.documents) == 6 and [q.question for q in questions(digest)] == ["How many?"]
+    assert [len(s.documents) for s in digest.stories] == [2, 1, 1, 1, 1]  # the fake's story, five alone
+    assert digest.stories[0].name == "The first two" and digest.stories[0].open_questions
     assert (tmp_path / "out" / "digest.md").read_text().startswith("# Daily brief")
     on_disk = Manifest.model_validate_json((tmp_path / "out" / "manifest.json").read_text())
     assert on_disk == manifest
@@ -154,7 +170,7 @@ def test_unchanged_rerun_makes_no_llm_call_and_force_resends(tmp_path: Path, mon
     use_fake(monkeypatch, fake)
     again, kept = run(folder, tmp_path / "out")
     assert fake.calls == [] and again.usage.total_tokens == 0
-    assert kept.open_questions == digest.open_questions
+    assert questions(kept) == questions(digest) and kept.stories == digest.stories
     run(folder, tmp_path / "out", force=True)
     assert len(fake.calls) == 4
 
@@ -230,7 +246,7 @@ def test_since_marks_claims_new_repeated_or_changed(tmp_path: Path, monkeypatch:
     extra = tmp_path / "inbox" / "zz-new.txt"
     extra.write_text("Officials announced a new inquiry today.\n")
     _, digest = run(folder, tmp_path / "day2", since=tmp_path / "day1")
-    changes = {c.ref: c.change for g in digest.claim_groups for c in g.claims}
+    changes = {c.ref: c.change for c in digest.claims()}
     assert sorted(changes.values()) == ["new", "repeated", "repeated"]
 
 
@@ -290,11 +306,13 @@ def test_figures_compared_on_a_hand_checked_pair() -> None:
             },
         ],
     )
-    comparisons = {c.topic: c for c in compare_figures([Entry("d1", "a.json", a), Entry("d2", "b.json", b)])}
-    assert comparisons["soldier"].differs is True  # 3,000 vs 3,500
-    assert comparisons["troop"].differs is False  # 11,000 lies within 10,000-12,000
-    assert [c.ref for c in comparisons["soldier"].claims] == ["d1:C1", "d2:C1"]
-    assert topic_of("Troops") == topic_of("troop") == "troop"
+    entries = [Entry("d1", "a.json", a), Entry("d2", "b.json", b)]
+    comparisons = {c.subject: c for c in compare_figures([c for e in entries for c in claim_refs(e)])}
+    assert comparisons["soldiers"].verdict == "differ"  # 3,000 vs 3,500
+    assert comparisons["troops"].verdict == "overlap"  # 11,000 lies within 10,000-12,000
+    assert [f.ref for f in comparisons["soldiers"].figures] == ["d1:C1", "d2:C1"]
+    assert [f.claimant for f in comparisons["soldiers"].figures] == ["Zelenskyy", "Kirby"]
+    assert counted_words("Troops") == counted_words("troop") == {"troop"}
 
 
 def test_actors_merge_across_documents_by_name_and_alias() -> None:
@@ -328,9 +346,18 @@ def test_synthesis_validator_refuses_unknown_ids_and_one_sided_contradictions() 
             Synthesis.model_validate(
                 {"contradictions": [{"description": "x", "side_a": ["d1:C1"], "side_b": ["d1:C1"]}]}
             )
-        assert Synthesis.model_validate(
-            {"contradictions": [{"description": "x", "side_a": ["d1:C1"], "side_b": ["d2:C1"]}]}
-        )
+        across = {"contradictions": [{"description": "x", "side_a": ["d1:C1"], "side_b": ["d2:C1"]}]}
+        with pytest.raises(ValidationError, match="claims of different stories"):
+            Synthesis.model_validate(across)  # d1 and d2 are each a story of their own
+        assert Synthesis.model_validate({**across, "stories": [{"name": "One", "documents": ["d1", "d2"]}]})
+        with pytest.raises(ValidationError, match="unknown documents"):
+            Synthesis.model_validate({"stories": [{"name": "One", "documents": ["d1", "d7"]}]})
+        with pytest.raises(ValidationError, match="document d1 is in stories 1 and 2"):
+            Synthesis.model_validate(
+                {"stories": [{"name": "One", "documents": ["d1"]}, {"name": "Two", "documents": ["d2", "d1"]}]}
+            )
+        with pytest.raises(ValidationError, match="open question 1 cites no claim"):
+            Synthesis.model_validate({"open_questions": [{"question": "Why?"}]})
     finally:
         VALIDATION_CONTEXT.reset(token)
 
@@ -355,12 +382,13 @@ def test_replayed_daily_run_over_the_seeds(tmp_path: Path) -> None:
         for key, file in digest.documents.items()
         for c in Brief.model_validate_json((out / file).read_text()).claims
     }
-    for contradiction in digest.contradictions:
-        assert set(contradiction.side_a + contradiction.side_b) <= claims
-    for question in digest.open_questions:
-        assert set(question.claim_ids) <= claims
-    for group in digest.claim_groups:
-        assert {c.ref for c in group.claims} <= claims
+    for story in digest.stories:
+        for contradiction in story.contradictions:
+            assert set(contradiction.side_a + contradiction.side_b) <= claims
+        for question in story.open_questions:
+            assert set(question.claim_ids) <= claims
+    assert {c.ref for c in digest.claims()} == claims  # every claim once, in its story
+    assert sorted(k for s in digest.stories for k in s.documents) == sorted(digest.documents)
     for actor in digest.actors:
         for mention in actor.documents:
             brief = Brief.model_validate_json((out / mention.brief).read_text())
@@ -399,7 +427,8 @@ def test_review_and_render_a_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     run(inbox(tmp_path, 3), tmp_path / "out")
     result = runner.invoke(app, ["review", str(tmp_path / "out" / "digest.json")])
     assert result.exit_code == 0, result.output
-    assert "Daily brief: 3 documents" in result.stdout and "Open questions (1)" in result.stdout
+    assert "Daily brief: 3 documents in 2 stories" in result.stdout and "S1 The first two" in result.stdout
+    assert "open question: How many? (d1:C1)" in result.stdout
     page = tmp_path / "report" / "index.html"
     result = runner.invoke(app, ["render", str(tmp_path / "out" / "digest.json"), "--html", str(page)])
     assert result.exit_code == 0, result.output
@@ -476,8 +505,8 @@ def test_a_failed_synthesis_is_tried_again_on_an_unchanged_rerun(
     use_fake(monkeypatch, fake)
     _, again = run(folder, out)
     assert fake.calls == ["synthesis"]  # no brief sent again, the synthesis tried again
-    assert again.synthesis_error is None and [q.question for q in again.open_questions] == ["How many?"]
+    assert again.synthesis_error is None and [q.question for q in questions(again)] == ["How many?"]
     fake = DocumentFake()
     use_fake(monkeypatch, fake)
     _, third = run(folder, out)
-    assert fake.calls == [] and [q.question for q in third.open_questions] == ["How many?"]  # kept, not redone
+    assert fake.calls == [] and [q.question for q in questions(third)] == ["How many?"]  # kept, not redone

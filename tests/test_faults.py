@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from summarizer.daily import DailyOptions, run_daily
+from summarizer.digest import STORY_DOCUMENTS
 from summarizer.settings import build_settings
 
 from .conftest import ROOT
@@ -64,10 +65,12 @@ def test_fault_matrix(tmp_path: Path, fault: str) -> None:
         # Every fault is absorbed: a retry, a re-ask, or (an answer cut at its sized budget) one more
         # request with the model's output ceiling.
         assert failed == set(), [e.error for e in manifest.entries if e.error][:3]
-        assert first_calls <= DOCUMENTS * call_budget(settings) + call_budget(settings)  # + the digest
+        batches = _digest.synthesis_calls  # the digest's requests: its documents in batches of STORY_DOCUMENTS
+        assert batches == -(-DOCUMENTS // STORY_DOCUMENTS)
+        assert first_calls <= (DOCUMENTS + batches) * call_budget(settings)
         if fault == "length":
-            # each answer cut once at its sized budget, then given whole under the ceiling; so is the digest's
-            assert first_calls == 2 * DOCUMENTS + 2
+            # each answer cut once at its sized budget, then given whole under the ceiling; so is each digest's
+            assert first_calls == 2 * DOCUMENTS + 2 * batches
             assert all(e.attempts == 2 for e in manifest.entries)
         else:
             assert first_calls > DOCUMENTS  # the fault really happened and was answered again

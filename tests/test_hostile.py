@@ -33,7 +33,7 @@ from summarizer.daily import DailyOptions, run_daily
 from summarizer.digest import digest_markdown
 from summarizer.documents import read_document
 from summarizer.errors import ExitCode, OutputError, ProviderError
-from summarizer.models import Brief, Digest, Extraction
+from summarizer.models import SCHEMA_VERSION, Brief, Digest, Extraction
 from summarizer.render import print_review, to_markdown
 from summarizer.settings import build_settings
 from summarizer.store import load_digest
@@ -202,8 +202,10 @@ def test_06_markdown_outputs_carry_no_raw_html_or_links(tmp_path: Path, monkeypa
     assert shown.exit_code == 0
     data = json.loads(digest.read_text())
     html = "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3))"
-    data["claim_groups"][0]["claims"][0]["statement"] = html
-    data["open_questions"] = [{"question": html, "claim_ids": []}]
+    story = data["stories"][0]
+    story["claim_groups"][0]["claims"][0]["statement"] = html
+    story["open_questions"] = [{"question": html, "claim_ids": []}]
+    story["name"] = html
     for markdown in (shown.stdout, digest_markdown(Digest.model_validate(data))):
         assert not re.search(r"(?<!\\)<(script|img)", markdown)  # no raw HTML tag: every < escaped
         assert not re.search(r"(?<!\\)\]\(javascript:", markdown)  # no link: every ] escaped
@@ -291,7 +293,7 @@ def test_09_briefs_made_before_offsets_kept_line_endings_still_check_and_are_not
     assert daily_cli(monkeypatch, fake, "inbox", "--out", "day").exit_code == 0
     assert [c for c in fake.calls if c != "synthesis"] == []
     upgraded = json.loads(brief_file.read_text())
-    assert upgraded["schema_version"] == "1.2" and upgraded["document"]["path"] == "../../inbox/crlf.txt"
+    assert upgraded["schema_version"] == SCHEMA_VERSION and upgraded["document"]["path"] == "../../inbox/crlf.txt"
     assert upgraded["document"]["sha256"] == hashlib.sha256(crlf.replace(b"\r\n", b"\n")).hexdigest()
     assert runner.invoke(app, ["check", str(brief_file)]).exit_code == 0
 

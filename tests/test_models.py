@@ -28,14 +28,19 @@ def test_figure_is_a_value_or_a_range(values: dict) -> None:
 @pytest.mark.parametrize(
     "values",
     [
-        {"unit": "troops"},
         {"value": 1, "low": 1, "high": 2, "unit": "troops"},
+        {"low": 1, "unit": "troops"},
         {"low": 12000, "high": 10000, "unit": "troops"},
     ],
 )
-def test_figure_rejects_neither_both_or_inverted(values: dict) -> None:
+def test_figure_rejects_both_half_a_range_or_inverted(values: dict) -> None:
     with pytest.raises(ValidationError):
         Figure(**values)
+
+
+def test_a_figure_without_a_number_has_no_bounds() -> None:
+    figure = Figure(unit="protesters", qualifier="thousands; no number written")
+    assert figure.value is None and figure.bounds() is None
 
 
 def test_brief_schema_describes_actors_claims_uncertainties() -> None:

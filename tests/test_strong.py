@@ -127,12 +127,14 @@ def test_caps_follow_the_document_and_continuation_passes_add_the_rest(day: dict
 def test_the_digest_of_the_day_cites_only_real_claims(day: dict[str, Any]) -> None:
     digest = day["digest"]
     assert digest.synthesis_error is None
-    assert len(digest.contradictions) == 4 and len(digest.open_questions) == 5
+    contradictions = [c for s in digest.stories for c in s.contradictions]
+    questions = [q for s in digest.stories for q in s.open_questions]
+    assert len(contradictions) == 4 and len(questions) == 5
     known = {
         f"{key}:{c['id']}" for key, file in digest.documents.items() for c in day["briefs"][Path(file).stem]["claims"]
     }
-    cited = [i for c in digest.contradictions for i in c.side_a + c.side_b]
-    cited += [i for q in digest.open_questions for i in q.claim_ids]
+    cited = [i for c in contradictions for i in c.side_a + c.side_b]
+    cited += [i for q in questions for i in q.claim_ids]
     assert cited and set(cited) <= known
     assert day["manifest"].digest_usage.total_tokens > 0
 
