@@ -13,6 +13,8 @@ Rows (medians over --runs where timed; the fake-server rows are single runs):
 - a naive baseline: one sequential Instructor call per document, no cache, no
   grounding (48 documents, to keep it short);
 - an unchanged rerun of 5,000 documents, and the peak memory of 1,000;
+- the digest of 5,000 strong-shaped briefs: synthesis requests within the
+  context, time and peak memory (``bench/digest.py``);
 - the embedded model's seed brief (time, tokens, memory), when llama-cpp-python
   is installed.
 """
@@ -114,6 +116,14 @@ def concurrency_rows() -> list[tuple[str, str]]:
     return rows
 
 
+def digest_row() -> tuple[str, str]:
+    """The digest of 5,000 strong-shaped briefs (``bench/digest.py``, its own child process)."""
+    command = [sys.executable, str(ROOT / "bench" / "digest.py"), "--shape", "strong"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    line = (result.stdout.strip().splitlines() or [result.stderr.strip()[-300:]])[-1]
+    return ("the digest of 5,000 strong-shaped briefs (synthesis within the context)", line.split(": ", 1)[-1])
+
+
 def embedded(runs: int) -> tuple[str, str]:
     try:
         import llama_cpp  # noqa: F401
@@ -137,6 +147,7 @@ def main() -> int:
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
     rows = [("`summarizer --help` start-up", startup(args.runs)), *replay_rows(args.runs)]
     rows += concurrency_rows()
+    rows.append(digest_row())
     rows.append(embedded(args.runs))
     print(f"machine: {machine()}; medians over {args.runs} runs\n")
     print("| measure | result |\n|---|---|")

@@ -14,7 +14,7 @@ The synthesis runs through the real client against the loopback fake server
 documents and a question on its first claim). Reported per shape, each in a
 child process: the synthesis requests and the longest one (characters of its
 messages and tool schema, and those characters / 3, the project's token
-estimate, against the 128,000-token context less the answer's 2,000), the
+estimate, against the context, 128,000 tokens or --context, less the answer's 2,000), the
 synthesis wall time, the time to assemble the digest (stories, comparisons,
 Markdown, JSON), and the child's peak resident memory.
 """
@@ -82,7 +82,7 @@ def copies(briefs: list[Brief], count: int, shape: str) -> list[Brief]:
     return made
 
 
-async def measure(count: int, shape: str, latency: float, concurrency: int) -> dict[str, float]:
+async def measure(count: int, shape: str, latency: float, concurrency: int, context: int) -> dict[str, float]:
     from summarizer.digest import Entry, build_digest, digest_markdown, merge_actors, synthesise
     from summarizer.session import llm_session
     from summarizer.settings import build_settings
@@ -90,7 +90,9 @@ async def measure(count: int, shape: str, latency: float, concurrency: int) -> d
     briefs = copies(strong_briefs(), count, shape)
     entries = [Entry(f"d{n}", f"briefs/b{n}.json", brief) for n, brief in enumerate(briefs, 1)]
     with FakeServer(latency_s=latency) as server:
-        settings = build_settings(provider="openai", base_url=server.base_url, environ={"OPENAI_API_KEY": "bench"})
+        settings = build_settings(
+            provider="openai", base_url=server.base_url, environ={"OPENAI_API_KEY": "bench"}, context_tokens=context
+        )
         async with llm_session(settings) as (llm, running, _):
             started = time.perf_counter()
             result = await synthesise(
@@ -110,7 +112,7 @@ async def measure(count: int, shape: str, latency: float, concurrency: int) -> d
         "requests": result.calls,
         "longest_chars": stats["synthesis_chars"],
         "longest_tokens": stats["synthesis_chars"] // 3,
-        "budget_tokens": CONTEXT - 2_000,
+        "budget_tokens": context - 2_000,
         "synthesis_s": round(synthesis_s, 2),
         "assemble_s": round(assemble_s, 2),
         "stories": len(digest.stories),
@@ -126,32 +128,19 @@ def main() -> None:
     parser.add_argument("--shape", choices=("strong", "one-claim", "both"), default="both")
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--context", type=int, default=CONTEXT, help="the model's context in tokens")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(measure(args.briefs, args.shape, args.latency, args.concurrency))))
+        print(json.dumps(asyncio.run(measure(args.briefs, args.shape, args.latency, args.concurrency, args.context))))
         return
     shapes = ("strong", "one-claim") if args.shape == "both" else (args.shape,)
     failed = False
     for shape in shapes:
-        child = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                "--briefs",
-                str(args.briefs),
-                "--shape",
-                shape,
-                "--latency",
-                str(args.latency),
-                "--concurrency",
-                str(args.concurrency),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+        options = ["--briefs", str(args.briefs), "--shape", shape, "--latency", str(args.latency)]
+        options += ["--concurrency", str(args.concurrency), "--context", str(args.context)]
+        command = [sys.executable, __file__, "--child", *options]
+        child = subprocess.run(command, check=True, capture_output=True, text=True)
         row = json.loads(child.stdout.strip().splitlines()[-1])
         within = row["longest_tokens"] <= row["budget_tokens"]
         failed |= not within

@@ -138,8 +138,8 @@ def _grounded_aliases(draft: ActorDraft, key: str, text: str) -> tuple[list[str]
 def convert_figures(drafts: list[FigureDraft], evidence: str | None = None) -> tuple[list[Figure], list[Rejected]]:
     """The model's figures as ``Figure``s. With ``evidence``, every number of a figure must be written
     there in some form (``grounding.written_numbers``); a figure whose number is not is rejected, so a
-    number the model made up never reaches a brief or the digest's comparisons. A figure without any
-    number is kept with value null, its qualifier saying "no number written"."""
+    number the model made up never reaches a brief or the digest's comparisons. A figure whose words give
+    no number ("thousands") is kept with value null, its qualifier saying "(no number written)"."""
     figures: list[Figure] = []
     rejected: list[Rejected] = []
     written = grounding.written_numbers(evidence) if evidence is not None else None
@@ -151,9 +151,12 @@ def convert_figures(drafts: list[FigureDraft], evidence: str | None = None) -> t
             values["value"] = values["low"] if values["low"] is not None else values["high"]
             values["low"] = values["high"] = None
         if values["value"] is None and values["low"] is None:
-            # Words without a number ("thousands"): kept without a value, and the qualifier says so.
-            words = values["qualifier"]
-            values["qualifier"] = f"{words}; no number written" if words else "no number written"
+            # Words without a number ("thousands"): kept without a value, and the qualifier says so. A figure
+            # with neither a number nor words for one says nothing.
+            if not values["qualifier"]:
+                rejected.append(reject("figure", draft, "no number, and no words for one"))
+                continue
+            values["qualifier"] = f"{values['qualifier']} (no number written)"
         try:
             figure = Figure(**values)
         except ValueError as error:

@@ -23,7 +23,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .digest import Entry, SynthesisResult, build_digest, digest_markdown, kept_synthesis, merge_actors, synthesise
+from .digest import (
+    Entry,
+    SynthesisResult,
+    answer_reserve,
+    build_digest,
+    digest_markdown,
+    kept_synthesis,
+    merge_actors,
+    synthesise,
+)
 from .documents import SUPPORTED_SUFFIXES, Document
 from .errors import (
     BriefError,
@@ -558,13 +567,15 @@ async def _synthesis(
     def spend(usage: Usage) -> None:
         run.spent += usage.total_tokens
 
+    answer = min(settings.max_tokens or SYNTHESIS_CALL_TOKENS, settings.output_ceiling)
     return await synthesise(
         entries,
         merge_actors(entries),
         llm,
         reasks=settings.schema_reasks,
         context_tokens=settings.context,
-        output_tokens=min(SYNTHESIS_CALL_TOKENS, settings.output_ceiling),
+        output_tokens=answer,
+        reserve_tokens=answer_reserve(settings.context, answer, settings.output_ceiling),
         concurrency=run.options.concurrency,
         may_send=lambda: budget is None or run.spent < budget,
         spend=spend,
@@ -591,13 +602,13 @@ def _write_digest(
         if e.status in ("failed", "skipped-budget")
     ]
     if made is None:
+        # Nothing was sent: the synthesis already made is kept if it was made for these documents (keys are
+        # positions in the input, so another set of inputs would give its stories to the wrong documents).
         kept = run.kept
-        made = SynthesisResult(
-            kept_synthesis(kept) if kept else None,
-            Usage(),
-            0,
-            kept.synthesis_error if kept else NO_CLAIMS,
-        )
+        if kept is not None and kept.documents == {e.key: e.file for e in entries}:
+            made = SynthesisResult(kept_synthesis(kept), Usage(), 0, kept.synthesis_error)
+        else:
+            made = SynthesisResult(None, Usage(), 0, NO_CLAIMS)
     since = _load_digest(run.options.since) if run.options.since else None
     key_of = {entry.file: entry.key for entry in entries}
     duplicates: dict[str, list[str]] = {}

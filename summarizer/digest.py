@@ -19,6 +19,7 @@ stories (Instructor re-asks). Without a synthesis every document stands alone.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,8 +57,12 @@ from .structured import StructuredLLM
 
 # Documents in one synthesis request at most: its answer lists every one of them in a story.
 STORY_DOCUMENTS = 30
-# Prompt tokens a synthesis request spends besides the briefs (system prompt, instructions, schema).
-SYNTHESIS_OVERHEAD_TOKENS = 900
+# Actors of one document shown to the synthesis (those named first: a brief lists claimants early).
+COMPACT_ACTORS = 20
+# The share of a synthesis request's prompt budget kept free: the briefs' size is estimated per line.
+SYNTHESIS_MARGIN = 0.05
+# Fewer prompt tokens than this for the briefs of one request: the context is too small for a synthesis.
+MIN_SYNTHESIS_BUDGET = 300
 
 
 @dataclass(frozen=True)
@@ -191,7 +196,8 @@ FILLER_WORDS = _words(
 def counted_words(unit: str) -> frozenset[str]:
     """The words of a figure's unit, singular and lower-case, without filler: what and over what time it counts."""
     words = re.sub(r"[^\w\s]", " ", unit.lower()).split()
-    stems = {_singular(w) for w in words if not w.isdigit()}
+    listed = MEASURE_WORDS | TIME_WORDS | FILLER_WORDS
+    stems = {w if w in listed else _singular(w) for w in words if not w.isdigit()}
     return frozenset(stems - FILLER_WORDS)
 
 
@@ -237,28 +243,59 @@ def verdict(bounds: list[tuple[float, float]]) -> str:
     return "overlap"
 
 
+class CountedIndex:
+    """Units (as ``counted_words``) filed so that those counting the same thing as a new one are found
+    without comparing it with every unit filed: by their measure and time words, then by each word of
+    what they count."""
+
+    def __init__(self) -> None:
+        # (measure words, time words, a word of what is counted) → each distinct unit filed → its smallest value
+        self.by_word: dict[tuple[frozenset[str], frozenset[str], str], dict[frozenset[str], int]] = {}
+
+    @staticmethod
+    def _scope(words: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+        return words & MEASURE_WORDS, words & TIME_WORDS
+
+    def add(self, words: frozenset[str], value: int) -> None:
+        measure, time = self._scope(words)
+        for word in _core(words):
+            filed = self.by_word.setdefault((measure, time, word), {})
+            filed[words] = min(value, filed.get(words, value))
+
+    def find(self, words: frozenset[str]) -> int | None:
+        """The smallest value filed with a unit that counts the same thing as ``words``, or None."""
+        measure, time = self._scope(words)
+        found: int | None = None
+        for word in _core(words):
+            for other, value in self.by_word.get((measure, time, word), {}).items():
+                if (found is None or value < found) and same_counted_thing(words, other):
+                    found = value
+        return found
+
+
 def compare_figures(claims: list[ClaimRef]) -> list[FigureComparison]:
     """Figures of two or more claims of one story that count the same thing, side by side.
 
     A figure joins the first group holding a figure of the same counted thing
     (input order, so the result is deterministic). Figures without a number and
-    units of measure words alone are not compared.
+    units of measure and time words alone are not compared.
     """
-    groups: list[tuple[list[frozenset[str]], list[ComparedFigure]]] = []
+    groups: list[list[ComparedFigure]] = []
+    index = CountedIndex()
     for claim in claims:
         for figure in claim.figures:
             words = counted_words(figure.unit)
             if figure.bounds() is None or not _core(words):
                 continue
             item = ComparedFigure(ref=claim.ref, claimant=claim.claimant, status=claim.status, figure=figure)
-            group = next((g for g in groups if any(same_counted_thing(words, w) for w in g[0])), None)
+            group = index.find(words)
             if group is None:
-                groups.append(([words], [item]))
-            else:
-                group[0].append(words)
-                group[1].append(item)
+                group = len(groups)
+                groups.append([])
+            groups[group].append(item)
+            index.add(words, group)
     comparisons = []
-    for _, items in groups:
+    for items in groups:
         if len({item.ref for item in items}) < 2:
             continue
         bounds = [b for item in items if (b := item.figure.bounds()) is not None]
@@ -310,12 +347,12 @@ class Changes:
         self.previous = previous
         self.by_evidence: dict[str, ClaimRef] = {}
         self.by_statement: dict[tuple[str, str], ClaimRef] = {}
-        self.counted: dict[str, list[frozenset[str]]] = {}
+        self.counted: dict[str, CountedIndex] = {}  # claimant → the units of their earlier figures
         for claim in previous.claims() if previous else []:
             self.by_evidence[name_key(claim.evidence)] = claim
             self.by_statement[(name_key(claim.claimant), name_key(claim.statement))] = claim
             for figure in claim.figures:
-                self.counted.setdefault(name_key(claim.claimant), []).append(counted_words(figure.unit))
+                self.counted.setdefault(name_key(claim.claimant), CountedIndex()).add(counted_words(figure.unit), 0)
 
     def mark(self, claims: list[ClaimRef]) -> None:
         if self.previous is None:
@@ -332,10 +369,8 @@ class Changes:
                     name_key(claim.statement),
                 )
                 claim.change = "repeated" if same else "changed"
-            elif any(
-                same_counted_thing(words, counted_words(f.unit))
-                for f in claim.figures
-                for words in self.counted.get(who, [])
+            elif who in self.counted and any(
+                self.counted[who].find(counted_words(f.unit)) is not None for f in claim.figures
             ):
                 claim.change = "changed"
             else:
@@ -363,9 +398,10 @@ class Batch:
     tokens: int = 0
 
 
-def _inert(text: str) -> str:
-    """A string from a brief placed in the synthesis request: one line, and it cannot close the briefs' tag."""
-    return " ".join(text.replace("</briefs>", "</ briefs>").split())
+def _inert(text: str, limit: int = 200) -> str:
+    """A string from a brief placed in the synthesis request: one line, at most ``limit`` characters, and it
+    cannot close the briefs' tag."""
+    return clip_text(" ".join(re.sub(r"(?i)</\s*briefs", "</ briefs", text).split()), limit)
 
 
 def compact(entry: Entry, max_tokens: int | None = None) -> tuple[dict[str, Any], int]:
@@ -376,8 +412,8 @@ def compact(entry: Entry, max_tokens: int | None = None) -> tuple[dict[str, Any]
     """
     block: dict[str, Any] = {
         "document": entry.key,
-        "title": _inert(label(entry)),
-        "actors": [_inert(a.name) for a in entry.brief.actors],
+        "title": _inert(label(entry), 120),
+        "actors": [_inert(a.name, 60) for a in entry.brief.actors[:COMPACT_ACTORS]],
         "claims": [],
     }
     tokens = estimate_tokens(f"Document {entry.key}: {block['title']}\n  Actors: {', '.join(block['actors'])}\n")
@@ -442,9 +478,23 @@ def plan_batches(
     return batches
 
 
-def synthesis_budget(context_tokens: int, output_tokens: int) -> int:
-    """Prompt tokens of briefs one synthesis request may carry within the model's context."""
-    return max(500, context_tokens - output_tokens - SYNTHESIS_OVERHEAD_TOKENS)
+def synthesis_overhead() -> int:
+    """Prompt tokens a synthesis request spends besides the briefs: system prompt, instructions, tool schema."""
+    prompt = render("digest.j2", briefs=[])
+    return estimate_tokens(prompt.system + prompt.user + json.dumps(Synthesis.model_json_schema()))
+
+
+def synthesis_budget(context_tokens: int, reserve_tokens: int) -> int:
+    """Prompt tokens of briefs one synthesis request may carry within the model's context, ``reserve_tokens``
+    kept free for the answer; 0 when the context leaves no useful room."""
+    room = int((context_tokens - reserve_tokens - synthesis_overhead()) * (1 - SYNTHESIS_MARGIN))
+    return room if room >= MIN_SYNTHESIS_BUDGET else 0
+
+
+def answer_reserve(context_tokens: int, output_tokens: int, ceiling: int) -> int:
+    """Completion tokens a synthesis request keeps free: its answer's, or the model's ceiling when that fits in
+    half the context (an answer cut at its limit is asked again with the ceiling)."""
+    return ceiling if ceiling <= context_tokens // 2 else output_tokens
 
 
 @dataclass
@@ -463,27 +513,40 @@ async def synthesise(
     reasks: int,
     context_tokens: int,
     output_tokens: int = SYNTHESIS_CALL_TOKENS,
+    reserve_tokens: int | None = None,
     concurrency: int = 1,
     may_send: Callable[[], bool] = lambda: True,
     spend: Callable[[Usage], None] = lambda usage: None,
 ) -> SynthesisResult:
     """Stories, contradictions and open questions over ``entries``, in requests that fit the context.
 
-    ``may_send`` is asked before each request (the run's token budget) and
-    ``spend`` told each request's tokens. A batch that fails leaves its
-    documents standing alone; the error names how many batches failed.
+    ``output_tokens`` is what each answer may take, ``reserve_tokens`` (default:
+    the same) what the context keeps free for it. ``may_send`` is asked before
+    each request (the run's token budget) and ``spend`` told each request's
+    tokens. A batch that fails leaves its documents standing alone; the error
+    names how many batches failed and the first of them in input order.
     """
-    batches = plan_batches(entries, actors, synthesis_budget(context_tokens, output_tokens))
+    reserve = output_tokens if reserve_tokens is None else reserve_tokens
+    budget = synthesis_budget(context_tokens, reserve)
+    if budget == 0:
+        return SynthesisResult(
+            None,
+            Usage(),
+            0,
+            f"the model's context of {context_tokens} tokens leaves no room for a synthesis request beside its "
+            f"{reserve}-token answer (raise --context-tokens or --n-ctx)",
+        )
+    batches = plan_batches(entries, actors, budget)
     gate = asyncio.Semaphore(max(1, concurrency))
     usage = Usage()
     calls = 0
-    errors: list[str] = []
+    errors: dict[int, str] = {}
 
-    async def one(batch: Batch) -> Synthesis | None:
+    async def one(number: int, batch: Batch) -> Synthesis | None:
         nonlocal usage, calls
         async with gate:
             if not may_send():
-                errors.append("token budget reached")
+                errors[number] = "token budget reached"
                 return None
             known = {c["id"] for block in batch.blocks for c in block["claims"]}
             prompt = render("digest.j2", briefs=batch.blocks)
@@ -496,37 +559,40 @@ async def synthesise(
             except ReasksExhausted as error:
                 usage = usage + error.stats.usage
                 spend(error.stats.usage)
-                errors.append(f"the model cited ids that do not exist ({error})")
+                errors[number] = f"the synthesis answer was refused ({error})"
                 return None
             except (LLMError, FixtureMissing) as error:
-                errors.append(f"synthesis call failed: {error}")
+                errors[number] = f"synthesis call failed: {error}"
                 return None
             usage = usage + stats.usage
             spend(stats.usage)
             return synthesis
 
-    answers = await asyncio.gather(*(one(batch) for batch in batches))
+    answers = await asyncio.gather(*(one(number, batch) for number, batch in enumerate(batches)))
     made = [answer for answer in answers if answer is not None]
     error = None
     if errors:
-        error = errors[0] if len(batches) == 1 else f"{len(errors)} of {len(batches)} synthesis batches: {errors[0]}"
+        first = errors[min(errors)]
+        error = first if len(batches) == 1 else f"{len(errors)} of {len(batches)} synthesis batches: {first}"
     return SynthesisResult(merge_syntheses(made) if made else None, usage, calls, error)
 
 
 def merge_syntheses(parts: list[Synthesis]) -> Synthesis:
-    """One synthesis from the batches' answers: stories of the same name merged, the rest concatenated."""
-    stories: dict[str, StoryDraft] = {}
+    """One synthesis from the batches' answers: stories of the same name merged (a name without letters or
+    digits merges with none), the rest concatenated."""
+    stories: dict[str, tuple[StoryDraft, set[str]]] = {}
     for part in parts:
         for story in part.stories:
-            merged = stories.get(name_key(story.name))
-            if merged is None:
-                stories[name_key(story.name)] = StoryDraft.model_construct(
-                    name=story.name, documents=list(story.documents)
-                )
-            else:
-                merged.documents += [d for d in story.documents if d not in merged.documents]
+            key = name_key(story.name) or f"#{len(stories)}"
+            if key not in stories:
+                stories[key] = (StoryDraft.model_construct(name=story.name, documents=[]), set())
+            merged, members = stories[key]
+            for document in story.documents:
+                if document not in members:
+                    members.add(document)
+                    merged.documents.append(document)
     return Synthesis.model_construct(
-        stories=list(stories.values()),
+        stories=[story for story, _ in stories.values()],
         contradictions=[c for part in parts for c in part.contradictions],
         open_questions=[q for part in parts for q in part.open_questions],
     )

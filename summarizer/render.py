@@ -69,11 +69,10 @@ def format_figure(figure: Figure) -> str:
         return f"{value:,.0f}" if value == int(value) else f"{value:,}"
 
     bounds = figure.bounds()
-    if bounds is None:
-        amount = ""
-    else:
-        low, high = bounds
-        amount = number(low) if figure.value is not None else f"{number(low)}–{number(high)}"
+    if bounds is None:  # words without a number: "protesters: thousands (no number written)"
+        return f"{figure.unit}: {figure.qualifier or 'no number written'}"
+    low, high = bounds
+    amount = number(low) if figure.value is not None else f"{number(low)}–{number(high)}"
     return " ".join(part for part in (figure.qualifier, amount, figure.unit) if part)
 
 
@@ -167,6 +166,7 @@ function row(label, value) {
 }
 function figure(f) {
   const n = x => Number(x).toLocaleString('en-US');
+  if (f.value === null && f.low === null) return f.unit + ': ' + (f.qualifier || 'no number written');
   const amount = f.value !== null ? n(f.value) : n(f.low) + '–' + n(f.high);
   return [f.qualifier, amount, f.unit].filter(Boolean).join(' ');
 }

@@ -10,19 +10,23 @@ from typing import Any
 
 import pytest
 
+from summarizer.daily import NO_CLAIMS
 from summarizer.digest import (
     STORY_DOCUMENTS,
     Entry,
+    answer_reserve,
     build_digest,
     counted_words,
     digest_markdown,
     merge_actors,
     plan_batches,
     same_counted_thing,
+    synthesis_overhead,
     synthesise,
 )
 from summarizer.errors import LLMError
 from summarizer.models import VALIDATION_CONTEXT, Brief, Digest, Synthesis, Usage
+from summarizer.render import format_figure
 from summarizer.store import load_digest
 from summarizer.structured import CallStats, StructuredLLM
 
@@ -158,6 +162,10 @@ def test_without_a_synthesis_every_document_stands_alone_and_nothing_is_compared
         ("North Korean troops killed or wounded in the past week", "North Korean soldiers killed or wounded", False),
         ("percent of voters", "voters", False),
         ("US dollars per hard drive", "hard drives", False),
+        ("jobs lost this year", "jobs created this year", False),
+        ("jobs lost this year", "jobs lost", False),
+        ("times", "times", False),
+        ("previous estimates of deaths", "deaths", False),
     ],
 )
 def test_what_a_figure_counts(a: str, b: str, same: bool) -> None:
@@ -267,7 +275,7 @@ def test_synthesis_in_batches_is_merged_and_counted() -> None:
     assert result.calls == len(fake.prompts) == 3 and result.error is None  # 70 documents, at most 30 a request
     assert result.usage.total_tokens == 3 * 1050
     for prompt in fake.prompts:  # every request within the context: briefs + overhead + answer
-        assert len(prompt) / 3 + 900 + 2_000 <= 10_000
+        assert len(prompt) / 3 + synthesis_overhead() + 2_000 <= 10_000
     digest = build_digest(entries, [], synthesis=result.synthesis, usage=result.usage, calls=result.calls)
     (story,) = digest.stories  # the same story name from each batch: merged
     assert len(story.documents) == 70 and len(story.open_questions) == 3
@@ -381,10 +389,61 @@ def test_a_brief_with_a_figure_without_a_number_keeps_it_out_of_comparisons() ->
         ],
     )
     figure = thousands.claims[0].figures[0]
-    assert figure.value is None and figure.qualifier == "thousands; no number written"
+    assert figure.value is None and figure.qualifier == "thousands (no number written)"
+    assert format_figure(figure) == "people killed: thousands (no number written)"
     entries.append(Entry("d4", "briefs/crowd.json", thousands))
     synthesis = synthesis_of(entries, {"stories": [{"name": "Mina", "documents": ["d1", "d2", "d4"]}]})
     digest = build_digest(entries, [], synthesis=synthesis)
     assert comparisons(digest) == [("S1", "people killed", ["d1:C1", "d2:C1"])]
     assert isinstance(digest.stories[0].claim_groups[0].claims[0].figures, list)
     Brief.model_validate(thousands.model_dump())  # a figure without a number round-trips
+
+
+def test_a_context_too_small_for_a_synthesis_request_is_said_not_overrun() -> None:
+    entries = many_entries(5)
+    fake = StoryFake()
+    result = asyncio.run(synthesise(entries, merge_actors(entries), fake, reasks=0, context_tokens=2_048))
+    assert fake.prompts == [] and result.synthesis is None
+    assert result.error is not None and "context of 2048 tokens leaves no room" in result.error
+
+
+def test_the_answer_reserve_covers_a_retry_at_the_ceiling_when_it_fits() -> None:
+    assert answer_reserve(8_192, 1_024, 1_024) == 1_024  # embedded
+    assert answer_reserve(8_192, 2_000, 4_096) == 4_096  # an 8k remote model: a cut answer is asked up to 4,096
+    assert answer_reserve(128_000, 2_000, 16_384) == 16_384
+    assert answer_reserve(128_000, 2_000, 128_000) == 2_000  # a ceiling as large as the context is not reserved
+
+
+def test_the_error_names_the_first_failed_batch_in_input_order() -> None:
+    entries = many_entries(70)
+    result = asyncio.run(
+        synthesise(
+            entries, merge_actors(entries), StoryFake(fail_batch=1), reasks=0, context_tokens=10_000, concurrency=3
+        )
+    )
+    assert result.error is not None and result.error.startswith("1 of 3 synthesis batches: synthesis call failed")
+
+
+class Claimless(DocumentFake):
+    """Briefs every document with an actor and no claim."""
+
+    async def extract(self, response_model: Any, prompt: Any, **kwargs: Any) -> tuple[Any, CallStats]:
+        if response_model.__name__ != "Extraction":
+            return await super().extract(response_model, prompt, **kwargs)
+        self.calls.append("extraction")
+        answer = {"summary": "s", "actors": [{"name": "A", "kind": "other", "role": "r"}], "claims": []}
+        return response_model.model_validate({**answer, "uncertainties": []}), CallStats(attempts=1)
+
+
+def test_a_kept_synthesis_never_names_other_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys are input positions: a rerun with an input removed and no claim left must not keep old stories."""
+    folder = inbox(tmp_path, 3)
+    use_fake(monkeypatch, DocumentFake())
+    _, first = run(folder, tmp_path / "out")
+    assert first.stories[0].named_by == "model"
+    for path in documents(folder)[1:]:
+        path.unlink()
+    documents(folder)[0].write_text("A plain notice without any attribution at all.\n")
+    use_fake(monkeypatch, Claimless())
+    _, digest = run(folder, tmp_path / "out")
+    assert [s.named_by for s in digest.stories] == ["title"] and digest.synthesis_error == NO_CLAIMS
