@@ -124,6 +124,24 @@ def merge_actors(entries: list[Entry]) -> list[DigestActor]:
     return list(groups.values())
 
 
+class Groups:
+    """Disjoint sets of 0..n-1 (union-find); a group's root is its smallest member."""
+
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, node: int) -> int:
+        parent = self.parent
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def union(self, a: int, b: int) -> None:
+        low, high = sorted((self.find(a), self.find(b)))
+        self.parent[high] = low
+
+
 def actor_components(nodes: list[tuple[int, str, set[str]]]) -> list[int]:
     """The merge groups of actors given as (document, name key, name and alias keys): a root per node.
 
@@ -134,18 +152,8 @@ def actor_components(nodes: list[tuple[int, str, set[str]]]) -> list[int]:
     only holders from elsewhere join them (two actors of one brief are never
     merged directly).
     """
-    parent = list(range(len(nodes)))
-
-    def find(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    def union(a: int, b: int) -> None:
-        low, high = sorted((find(a), find(b)))
-        parent[high] = low
-
+    groups = Groups(len(nodes))
+    union, find = groups.union, groups.find
     named: dict[str, list[int]] = {}
     holders: dict[str, list[int]] = {}
     for node, (_, name, keys) in enumerate(nodes):
@@ -441,22 +449,14 @@ def plan_batches(
     they fit; a group too large for one request is split across consecutive ones.
     """
     index = {entry.file: position for position, entry in enumerate(entries)}
-    parent = list(range(len(entries)))
-
-    def find(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
+    sharing = Groups(len(entries))
     for actor in actors:
         members = sorted({index[m.brief] for m in actor.documents if m.brief in index})
         for member in members[1:]:
-            low, high = sorted((find(members[0]), find(member)))
-            parent[high] = low
+            sharing.union(members[0], member)
     groups: dict[int, list[int]] = {}
     for position in range(len(entries)):
-        groups.setdefault(find(position), []).append(position)
+        groups.setdefault(sharing.find(position), []).append(position)
 
     batches: list[Batch] = []
     current = Batch()
