@@ -513,7 +513,9 @@ def show(
     )
     + """Writes briefs/<document>.json (each as soon as it is ready, atomically),
 manifest.json (one entry per input: ok, failed, skipped-unchanged,
-skipped-budget, skipped-duplicate, pending), digest.json and digest.md. A rerun sends only documents whose
+skipped-budget, skipped-duplicate, pending), digest.json and digest.md: the day
+by story (documents about one event together, named by the model; figures of
+the same counted thing compared inside a story). A rerun sends only documents whose
 text, prompt, model or schema changed (--force sends all again), so a run
 killed halfway resumes where it stopped. Inputs skipped as unchanged or over the
 token budget count as briefed; when several inputs fail, the exit code is the
