@@ -713,7 +713,7 @@ def build_digest(
 
 def digest_markdown(digest: Digest) -> str:
     """The daily brief as Markdown, by story; every string from a model, a document or a file name is escaped."""
-    from .render import format_figure, md
+    from .render import VERDICT_WORDS, format_figure, md
 
     actors = {actor.id: actor for actor in digest.actors}
     out = ["# Daily brief", ""]
@@ -748,8 +748,10 @@ def digest_markdown(digest: Digest) -> str:
         if story.figures:
             out += ["", "### Figures compared", ""]
             for comparison in story.figures:
-                flag = {"differ": "**differ**", "overlap": "ranges overlap", "agree": "agree"}[comparison.verdict]
-                out.append(f"- {md(comparison.subject)}: {flag}")
+                flag = VERDICT_WORDS[comparison.verdict]
+                out.append(
+                    f"- {md(comparison.subject)}: {'**' + flag + '**' if comparison.verdict == 'differ' else flag}"
+                )
                 out += [
                     f"  - {md(item.ref)} {md(item.claimant)} ({item.status.value}): {md(format_figure(item.figure))}"
                     for item in comparison.figures

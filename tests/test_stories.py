@@ -23,6 +23,7 @@ from summarizer.digest import (
     same_counted_thing,
     synthesis_overhead,
     synthesise,
+    verdict,
 )
 from summarizer.errors import LLMError
 from summarizer.models import VALIDATION_CONTEXT, Brief, Digest, Synthesis, Usage
@@ -200,8 +201,6 @@ def test_ranges_that_overlap_and_values_that_agree() -> None:
     assert [c.verdict for c in story.figures] == ["overlap"]
     only_points = [f for f in story.figures[0].figures if f.figure.value is not None]
     assert [f.ref for f in only_points] == ["d1:C1", "d2:C2"]
-    from summarizer.digest import verdict
-
     assert verdict([(769, 769), (769, 769)]) == "agree" and verdict([(700, 800), (900, 900)]) == "differ"
 
 
