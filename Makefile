@@ -10,7 +10,7 @@ OUT ?= out
 .PHONY: help venv test lint brief fixtures fixtures-strong quality bench clean
 
 help:
-	@echo "make brief     brief the seed article on the embedded local model (first run builds llama-cpp-python, ~5 min)"
+	@echo "make brief     brief the seed article on the embedded default (rules; no key, no model to build)"
 	@echo "make test      create $(VENV), install summarizer[$(EXTRAS)], run make lint and the offline test suite"
 	@echo "make lint      ruff check, ruff format --check, mypy --strict on summarizer/, import-linter contracts"
 	@echo "make fixtures  re-record every fixture with the embedded model (after a prompt/schema change)"
@@ -35,7 +35,7 @@ lint: venv
 	$(BIN)/lint-imports
 
 brief:
-	$(MAKE) venv EXTRAS=local
+	$(MAKE) venv
 	$(BIN)/summarizer brief $(SEED) --provider local --output $(OUT)/seed-brief.json
 	$(BIN)/summarizer show $(OUT)/seed-brief.json
 	@echo "JSON brief: $(OUT)/seed-brief.json"

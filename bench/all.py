@@ -124,20 +124,33 @@ def digest_row() -> tuple[str, str]:
     return ("the digest of 5,000 strong-shaped briefs (synthesis within the context)", line.split(": ", 1)[-1])
 
 
-def embedded(runs: int) -> tuple[str, str]:
+def embedded(runs: int) -> list[tuple[str, str]]:
+    """The seed brief on the embedded profile: the default (guided, rules, no model) and --method extract."""
+    seed = ROOT / "seeds" / "000_09fe83c6082f21eb.txt"
+    guided = [one_run(seed, None) for _ in range(runs)]
+    rows = [
+        (
+            "embedded default seed brief (`summarizer brief` process, guided: no model call)",
+            f"{median([r['wall_s'] for r in guided]):.2f} s median (target <= 20 s), "
+            f"{guided[0]['claims']:.0f} claims, 0 tokens",
+        )
+    ]
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
-        return ("embedded model seed brief", "skipped: llama-cpp-python not installed (make bench installs it)")
-    results = [one_run(ROOT / "seeds" / "000_09fe83c6082f21eb.txt") for _ in range(runs)]
+        return [*rows, ("embedded model, --method extract", "skipped: llama-cpp-python not installed")]
+    extract = [one_run(seed, "extract") for _ in range(runs)]
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    wall = median([r["wall_s"] for r in results])
-    tokens = results[0]
-    return (
-        "embedded model seed brief (server start included)",
-        f"{wall:.1f} s median (target <= 20 s), {tokens['calls']:.0f} calls, {tokens['prompt_tokens']:.0f} prompt + "
-        f"{tokens['completion_tokens']:.0f} completion tokens, server peak RSS {peak:.0f} MiB",
+    tokens = extract[0]
+    rows.append(
+        (
+            "embedded model seed brief, --method extract (server start included)",
+            f"{median([r['wall_s'] for r in extract]):.1f} s median, {tokens['calls']:.0f} calls, "
+            f"{tokens['prompt_tokens']:.0f} prompt + {tokens['completion_tokens']:.0f} completion tokens, "
+            f"{tokens['claims']:.0f} claims, server peak RSS {peak:.0f} MiB",
+        )
     )
+    return rows
 
 
 def main() -> int:
@@ -148,7 +161,7 @@ def main() -> int:
     rows = [("`summarizer --help` start-up", startup(args.runs)), *replay_rows(args.runs)]
     rows += concurrency_rows()
     rows.append(digest_row())
-    rows.append(embedded(args.runs))
+    rows += embedded(args.runs)
     print(f"machine: {machine()}; medians over {args.runs} runs\n")
     print("| measure | result |\n|---|---|")
     for name, result in rows:

@@ -2,7 +2,7 @@
 
 It answers every ``POST /v1/chat/completions`` a fixed latency after the request
 arrived (its own work of building the answer falls inside that latency) with the
-shape of a response recorded from the llama.cpp server (``fixtures/crane.jsonl``),
+shape of a response recorded from the llama.cpp server (``fixtures/extract/crane.jsonl``),
 its tool-call arguments replaced by an answer chosen per tool: an Extraction
 that grounds in the generated documents (``document(n)``); a Synthesis that puts
 the first two documents of its request in one story with a question on the first
@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = json.loads((ROOT / "fixtures" / "crane.jsonl").read_text(encoding="utf-8").splitlines()[0])["response"][
-    "body"
-]
+RECORDED = (ROOT / "fixtures" / "extract" / "crane.jsonl").read_text(encoding="utf-8")
+TEMPLATE = json.loads(RECORDED.splitlines()[0])["response"]["body"]
 
 EXTRACTION = {
     "actors": [{"name": "Officials", "kind": "government", "role": "source", "aliases": []}],

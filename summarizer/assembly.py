@@ -30,6 +30,7 @@ from .models import (
     Extraction,
     Figure,
     FigureDraft,
+    Origin,
     Rejected,
     RepairedItem,
     Span,
@@ -80,7 +81,7 @@ WHOLE = Part()
 
 
 def ground_actors(
-    drafts: list[ActorDraft], text: str, existing: list[Actor] | None = None
+    drafts: list[ActorDraft], text: str, existing: list[Actor] | None = None, origin: Origin = "model"
 ) -> tuple[list[Actor], list[Rejected]]:
     """Actors named in ``text`` (name or alias), appended to ``existing`` without duplicates."""
     actors: list[Actor] = list(existing or [])
@@ -111,6 +112,7 @@ def ground_actors(
                 role=draft.role.strip(),
                 aliases=aliases,
                 mention=mention,
+                origin=origin,
             )
         )
     return actors, rejected
@@ -230,6 +232,8 @@ class Assembly:
     """The brief being built from one or more answers (one per part of the document)."""
 
     text: str
+    origin: Origin = "model"  # what every item added is marked as: the model's answer or the program's rules
+    summary_origin: Origin = "model"  # rules: the summary is the document's lead (guided extraction)
     actors: list[Actor] = field(default_factory=list)
     index: ActorIndex = field(default_factory=lambda: ActorIndex([]))
     claims: list[Claim] = field(default_factory=list)
@@ -281,7 +285,7 @@ class Assembly:
         return self.uncertainty_problems(draft, part)
 
     def add_actors(self, drafts: list[ActorDraft]) -> None:
-        actors, rejected = ground_actors(drafts, self.text, self.actors)
+        actors, rejected = ground_actors(drafts, self.text, self.actors, self.origin)
         self.actors[:] = actors
         self.index = ActorIndex(self.actors)
         self.rejected.extend(rejected)
@@ -366,6 +370,7 @@ class Assembly:
                 cue=cue,
                 status=draft.status,
                 figures=figures,
+                origin=self.origin,
             ),
         )
         self.parts[claim_id] = part.origin
@@ -384,6 +389,7 @@ class Assembly:
                 description=draft.description.strip(),
                 kind=draft.kind,
                 evidence=evidence,
+                origin=self.origin,
             )
         )
         self.parts[uncertainty_id] = part.origin

@@ -58,8 +58,9 @@ app = typer.Typer(
     name="summarizer",
     help="Turn documents into typed, grounded briefs with an LLM.\n\n"
     "Every claim in a brief points at the exact words of its source (character offsets).\n\n"
-    "With no key and no --base-url, the embedded SmolLM2-135M model runs locally: a small demo whose briefs "
-    "are thin. For real briefs: OPENAI_API_KEY=sk-... summarizer brief FILE --model gpt-4o-mini, or "
+    "With no key and no --base-url, the embedded default runs locally: the program finds the attributions by "
+    "rule (guided extraction). For briefs written by a capable model: "
+    "OPENAI_API_KEY=sk-... summarizer brief FILE --model gpt-4o-mini, or "
     "--base-url http://localhost:11434/v1 --model qwen2.5:7b for Ollama.",
     no_args_is_help=True,
     add_completion=False,
@@ -200,7 +201,15 @@ def _quiet_libraries(verbose: int) -> None:
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-# After an embedded-model run whose briefs are thin: what the model is, and the line to run instead.
+# After an embedded run: what made the briefs (guided: rules and a summary), or why they are thin (extract),
+# and the line to run instead.
+GUIDED_NOTE = (
+    'note: the embedded default found these actors, claims and uncertainties by rule (origin "rules"), and its '
+    "summary is the document's opening sentences: no key, nothing sent out. "
+    "For briefs written by a capable model, e.g.\n"
+    "  OPENAI_API_KEY=sk-... summarizer brief FILE --model gpt-4o-mini\n"
+    "  summarizer brief FILE --base-url http://localhost:11434/v1 --model qwen2.5:7b   # Ollama, no key"
+)
 THIN_CLAIMS = 3
 EMBEDDED_NOTE = (
     "note: these briefs are thin: the embedded profile asks a small local model (by default the bundled "
@@ -209,6 +218,15 @@ EMBEDDED_NOTE = (
     "  OPENAI_API_KEY=sk-... summarizer brief FILE --model gpt-4o-mini\n"
     "  summarizer brief FILE --base-url http://localhost:11434/v1 --model qwen2.5:7b   # Ollama, no key"
 )
+
+
+def _embedded_note(settings: Settings, thin: bool) -> str | None:
+    """The note after an embedded run: always for guided briefs, for extracted ones when they are thin."""
+    if settings.profile != "embedded":
+        return None
+    if settings.extraction_method == "guided":
+        return GUIDED_NOTE
+    return EMBEDDED_NOTE if thin else None
 
 
 def _terminate_as_exit(signum: int, frame: object) -> None:
@@ -290,8 +308,18 @@ ProfileOption = Annotated[
     Optional[str],
     typer.Option(
         "--profile",
-        help="embedded (small fixed caps, one pass) | capable (caps follow the document, continuation passes). "
+        help="embedded (a small local model: guided extraction unless --method extract, then small fixed caps, "
+        "one pass) | capable (caps follow the document, continuation passes). "
         "Default: embedded for the local provider or the embedded model's name, else capable.",
+    ),
+]
+MethodOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--method",
+        help="guided (the program finds the attributions by rule; a capable model writes the summary, on the "
+        "embedded profile it is the document's lead) | extract (the model writes every item; grounded after). "
+        "Default: guided for the embedded profile, else extract.",
     ),
 ]
 ModelPathOption = Annotated[
@@ -330,8 +358,8 @@ MaxClaimsOption = Annotated[
         "--max-claims",
         min=1,
         max=60,
-        help="Most claims one request may return (default: 3 embedded; capable: "
-        "from the document's attribution sentences, 10 to 40).",
+        help="Most claims one request (or, guided, one part) may return (default: guided 60; embedded with "
+        "--method extract 3; capable: from the document's attribution sentences, 10 to 40).",
     ),
 ]
 PassesOption = Annotated[
@@ -348,6 +376,7 @@ PassesOption = Annotated[
 # The options of brief and daily that become Settings (the CLI's names are Settings' names).
 _REQUEST_OPTIONS = (
     "profile",
+    "method",
     "model_path",
     "n_ctx",
     "context_tokens",
@@ -420,6 +449,7 @@ def brief(
     record: RecordOption = None,
     replay: ReplayOption = None,
     profile: ProfileOption = None,
+    method: MethodOption = None,
     model_path: ModelPathOption = None,
     n_ctx: NCtxOption = None,
     context_tokens: ContextTokensOption = None,
@@ -445,7 +475,8 @@ def brief(
     def announce(source: str, running: Settings) -> None:
         if not quiet:
             where = f" at {running.public_base_url}" if running.provider == "openai" and running.base_url else ""
-            _say(f"briefing {source} with {running.provider} · {running.model}{where} …", one_line=True)
+            how = f"{running.provider} · {running.model}{where}" if running.briefs_ask_model else "rules (no model)"
+            _say(f"briefing {source} with {how} …", one_line=True)
 
     from .store import ensure_writable, output_stems
 
@@ -460,7 +491,7 @@ def brief(
 
     async def run_all() -> ExitCode:
         first_failure = ExitCode.OK
-        thin = False
+        thin = briefed = False
         async for outcome in brief_inputs(paths, settings, on_start=announce):
             if outcome.error is not None:
                 _error(
@@ -474,8 +505,10 @@ def brief(
             if not quiet:
                 _say(_describe(outcome))
             thin = thin or (outcome.brief is not None and len(outcome.brief.claims) < THIN_CLAIMS)
-        if thin and settings.profile == "embedded" and not quiet:
-            typer.echo(EMBEDDED_NOTE, err=True)
+            briefed = briefed or outcome.brief is not None
+        note = _embedded_note(settings, thin)
+        if note and briefed and not quiet:
+            typer.echo(note, err=True)
         return first_failure
 
     with _exit_codes():
@@ -558,6 +591,7 @@ def daily(
     record: RecordOption = None,
     replay: ReplayOption = None,
     profile: ProfileOption = None,
+    method: MethodOption = None,
     model_path: ModelPathOption = None,
     n_ctx: NCtxOption = None,
     context_tokens: ContextTokensOption = None,
@@ -612,14 +646,9 @@ def daily(
         f"{manifest.usage.completion_tokens} completion){cost} in {manifest.wall_s:.1f} s; "
         f"digest: {out / 'digest.md'}"
     )
-    claims = len(digest.claims())
-    if (
-        not quiet
-        and settings.profile == "embedded"
-        and digest.documents
-        and claims < THIN_CLAIMS * len(digest.documents)
-    ):
-        typer.echo(EMBEDDED_NOTE.replace("summarizer brief FILE", "summarizer daily INBOX --out DAY"), err=True)
+    note = _embedded_note(settings, len(digest.claims()) < THIN_CLAIMS * len(digest.documents))
+    if note and digest.documents and not quiet:
+        typer.echo(note.replace("summarizer brief FILE", "summarizer daily INBOX --out DAY"), err=True)
     failed = [exit_code_of(e.error_kind) for e in manifest.entries if e.status == "failed"]
     if failed:
         raise typer.Exit(min(failed))  # the most basic problem first: input, provider, LLM, fixture

@@ -54,7 +54,7 @@ def _escaped(cue: str) -> str:
     return re.escape(cue).replace(r"\ ", r"\s+")
 
 
-def _cue_pattern(cue: str) -> str:
+def cue_pattern(cue: str) -> str:
     """Whole words; case ignored, except that modal verbs match in lower case only ("May" the month)."""
     if cue in MODALS:
         return rf"\b{_escaped(cue)}\b"
@@ -63,7 +63,7 @@ def _cue_pattern(cue: str) -> str:
 
 @cache
 def _compiled(cue: str) -> re.Pattern[str]:
-    return re.compile(_cue_pattern(cue))
+    return re.compile(cue_pattern(cue))
 
 
 @lru_cache(maxsize=8)

@@ -45,6 +45,7 @@ from .errors import (
     OutputError,
     kind_of,
 )
+from .guided import rules_version
 from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Usage
 from .pipeline import brief_document
 from .prompts import prompt_version
@@ -175,6 +176,8 @@ def cached_brief(path: Path, document: Document, settings: Settings) -> Brief | 
         brief.document.id == document.id
         and brief.run.prompt_version == prompt_version()
         and brief.run.model == settings.model
+        and brief.run.method == settings.extraction_method
+        and brief.run.rules_version == (rules_version() if settings.extraction_method == "guided" else None)
         and brief.schema_version.split(".")[0] == SCHEMA_VERSION.split(".")[0]  # a minor version adds fields
     )
     return brief if same else None

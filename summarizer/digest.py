@@ -324,6 +324,7 @@ def claim_refs(entry: Entry) -> list[ClaimRef]:
             evidence=claim.evidence.quote,
             status=claim.status,
             figures=claim.figures,
+            origin=claim.origin,
         )
         for claim in entry.brief.claims
     ]

@@ -27,7 +27,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -388,30 +388,38 @@ _SPECIAL_ALIASES = {
 
 @dataclass
 class ActorIndex:
-    """The listed actors, to resolve a claimant's name to one of them."""
+    """The listed actors, to resolve a claimant's name to one of them.
+
+    Each actor's name keys are computed once (a brief resolves every claimant, and a long document lists
+    hundreds of actors); ``actors`` is not changed after the index is made (the assembly makes a new one).
+    """
 
     actors: list[Actor]
+    _keys: list[tuple[Actor, frozenset[str], list[frozenset[str]]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def _table(self) -> list[tuple[Actor, frozenset[str], list[frozenset[str]]]]:
+        if self._keys is None:
+            table = []
+            for actor in self.actors:
+                keys = [name_key(n) for n in [actor.name, *actor.aliases]]
+                table.append((actor, frozenset(keys), [frozenset(k.split()) for k in keys if k]))
+            self._keys = table
+        return self._keys
 
     def resolve(self, claimant: str) -> tuple[str, str | None] | None:
         """(canonical claimant, actor id) or None when it names no listed actor."""
         key = name_key(claimant)
         if key in _SPECIAL_ALIASES:
             return _SPECIAL_ALIASES[key], None
-        exact = [a for a in self.actors if key in {name_key(n) for n in [a.name, *a.aliases]}]
-        if exact:
-            return exact[0].name, exact[0].id
+        table = self._table()
+        exact = next((actor for actor, keys, _ in table if key in keys), None)
+        if exact is not None:
+            return exact.name, exact.id
         # "Zelenskyy" for "Volodymyr Zelenskyy": a unique token-subset match.
         words = set(key.split())
-        partial = [
-            a
-            for a in self.actors
-            if words
-            and any(
-                words <= set(name_key(n).split()) or set(name_key(n).split()) <= words
-                for n in [a.name, *a.aliases]
-                if name_key(n)
-            )
-        ]
+        partial = [actor for actor, _, word_sets in table if words and any(words <= w or w <= words for w in word_sets)]
         if len(partial) == 1:
             return partial[0].name, partial[0].id
         return None

@@ -34,11 +34,17 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import model_json_schema
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 AUTHOR = "author"
 UNNAMED_SOURCE = "unnamed source"
 SPECIAL_CLAIMANTS = (AUTHOR, UNNAMED_SOURCE)
+# Where an item of a brief came from: the model's answer, or the program's own rules (guided extraction).
+Origin = Literal["model", "rules"]
+# How a brief was extracted: "extract" (the model writes every item; grounded after) or "guided" (the
+# program finds the items by rule and the model writes the summary).
+Method = Literal["extract", "guided"]
+METHODS: tuple[str, ...] = ("extract", "guided")
 
 # The validation context of the current LLM call (document checks). It is set
 # around the call rather than passed as Instructor's ``context=``, because
@@ -296,14 +302,21 @@ DEFAULT_NAME_CHARS = 60
 CAPABLE_UNIT_CHARS = 100
 
 
+def draft_models(
+    quote_chars: int = DEFAULT_QUOTE_CHARS, name_chars: int = DEFAULT_NAME_CHARS
+) -> tuple[type[ActorDraft], type[ClaimDraft], type[UncertaintyDraft]]:
+    """The item models with room for quotes of ``quote_chars`` and names of ``name_chars`` characters."""
+    return _drafts(quote_chars, name_chars)
+
+
 class Limits(BaseModel):
     """How many items one request may return, and how long a quote or a name may be."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    actors: int = Field(8, ge=1, le=60)
-    claims: int = Field(10, ge=1, le=60)
-    uncertainties: int = Field(5, ge=0, le=60)
+    actors: int = Field(8, ge=1, le=200)
+    claims: int = Field(10, ge=1, le=200)
+    uncertainties: int = Field(5, ge=0, le=200)
     min_claims: int = Field(1, ge=0, description="0: a document may carry no attribution at all")
     quote_chars: int = Field(DEFAULT_QUOTE_CHARS, ge=20, le=1000)
     name_chars: int = Field(DEFAULT_NAME_CHARS, ge=20, le=200)
@@ -443,6 +456,7 @@ class Actor(_Out):
     role: str
     aliases: list[str] = Field(default_factory=list)
     mention: Span = Field(description="First mention of the name (or an alias) in the source")
+    origin: Origin = Field("model", description="model: from the model's answer; rules: found by the program")
 
 
 class Claim(_Out):
@@ -454,6 +468,7 @@ class Claim(_Out):
     cue: Span | None = None
     status: ClaimStatus
     figures: list[Figure] = Field(default_factory=list)
+    origin: Origin = Field("model", description="model: from the model's answer; rules: found by the program")
 
 
 class Uncertainty(_Out):
@@ -464,6 +479,7 @@ class Uncertainty(_Out):
     claim_ids: list[Annotated[str, Field(pattern=r"^C\d+$")]] = Field(
         default_factory=list, description="Claims whose evidence overlaps this one's sentence"
     )
+    origin: Origin = Field("model", description="model: from the model's answer; rules: found by the program")
 
 
 # A rejected item is the model's draft as it came: a few levels deep. Far deeper is not a brief (and
@@ -479,7 +495,7 @@ def _depth(value: Any, limit: int) -> int:
 
 
 class Rejected(_Out):
-    kind: Literal["actor", "alias", "claim", "uncertainty", "figure", "cue"]
+    kind: Literal["actor", "alias", "claim", "uncertainty", "figure", "cue", "summary"]
     item: dict[str, Any]
     reason: str
 
@@ -527,6 +543,13 @@ class RunMeta(_Out):
     base_url: str | None = Field(description="Endpoint without credentials")
     model: str
     mode: str = Field(description="Instructor mode")
+    method: Method = Field(
+        "extract", description="extract: the model wrote the items; guided: the program found them, the model summed up"
+    )
+    summary_origin: Origin = Field(
+        "model", description="rules: the summary is the document's lead (guided extraction without a model's)"
+    )
+    rules_version: str | None = Field(None, description="Guided extraction: a hash of the rules that found the items")
     prompt_version: str
     temperature: float
     seed: int | None
@@ -679,6 +702,7 @@ class ClaimRef(_Out):
     evidence: str = Field(description="The claim's verbatim evidence (see the brief for its offsets)")
     status: ClaimStatus
     figures: list[Figure] = Field(default_factory=list)
+    origin: Origin = Field("model", description="model: from the model's answer; rules: found by the program")
     change: Literal["new", "repeated", "changed"] | None = Field(default=None, description="Against --since")
 
 

@@ -23,11 +23,13 @@ import json
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from . import guided
 from .assembly import Assembly, Part, Pending, reject, repaired_draft
 from .chunking import chunk_text, estimate_tokens
 from .cues import cue_sentences, uncovered
 from .documents import Document
 from .errors import LLMError, ReasksExhausted
+from .grounding import overlaps
 from .models import (
     SPECIAL_CLAIMANTS,
     Additions,
@@ -35,13 +37,23 @@ from .models import (
     DocumentMeta,
     Extraction,
     Limits,
+    Origin,
+    Rejected,
     RepairedItem,
     Repairs,
     RunMeta,
     Summary,
 )
-from .prompts import Prompt, continuation_prompt, extraction_prompt, prompt_version, repair_prompt, summary_prompt
-from .settings import Settings
+from .prompts import (
+    Prompt,
+    continuation_prompt,
+    extraction_prompt,
+    guided_prompt,
+    prompt_version,
+    repair_prompt,
+    summary_prompt,
+)
+from .settings import GUIDED_LIMITS, Settings
 from .sizing import MAX_LIMITS, SUMMARY_CALL_TOKENS, answer_budget, answer_tokens, document_limits, repair_tokens
 from .structured import CallStats, StructuredLLM, parse_lenient
 
@@ -49,6 +61,12 @@ from .structured import CallStats, StructuredLLM, parse_lenient
 # the recorded answers: median 1-2 ms, 10 ms for 10,000 characters and 25 claims);
 # a longer part is grounded in a worker thread.
 OFFLOAD_CHARS = 8_000
+# The guided request's answer: a summary of at most 400 characters in a JSON object.
+GUIDED_SUMMARY_TOKENS = 200
+SUMMARY_SCHEMA = json.dumps(Summary.model_json_schema())
+# A part of a document that guided extraction reads with no model: about 24,000 characters (3 a token), as much as the
+# embedded model's default context would hold (rules need no context; a part bounds what one pass lists).
+GUIDED_PART_TOKENS = 8_000
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -127,7 +145,16 @@ def _apply_repairs(assembly: Assembly, pending: dict[int, Pending], repairs: Rep
 
 
 def chunk_budget(settings: Settings) -> int:
-    """Tokens of document one request can carry: the context less the prompt, schema and answer."""
+    """Tokens of document one request can carry: the context less the prompt, schema and answer.
+
+    Guided extraction asks at most for a summary (its request is the document and a short instruction); when
+    it asks nothing (the embedded profile) a part is ``GUIDED_PART_TOKENS``, whatever the model's context."""
+    if settings.extraction_method == "guided":
+        if not settings.briefs_ask_model:
+            return GUIDED_PART_TOKENS
+        empty = guided_prompt("")
+        overhead = estimate_tokens(empty.system + empty.user) + estimate_tokens(SUMMARY_SCHEMA)
+        return max(settings.context - overhead - GUIDED_SUMMARY_TOKENS, 64)
     limits = settings.limits or MAX_LIMITS
     empty = extraction_prompt("", limits, complete=settings.profile == "capable")
     schema = json.dumps(Extraction.bounded(limits).model_json_schema())
@@ -144,12 +171,19 @@ async def brief_document(document: Document, llm: StructuredLLM, settings: Setti
     stats = CallStats()
     text = document.text
     chunks = await _cpu(len(text), chunk_text, text, chunk_budget(settings), settings.chunk_overlap_tokens)
-    assembly = Assembly(text=document.text)
+    method = settings.extraction_method
+    assembly = Assembly(text=document.text, origin="rules" if method == "guided" else "model")
+    brief_part = _guided_part if method == "guided" else _brief_part
     summaries = []
     for number, chunk in enumerate(chunks):
         part = Part(number, (chunk.start, chunk.end)) if len(chunks) > 1 else Part()
-        summaries.append(await _brief_part(chunk.text, part, assembly, llm, settings, stats))
-    summary = summaries[0] if len(chunks) == 1 else await _summarise(summaries, llm, settings, stats)
+        summaries.append(await brief_part(chunk.text, part, assembly, llm, settings, stats))
+    if method == "guided":
+        summary, assembly.summary_origin = await _guided_summary(summaries, text, assembly, llm, settings, stats)
+    elif len(chunks) == 1:
+        summary = summaries[0]
+    else:
+        summary = await _summarise(summaries, llm, settings, stats)
     return await _cpu(len(text), _assemble, document, len(chunks), summary, assembly, llm, settings, stats)
 
 
@@ -181,6 +215,9 @@ def _assemble(
             base_url=settings.public_base_url,
             model=settings.model,
             mode=llm.mode_name,
+            method=settings.extraction_method,
+            summary_origin=assembly.summary_origin,
+            rules_version=guided.rules_version() if settings.extraction_method == "guided" else None,
             prompt_version=prompt_version(),
             temperature=settings.temperature,
             seed=settings.seed,
@@ -214,6 +251,75 @@ async def _brief_part(
     await _ground(extraction, part, assembly, limits, llm, settings, stats)
     await _continue(text, part, assembly, limits, _filled(extraction, limits), llm, settings, stats)
     return extraction.summary.strip()
+
+
+async def _guided_part(
+    text: str, part: Part, assembly: Assembly, llm: StructuredLLM, settings: Settings, stats: CallStats
+) -> str:
+    """Guided extraction of one part (or the whole document): the items by rule (``guided``), each grounded
+    at the very place the rule found it. A capable model is asked for the part's summary, checked against
+    the part; the embedded model is asked nothing (its summaries measured worse than the lead)."""
+    found = await _cpu(len(text), guided.find, text, settings.limits or GUIDED_LIMITS)
+    await _cpu(len(text), _add_found, found, text, part, assembly)
+    assembly.passes += 1
+    if not settings.briefs_ask_model:
+        return ""
+    result, call = await llm.extract(
+        Summary, guided_prompt(text), reasks=settings.schema_reasks, max_tokens=GUIDED_SUMMARY_TOKENS
+    )
+    stats.add(call)
+    return _checked_summary(result.summary.strip(), text, assembly)
+
+
+def _add_found(found: guided.Found, text: str, part: Part, assembly: Assembly) -> None:
+    """What the rules found in one part, added to the brief.
+
+    Each item is grounded in exactly its own span (a sentence written twice is not moved to its first
+    place); what an earlier part already holds is left out (parts overlap); an actor an earlier part already
+    lists is that actor, and its claims name it as listed."""
+    shift = part.window[0] if part.window else 0
+    answer = guided.answer(found, text)
+    same: dict[str, str] = {}
+    fresh = []
+    for actor in answer.actors:
+        known = [hit for n in (actor.name, *actor.aliases) if (hit := assembly.index.resolve(n)) and hit[1]]
+        if known:
+            same[actor.name] = known[0][0]
+        else:
+            fresh.append(actor)
+    assembly.add_actors(fresh)
+    earlier = [(c.evidence.start, c.evidence.end) for c in assembly.claims if c.evidence.end > shift]
+    for draft, claim in zip(answer.claims, found.claims, strict=True):
+        span = (claim.start + shift, claim.end + shift)
+        if not any(overlaps(span, seen) for seen in earlier):
+            draft.claimant = same.get(draft.claimant, draft.claimant)
+            assembly.offer("claim", draft, Part(part.number, span, part.round))
+    earlier = [(u.evidence.start, u.evidence.end) for u in assembly.uncertainties if u.evidence.end > shift]
+    for item, uncertainty in zip(answer.uncertainties, found.uncertainties, strict=True):
+        span = (uncertainty.start + shift, uncertainty.end + shift)
+        if not any(overlaps(span, seen) for seen in earlier):
+            assembly.offer("uncertainty", item, Part(part.number, span, part.round))
+    assembly.reject_pending(0)  # evidence is the document's own words: nothing to repair
+
+
+async def _guided_summary(
+    summaries: list[str], text: str, assembly: Assembly, llm: StructuredLLM, settings: Settings, stats: CallStats
+) -> tuple[str, Origin]:
+    """The brief's summary under guided extraction, and who wrote it: the document's lead when no model is
+    asked; else the model's (its parts' summaries summed up by one more call), checked against the text."""
+    if not settings.briefs_ask_model:
+        return guided.lead(text), "rules"
+    summary = summaries[0] if len(summaries) == 1 else await _summarise(summaries, llm, settings, stats)
+    checked = _checked_summary(summary, text, assembly) if len(summaries) > 1 else summary
+    return (checked, "model") if checked else (guided.lead(text), "rules")
+
+
+def _checked_summary(summary: str, text: str, assembly: Assembly) -> str:
+    """The sentences of a model's summary that ``text`` supports (``guided.checked_summary``); the ones
+    dropped are listed as rejected. Empty when none is left."""
+    kept, dropped = guided.checked_summary(summary, text)
+    assembly.rejected += [Rejected(kind="summary", item={"summary": s}, reason=why) for s, why in dropped]
+    return kept
 
 
 async def _ground(

@@ -13,9 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-TEMPLATE_NAMES = ("system.j2", "extract.j2", "continue.j2", "repair.j2", "summary.j2", "digest.j2")
+TEMPLATE_NAMES = ("system.j2", "extract.j2", "continue.j2", "repair.j2", "summary.j2", "guided.j2", "digest.j2")
 # The templates a per-document brief depends on: its cache key and run metadata.
-BRIEF_TEMPLATES = ("system.j2", "extract.j2", "continue.j2", "repair.j2", "summary.j2")
+BRIEF_TEMPLATES = ("system.j2", "extract.j2", "continue.j2", "repair.j2", "summary.j2", "guided.j2")
 QUOTE_IN_LIST_CHARS = 100  # items already found are listed by the start of their quote
 
 
@@ -131,6 +131,11 @@ def _start_of(quote: str) -> str:
 
 def repair_prompt(document: str, actors: list[str], items: list[dict[str, Any]]) -> Prompt:
     return render("repair.j2", document=fence(document), actors=actors or ["(none)"], items=items)
+
+
+def guided_prompt(document: str) -> Prompt:
+    """The one request of guided extraction: the document's summary (the program finds the items)."""
+    return render("guided.j2", document=fence(document))
 
 
 def summary_prompt(summaries: list[str]) -> Prompt:

@@ -93,6 +93,22 @@ def _claim_line(claim: Claim) -> str:
     return "\n".join(lines)
 
 
+def how_made(brief: Brief) -> str | None:
+    """A line saying who wrote what, for a brief whose items the program found (guided extraction)."""
+    if brief.run.method != "guided":
+        return None
+    if brief.run.summary_origin == "model":
+        summary = "the summary is the model's"
+    elif brief.run.attempts == 0:
+        summary = "the summary is the document's opening sentences (the model was not asked)"
+    else:
+        summary = (
+            "no sentence of the model's summary held up against the document (see rejected), so the document's "
+            "opening sentences stand in for it"
+        )
+    return f"Guided extraction: the program found the actors, claims and uncertainties by rule; {summary}."
+
+
 def to_markdown(brief: Brief) -> str:
     """The brief as Markdown; every string from the model or the document is escaped (``md``)."""
     doc = brief.document
@@ -100,6 +116,8 @@ def to_markdown(brief: Brief) -> str:
     out = [f"# {md(title)}", ""]
     meta = [md(m) for m in (doc.date, doc.path, f"{brief.run.provider} · {brief.run.model}") if m]
     out += [" · ".join(meta), "", md(brief.summary) if brief.summary else "*(no summary)*", ""]
+    made = how_made(brief)
+    out += [f"*{md(made)}*", ""] if made else []
     out += ["## Actors", ""]
     out += [
         f"- **{a.id}** {md(a.name)} ({a.kind.value}) — {md(a.role)}"
@@ -275,7 +293,9 @@ def to_html(brief: Brief, text: str) -> str:
         f"Made by the model {escape(run.model)} ({escape(run.provider)}): {run.attempts} call(s), "
         f"{run.usage.total_tokens} tokens, prompt version {escape(run.prompt_version)}."
     )
-    if run.model == EMBEDDED_MODEL:
+    if how_made(brief):
+        made += " " + escape(how_made(brief) or "")
+    elif run.model == EMBEDDED_MODEL:
         made += " This is the embedded 135M demo model: its briefs are thin; use a capable model for real ones."
 
     covered = [(c.evidence.start, c.evidence.end) for c in brief.claims]
@@ -364,6 +384,8 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
             subtitle=_text(f"{brief.run.provider} · {brief.run.model}"),
         )
     )
+    if how_made(brief):
+        console.print(_text(how_made(brief), "dim"))
     actors = Table(title=f"Actors ({len(brief.actors)})", show_lines=False)
     for column in ("id", "name", "kind", "role", "aliases"):
         actors.add_column(column)

@@ -1,7 +1,7 @@
 """A run over many inputs: the provider opened once, each input briefed in turn.
 
-The embedded server is started only when some input can be briefed, and is
-always stopped; a bad input or a failed call never stops the others.
+The embedded server is started only when some input can be briefed and the
+briefs ask the model something, and is always stopped; a bad input or a failed call never stops the others.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from .errors import DocumentError, FixtureMissing, LLMError, SummarizerError
 from .models import Brief
 from .pipeline import brief_document
 from .settings import Settings
-from .structured import StructuredLLM
+from .structured import NoModel, StructuredLLM
 
 FailureProbe = Callable[[], SummarizerError | None]
 
@@ -31,14 +31,20 @@ class Outcome:
 
 
 @asynccontextmanager
-async def llm_session(settings: Settings) -> AsyncIterator[tuple[StructuredLLM, Settings, FailureProbe]]:
+async def llm_session(
+    settings: Settings, *, model_needed: bool = True
+) -> AsyncIterator[tuple[StructuredLLM, Settings, FailureProbe]]:
     """Open the provider once for a run: start the embedded server when needed, always stop it.
 
     Yields the LLM client, the settings it runs with (the local server's URL
-    filled in) and a probe that describes a provider that died mid-run.
+    filled in) and a probe that describes a provider that died mid-run. A run
+    that asks no model (``model_needed`` false) opens nothing and gets ``NoModel``.
     """
     from .llm import LLM
 
+    if not model_needed:
+        yield NoModel(), settings, lambda: None
+        return
     if settings.provider == "local" and settings.replay_dir is None and settings.base_url is None:
         from .local import LocalServer
 
@@ -90,7 +96,7 @@ async def brief_inputs(
         for source, _, error in documents:
             yield Outcome(source, error=error)
         return
-    async with llm_session(settings) as (llm, running, failure):
+    async with llm_session(settings, model_needed=settings.briefs_ask_model) as (llm, running, failure):
         dead: SummarizerError | None = None
         for source, document, error in documents:
             if document is None or dead is not None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from .errors import LLMError
 from .models import Usage
 
 if TYPE_CHECKING:
@@ -67,6 +68,23 @@ class StructuredLLM(ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional: a model without connections has nothing to close
         """Release connections."""
+
+
+class NoModel(StructuredLLM):
+    """The model of a run that asks none (guided briefs on the embedded profile): any call is a bug, said so."""
+
+    mode_name = "none"
+
+    async def extract(
+        self,
+        response_model: type[Model],
+        prompt: Prompt,
+        *,
+        reasks: int,
+        context: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+    ) -> tuple[Model, CallStats]:
+        raise LLMError(f"this run asks no model, but a {response_model.__name__} was requested")
 
 
 def parse_lenient(model: type[Model], arguments: str | None) -> Model | None:

@@ -65,9 +65,10 @@ def test_brief_replay_prints_grounded_json_on_stdout() -> None:
     for item in brief["claims"] + brief["uncertainties"]:
         span = item["evidence"]
         assert text[span["start"] : span["end"]] == span["quote"]
-    assert brief["run"]["provider"] == "replay" and brief["run"]["attempts"] >= 1
-    assert "briefing" in result.stderr and "rejected" in result.stderr
-    assert "briefing" not in result.stdout
+    assert brief["run"]["provider"] == "replay" and brief["run"]["method"] == "guided"
+    assert brief["run"]["attempts"] == 0  # the embedded default asks the model nothing
+    assert "briefing " in result.stderr and "rejected" in result.stderr
+    assert "briefing seeds" not in result.stdout and f"briefing {SEED}" not in result.stdout
 
 
 def test_brief_markdown_to_a_file(tmp_path: Path) -> None:
@@ -75,7 +76,11 @@ def test_brief_markdown_to_a_file(tmp_path: Path) -> None:
     result = invoke("brief", str(SEED), "--replay", str(FIXTURES), "--format", "md", "-o", str(out), "-q")
     assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
     text = out.read_text()
-    assert text.startswith("# ") and "## Claims" in text and "## Rejected" in text
+    assert text.startswith("# ") and "## Claims" in text and "*Guided extraction:" in text
+    # the model-written path lists what it rejected
+    extract = ["--replay", str(FIXTURES / "extract"), "--method", "extract"]
+    result = invoke("brief", str(SEED), *extract, "--format", "md", "-o", str(out), "-q")
+    assert result.exit_code == 0 and "## Rejected" in out.read_text()
 
 
 def test_stdin_input_and_show(tmp_path: Path) -> None:
@@ -130,7 +135,7 @@ def test_missing_file() -> None:
 def test_missing_fixture_says_how_to_record(tmp_path: Path) -> None:
     doc = tmp_path / "new.txt"
     doc.write_text("A document that was never recorded.")
-    result = invoke("brief", str(doc), "--replay", str(FIXTURES))
+    result = invoke("brief", str(doc), "--replay", str(FIXTURES / "extract"), "--method", "extract")
     assert result.exit_code == Exit.FIXTURE_MISSING
     assert "no recorded response" in result.stderr and "--record" in result.stderr
 

@@ -32,6 +32,7 @@ from .conftest import FIXTURES, SEEDS
 
 runner = CliRunner()
 DAILY_FIXTURES = FIXTURES / "daily"
+STRONG_FIXTURES = FIXTURES / "strong"
 
 
 class DocumentFake(StructuredLLM):
@@ -401,22 +402,23 @@ def test_replayed_daily_run_over_the_seeds(tmp_path: Path) -> None:
 
 
 def test_hand_made_fault_fails_one_document_in_the_middle(tmp_path: Path) -> None:
-    """Fault fixture made here from the real recording: one document's first answer becomes HTTP 400."""
+    """Fault fixture made here from a recording (the strong set: the embedded default asks nothing per
+    document): one document's first answer becomes HTTP 400."""
     faulty = tmp_path / "fixtures"
-    shutil.copytree(DAILY_FIXTURES, faulty)
+    shutil.copytree(STRONG_FIXTURES, faulty)
     victim = faulty / "iodine.jsonl"
     entries = [json.loads(line) for line in victim.read_text().splitlines()]
     entries[0]["response"] = {"status": 400, "body": {"error": {"message": "injected fault"}}}
     victim.write_text("\n".join(json.dumps(e) for e in entries) + "\n")
     out = tmp_path / "day"
-    args = ["daily", str(SEEDS), "--out", str(out), "-q"]
+    args = ["daily", str(SEEDS), "--out", str(out), "--model", "gpt-4o-mini", "-q"]
     result = runner.invoke(app, [*args, "--replay", str(faulty)])
     assert result.exit_code == Exit.LLM
     manifest = Manifest.model_validate_json((out / "manifest.json").read_text())
     failed = [e for e in manifest.entries if e.status == "failed"]
     assert [Path(e.source).name for e in failed] == ["iodine.txt"] and "HTTP 400" in failed[0].error
     assert sum(e.status == "ok" for e in manifest.entries) == 24
-    result = runner.invoke(app, [*args, "--replay", str(DAILY_FIXTURES)])
+    result = runner.invoke(app, [*args, "--replay", str(STRONG_FIXTURES)])
     assert result.exit_code == Exit.OK, result.stderr
     manifest = Manifest.model_validate_json((out / "manifest.json").read_text())
     assert [Path(e.source).name for e in manifest.entries if e.status == "ok"] == ["iodine.txt"]

@@ -104,15 +104,20 @@ def test_a_rejected_alias_is_named() -> None:
     assert '"J. K. Kirbo"' in rejected[0].reason and '"John Kirby"' in rejected[0].reason
 
 
-def test_a_thin_embedded_brief_says_what_to_run_instead() -> None:
-    thin = runner.invoke(app, ["brief", str(SEED), "--replay", str(FIXTURES)])
-    assert thin.exit_code == Exit.OK
-    assert "135M" in thin.stderr and "OPENAI_API_KEY=" in thin.stderr and "--base-url" in thin.stderr
+def test_an_embedded_brief_says_how_it_was_made_and_what_to_run_instead() -> None:
+    guided = runner.invoke(app, ["brief", str(SEED), "--replay", str(FIXTURES)])
+    assert guided.exit_code == Exit.OK
+    assert "found these actors, claims and uncertainties by rule" in guided.stderr
+    assert "OPENAI_API_KEY=" in guided.stderr and "--base-url" in guided.stderr
+    assert "by rule" not in guided.stdout
+    extract = ["--replay", str(FIXTURES / "extract"), "--method", "extract"]
+    thin = runner.invoke(app, ["brief", str(SEED), *extract])
+    assert thin.exit_code == Exit.OK and "these briefs are thin" in thin.stderr and "135M" in thin.stderr
     assert "135M" not in thin.stdout
     assert "(.txt, .md, .html)" in runner.invoke(app, ["brief", "-h"]).stdout
     strong = runner.invoke(app, ["brief", str(SEED), "--replay", str(FIXTURES / "strong"), "--model", "gpt-4o-mini"])
-    assert strong.exit_code == Exit.OK and "135M" not in strong.stderr
-    assert "135M" in runner.invoke(app, ["--help"]).stdout
+    assert strong.exit_code == Exit.OK and "135M" not in strong.stderr and "by rule" not in strong.stderr
+    assert "guided extraction" in runner.invoke(app, ["--help"]).stdout
 
 
 COMMANDS = ("brief", "daily", "show", "check", "review", "render", "schema")
@@ -155,14 +160,16 @@ def test_v_logs_a_line_per_request_and_vv_adds_the_bodies(tmp_path: Path) -> Non
     import sys
 
     def run(*flags: str) -> str:
-        command = [sys.executable, "-m", "summarizer", "brief", str(SEED), "--replay", str(FIXTURES), "-o"]
+        replay = ["--replay", str(FIXTURES / "extract"), "--method", "extract"]
+        command = [sys.executable, "-m", "summarizer", "brief", str(SEED), *replay, "-o"]
         done = subprocess.run([*command, str(tmp_path / "b.json"), *flags], capture_output=True, text=True)
         assert done.returncode == Exit.OK, done.stderr
         return done.stderr
 
     quiet, one, two = run(), run("-v"), run("-vv")
     requests = [line for line in one.splitlines() if "POST /v1/chat/completions" in line]
-    assert len(requests) == 2 and all(len(line) < 120 for line in requests)
+    attempts = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))["run"]["attempts"]
+    assert len(requests) == attempts >= 1 and all(len(line) < 120 for line in requests)
     assert "ERROR" not in one and "ERROR" not in quiet and "POST" not in quiet
     phrase = "North Korean soldier fighting with Russian forces"  # the document, inside a request body
     assert phrase not in one and phrase in two
@@ -201,7 +208,8 @@ def test_check_says_when_evidence_only_names_a_source(tmp_path: Path) -> None:
 
 
 def test_the_pipeline_rejects_evidence_that_only_names_a_source() -> None:
-    result = runner.invoke(app, ["brief", str(SEEDS / "wikinews" / "crane.txt"), "--replay", str(FIXTURES)])
+    crane = str(SEEDS / "wikinews" / "crane.txt")
+    result = runner.invoke(app, ["brief", crane, "--replay", str(FIXTURES / "extract"), "--method", "extract"])
     brief = json.loads(result.stdout)
     assert all(not c["evidence"]["quote"].endswith("Civil Defense Authority.") for c in brief["claims"])
     assert any("only names a source" in r["reason"] for r in brief["rejected"] if r["kind"] == "claim")
@@ -209,7 +217,8 @@ def test_the_pipeline_rejects_evidence_that_only_names_a_source() -> None:
 
 def test_the_html_page_names_its_model_and_lists_the_coverage_gaps(tmp_path: Path) -> None:
     saved, page = tmp_path / "seed.json", tmp_path / "seed.html"
-    made = runner.invoke(app, ["brief", str(SEED), "--replay", str(FIXTURES), "-o", str(saved), "-q"])
+    extract = ["--replay", str(FIXTURES / "extract"), "--method", "extract"]
+    made = runner.invoke(app, ["brief", str(SEED), *extract, "-o", str(saved), "-q"])
     assert made.exit_code == Exit.OK
     assert runner.invoke(app, ["render", str(saved), "--html", str(page)]).exit_code == Exit.OK
     html = page.read_text(encoding="utf-8")
@@ -217,6 +226,12 @@ def test_the_html_page_names_its_model_and_lists_the_coverage_gaps(tmp_path: Pat
     gaps = re.search(r"<h2>Coverage gaps \((\d+)\)</h2>", html)
     assert gaps is not None and int(gaps.group(1)) > 0  # the seed brief has no claims: every cue sentence is a gap
     assert "according to South Korea’s National Intelligence Service" in html.split("Coverage gaps")[1]
+    # the embedded default (guided) says who made what instead
+    guided = runner.invoke(app, ["brief", str(SEED), "--replay", str(FIXTURES), "-o", str(saved), "-q"])
+    assert guided.exit_code == Exit.OK
+    assert runner.invoke(app, ["render", str(saved), "--html", str(page)]).exit_code == Exit.OK
+    html = page.read_text(encoding="utf-8")
+    assert "Guided extraction: the program found" in html and "135M demo model" not in html
 
 
 def test_o_dash_prints_a_page_and_is_refused_where_a_folder_is_written(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ from fake_server import FakeServer, document  # noqa: E402
 
 runner = CliRunner()
 KOREA = SEEDS / "wikinews" / "korea.txt"
-FAKE = ["--base-url", "http://127.0.0.1:9/v1", "--passes", "0", "-q"]
+FAKE = ["--base-url", "http://127.0.0.1:9/v1", "--method", "extract", "--passes", "0", "-q"]
 
 
 def daily_cli(monkeypatch: pytest.MonkeyPatch, fake: DocumentFake, *args: str) -> Any:

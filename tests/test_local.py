@@ -55,13 +55,27 @@ def no_orphans(marked: None):
     assert set(server_processes()) - before == set(), "a llama.cpp server process was left running"
 
 
+BRIEF_LOCAL = [sys.executable, "-m", "summarizer", "brief", str(SEED), "--provider", "local"]
+
+
+def test_the_embedded_default_starts_no_server_for_a_brief(tmp_path: Path) -> None:
+    before = set(server_processes())
+    seen: list[int] = []
+    process = subprocess.Popen([*BRIEF_LOCAL, "-o", str(tmp_path / "b.json")], stderr=subprocess.PIPE, text=True)
+    while process.poll() is None:
+        seen += [pid for pid in server_processes() if pid not in before]
+        time.sleep(0.02)
+    assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+    assert seen == [] and json.loads((tmp_path / "b.json").read_text())["run"]["mode"] == "none"
+
+
 def test_bundled_model_is_a_gguf() -> None:
     path = bundled_model_path()
     assert check_gguf(path) == path and path.suffix == ".gguf"
 
 
 def test_real_server_briefs_the_seed_with_grounded_evidence() -> None:
-    settings = build_settings(provider="local", environ={})
+    settings = build_settings(provider="local", method="extract", environ={})  # the model writes every item
     outcomes = collect(brief_inputs([str(SEED)], settings))
     assert len(outcomes) == 1 and outcomes[0].error is None, outcomes[0].error
     brief = outcomes[0].brief
@@ -113,7 +127,7 @@ def test_port_already_taken() -> None:
 
 
 def test_server_dying_mid_request_is_a_clear_error() -> None:
-    settings = build_settings(provider="local", environ={}, transport_retries=1, max_retry_wait_s=0.1)
+    settings = build_settings(provider="local", method="extract", environ={}, transport_retries=1, max_retry_wait_s=0.1)
     killed = threading.Event()
 
     def kill_server_soon() -> None:
@@ -138,7 +152,7 @@ def test_server_dying_mid_request_is_a_clear_error() -> None:
 
 def test_cli_local_provider_leaves_no_server_after_ctrl_c(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "summarizer", "brief", str(SEED), "--provider", "local", "-o", str(tmp_path / "b.json")],
+        [*BRIEF_LOCAL, "--method", "extract", "-o", str(tmp_path / "b.json")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -157,13 +171,9 @@ def test_cli_local_provider_leaves_no_server_after_ctrl_c(tmp_path: Path) -> Non
 
 def test_cli_local_provider_writes_a_brief(tmp_path: Path) -> None:
     out = tmp_path / "brief.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "summarizer", "brief", str(SEED), "--provider", "local", "-o", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = subprocess.run([*BRIEF_LOCAL, "-o", str(out)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "briefing" in result.stderr and f"wrote {out}" in result.stderr
     brief = json.loads(out.read_text())
-    assert brief["run"]["provider"] == "local"
+    assert brief["run"]["provider"] == "local" and brief["run"]["method"] == "guided"
+    assert brief["run"]["attempts"] == 0 and len(brief["claims"]) >= 6  # the embedded default: rules only

@@ -57,14 +57,16 @@ def test_a_long_document_is_briefed_in_parts_with_global_offsets() -> None:
 
 
 def test_the_budget_leaves_room_for_prompt_schema_and_answer() -> None:
-    local = build_settings(provider="local", environ={})
-    assert 0 < chunk_budget(local) < local.n_ctx - local.max_tokens
+    local = build_settings(provider="local", method="extract", environ={})
+    assert local.max_tokens is not None and 0 < chunk_budget(local) < local.n_ctx - local.max_tokens
     assert chunk_budget(build_settings(provider="openai", environ={"OPENAI_API_KEY": "k"})) > 100_000
 
 
 def test_replayed_real_run_of_a_document_several_times_the_context() -> None:
-    """fixtures/long: the embedded model with --n-ctx 4096, 13 parts, recorded by the project's record command."""
-    result = runner.invoke(app, ["brief", str(LONG), "--replay", str(FIXTURES / "long"), "--n-ctx", "4096"])
+    """fixtures/long: the embedded model writing every item (--method extract) with --n-ctx 4096, 13 parts,
+    recorded by the project's record command."""
+    replay = ["--replay", str(FIXTURES / "long"), "--method", "extract", "--n-ctx", "4096"]
+    result = runner.invoke(app, ["brief", str(LONG), *replay])
     assert result.exit_code == Exit.OK, result.stderr
     brief = Brief.model_validate_json(result.stdout)
     text = LONG.read_text(encoding="utf-8")
@@ -75,6 +77,14 @@ def test_replayed_real_run_of_a_document_several_times_the_context() -> None:
     tools = [e["request"]["body"]["tool_choice"]["function"]["name"] for e in entries]
     assert tools.count("Extraction") >= 13 and tools[-1] == "Summary"
     assert brief.run.attempts == len(entries)
+    # the embedded default on the same document: every part's attributions by rule, no model call
+    guided = runner.invoke(app, ["brief", str(LONG), "--replay", str(FIXTURES / "long"), "--n-ctx", "4096"])
+    assert guided.exit_code == Exit.OK, guided.stderr
+    made = Brief.model_validate_json(guided.stdout)
+    # parts of ~24,000 characters whatever --n-ctx: no model reads them
+    assert made.run.method == "guided" and made.run.attempts == 0 and made.document.parts == 3
+    assert len(made.claims) > 100 and made.rejected == []
+    spans_hold(made, text)
 
 
 def test_an_html_page_is_reduced_to_its_article_and_checkable(tmp_path: Path) -> None:

@@ -112,12 +112,11 @@ def test_bounded_extraction_caps_each_list_in_the_schema() -> None:
 
 
 def test_local_and_remote_limits_differ() -> None:
-    from summarizer.settings import LOCAL_LIMITS, build_settings
+    from summarizer.settings import GUIDED_LIMITS, LOCAL_LIMITS, build_settings
 
-    assert build_settings(provider="local", environ={}).limits == LOCAL_LIMITS
-    assert (
-        build_settings(provider="replay", replay_dir=__import__("pathlib").Path("."), environ={}).limits == LOCAL_LIMITS
-    )
+    assert build_settings(provider="local", method="extract", environ={}).limits == LOCAL_LIMITS
+    replay = build_settings(provider="replay", replay_dir=__import__("pathlib").Path("."), environ={})
+    assert replay.limits == GUIDED_LIMITS and replay.extraction_method == "guided"  # the embedded default
     remote = build_settings(provider="openai", environ={"OPENAI_API_KEY": "k"})
     assert remote.profile == "capable" and remote.limits is None  # the caps follow each document
     from summarizer.sizing import document_limits

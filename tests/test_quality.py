@@ -150,11 +150,12 @@ def test_gold_loads_and_holds_its_text() -> None:
 @pytest.mark.parametrize("names", [["clock.txt", "crane.txt", "sensitive.txt"]])
 def test_scores_replayed_daily_briefs(tmp_path: Path, names: list[str]) -> None:
     inputs = [f"seeds/wikinews/{name}" for name in names]
-    process = q.run_daily(FIXTURES / "daily", tmp_path, inputs)
+    # the strong set: its briefs spend tokens (the embedded default asks no model per document)
+    process = q.run_daily(FIXTURES / "strong", tmp_path, inputs, ["--model", "gpt-4o-mini"])
     assert sorted(p.name for p in (tmp_path / "briefs").glob("*.json")) == [
         n.replace(".txt", ".json") for n in names
     ], process.stderr
-    result = q.score_folder(tmp_path, q.load_gold(), "replay", "fixtures/daily")
+    result = q.score_folder(tmp_path, q.load_gold(), "replay", "fixtures/strong")
     m = q.measures(result.documents)
     assert result.note is None and result.failed == 0
     assert m["documents"] == m["documents_with_gold"] == 3
@@ -169,8 +170,8 @@ def test_an_incomplete_fixture_set_scores_what_was_written(tmp_path: Path) -> No
     fixtures = tmp_path / "partial"
     fixtures.mkdir()
     for name in ("clock.jsonl", "crane.jsonl"):
-        (fixtures / name).write_bytes((FIXTURES / "daily" / name).read_bytes())
-    result = q.score_fixture_set("partial", fixtures, q.load_gold())
+        (fixtures / name).write_bytes((FIXTURES / "strong" / name).read_bytes())
+    result = q.score_fixture_set("partial", fixtures, q.load_gold(), ["--model", "gpt-4o-mini"])
     assert sorted(d.file for d in result.documents) == ["clock.txt", "crane.txt"]
     assert result.failed == 23 and "daily exited" in (result.note or "")
     assert q.score_fixture_set("empty", tmp_path / "missing", {}).note.startswith("skipped")

@@ -25,7 +25,8 @@ FAKE_QUOTE = "This sentence was put here by the fault injector and is not in the
 
 
 def replay(scenario: Path, document: Path) -> tuple[Brief, LLM]:
-    settings = build_settings(provider="replay", replay_dir=scenario, environ={})
+    # every recorded single-document exchange is of the model-written path (the embedded default asks nothing)
+    settings = build_settings(provider="replay", replay_dir=scenario, method="extract", environ={})
     llm = LLM(settings)
     brief = asyncio.run(brief_document(read_document(str(document)), llm, settings))
     replayer = llm.transport.inner

@@ -1,7 +1,7 @@
 """Every recorded fixture set replays to the same spans, labels and rejections.
 
 ``tests/data/spans.json`` holds, for every brief that the recorded fixtures
-produce (embedded, faults, long, daily, strong, strong long and cut), each
+produce (extract, faults, long, daily, strong, strong long and cut), each
 span's (start, end, match) and each rejection's kind and reason. It was written
 by this module (``python -m tests.test_spans``) with the grounding code it
 guards; a change to alignment, hints or thresholds that moves a single span, or
@@ -75,10 +75,12 @@ def replayed_spans(tmp: Path) -> dict[str, Any]:
     """Every fixture set replayed offline, summarised per brief."""
     found: dict[str, Any] = {}
     for scenario in recorded_scenarios():
-        found[f"embedded/{scenario.stem}"] = _replayed(scenario, source_of(scenario))
+        found[f"extract/{scenario.stem}"] = _replayed(scenario, source_of(scenario), method="extract")
     for fault, stem in FAULT_SOURCES.items():
-        found[f"faults/{fault}"] = _replayed(FAULTS / f"{fault}.jsonl", SEEDS / "wikinews" / f"{stem}.txt")
-    found["long/wikinews-long"] = _replayed(FIXTURES / "long", FIXTURES / "long" / "wikinews-long.txt", n_ctx=4096)
+        source = SEEDS / "wikinews" / f"{stem}.txt"
+        found[f"faults/{fault}"] = _replayed(FAULTS / f"{fault}.jsonl", source, method="extract")
+    long = FIXTURES / "long" / "wikinews-long.txt"
+    found["long/wikinews-long"] = _replayed(FIXTURES / "long", long, n_ctx=4096, method="extract")
     long_strong = STRONG / "long" / "wikinews-4000.txt"
     found["strong-long/wikinews-4000"] = _replayed(STRONG / "long", long_strong, model=STRONG_MODEL)
     korea = SEEDS / "wikinews" / "korea.txt"
