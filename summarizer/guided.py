@@ -611,7 +611,7 @@ def description(sentence: str, cue: str) -> str:
     return clip_text(f"{cue}: " + " ".join(sentence.split()), DESCRIPTION_CHARS)
 
 
-def answer(found: Found, text: str, summary: str = "") -> Extraction:
+def answer(found: Found, text: str) -> Extraction:
     """What rules found, as the drafts a model's answer would be: the pipeline grounds both the same way."""
     actor_draft, claim_draft, uncertainty_draft = draft_models(MAX_EVIDENCE_CHARS, MAX_NAME_CHARS)
     actors = [
@@ -642,7 +642,7 @@ def answer(found: Found, text: str, summary: str = "") -> Extraction:
         for item in found.uncertainties
     ]
     # model_construct: the counts are the rules' own (their caps are ``find``'s limits), not the model schema's
-    return Extraction.model_construct(actors=actors, claims=claims, uncertainties=uncertainties, summary=summary)
+    return Extraction.model_construct(actors=actors, claims=claims, uncertainties=uncertainties, summary="")
 
 
 # --------------------------------------------------------------------------

@@ -92,9 +92,7 @@ class Settings(BaseModel):
     @property
     def extraction_method(self) -> Method:
         """guided for the embedded profile (the program finds the items, the model sums up), else extract."""
-        if self.method is not None:
-            return self.method
-        return "guided" if self.profile == "embedded" else "extract"
+        return self.method or default_method(self.profile)
 
     @property
     def briefs_ask_model(self) -> bool:
@@ -200,6 +198,11 @@ def choose_profile(flag: str | None, provider: str, model: str) -> Profile:
     return "embedded" if provider == "local" or model == LOCAL_MODEL_NAME else "capable"
 
 
+def default_method(profile: Profile) -> Method:
+    """How a profile is asked unless --method says otherwise: guided for the embedded model, else extract."""
+    return "guided" if profile == "embedded" else "extract"
+
+
 def choose_method(flag: str | None) -> Method | None:
     """The --method flag, checked; None leaves the choice to the profile."""
     if flag is None:
@@ -225,7 +228,7 @@ def build_settings(
     values = _provider_values(provider, model, base_url, replay_dir, os.environ if environ is None else environ)
     chosen = choose_profile(profile, values["provider"], values["model"])
     values["method"] = choose_method(method)
-    guided = values["method"] == "guided" or (values["method"] is None and chosen == "embedded")
+    guided = (values["method"] or default_method(chosen)) == "guided"
     if chosen == "embedded":
         values.update(limits=GUIDED_LIMITS if guided else LOCAL_LIMITS, max_tokens=LOCAL_MAX_TOKENS)
     elif guided:
