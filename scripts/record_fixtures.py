@@ -31,8 +31,14 @@ A long document (``fixtures/long/wikinews-long.txt``, 14 Wikinews articles)
 briefed with ``--method extract --n-ctx 4096``, so in 13 parts plus the summary
 call → ``fixtures/long/``.
 
+A daily run with ``--batch --wait`` over two Wikinews articles (``--method extract --profile embedded``)
+through the loopback fake Batch API (``bench/fake_batch.py``), whose batch requests and online calls the
+embedded server answers: the Files and Batches exchanges (upload, create, polls, output download) →
+``fixtures/batch/batch.jsonl``, the online follow-ups → ``fixtures/batch/<document>.jsonl``, the digest's
+synthesis → ``fixtures/batch/digest.jsonl``.
+
 Run from the repository root: ``python scripts/record_fixtures.py [--only NAME]``
-(NAME: a document, ``extract``, a fault, ``daily`` or ``long``).
+(NAME: a document, ``extract``, a fault, ``daily``, ``long`` or ``batch``).
 """
 
 from __future__ import annotations
@@ -246,6 +252,50 @@ def record_long(server: LocalServer, folder: Path) -> None:
     asyncio.run(run())
 
 
+BATCH_SOURCES = ["seeds/wikinews/crane.txt", "seeds/wikinews/korea.txt"]  # as tests/test_batch.py replays them
+BATCH_MODEL = "smollm2-135m-instruct"
+
+
+def record_batch(server: LocalServer, folder: Path) -> None:
+    """A batch submitted, polled and collected in one run (the recording must hold every poll in order)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from fake_batch import FakeBatchAPI
+
+    from summarizer.batch import BatchOptions, run_batch
+
+    work = Path(tempfile.mkdtemp(prefix="batch-"))
+    inbox = work / "inbox"
+    inbox.mkdir()
+    for source in BATCH_SOURCES:
+        shutil.copyfile(ROOT / source, inbox / Path(source).name)
+    started = time.perf_counter()
+    with FakeBatchAPI(delay_s=1.0, upstream=server.base_url) as fake:
+        settings = build_settings(
+            provider="openai",
+            base_url=fake.base_url,
+            model=BATCH_MODEL,
+            profile="embedded",
+            method="extract",
+            record_dir=folder,
+            environ={"OPENAI_API_KEY": "recording"},
+        )
+        outcome = asyncio.run(
+            run_batch(
+                [str(inbox)],
+                settings,
+                DailyOptions(out=work / "day"),
+                BatchOptions(wait=True, poll_s=0.5, poll_max_s=2),
+            )
+        )
+    print(
+        f"batch: {outcome.manifest.counts()}, batches {[(r.id, r.status) for r in outcome.manifest.batches]}, "
+        f"{outcome.manifest.batch_usage.total_tokens} of {outcome.manifest.usage.total_tokens} tokens by the batch, "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    shutil.rmtree(work)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="record only the scenario with this name")
@@ -268,6 +318,9 @@ def main() -> int:
             record_daily(server, staging / "daily")
         if not args.only or args.only == "long":
             record_long(server, staging / "long")
+        if not args.only or args.only == "batch":
+            (staging / "batch").mkdir()
+            record_batch(server, staging / "batch")
     for produced in staging.rglob("*.jsonl"):
         target = FIXTURES / produced.relative_to(staging)
         target.parent.mkdir(parents=True, exist_ok=True)

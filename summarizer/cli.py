@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
 from collections.abc import Coroutine, Iterator
@@ -17,10 +18,10 @@ import typer
 from typer.core import TyperArgument, TyperCommand
 
 from . import __version__
-from .errors import EXIT_CODES, ExitCode, SummarizerError, exit_code_of
+from .errors import EXIT_CODES, ExitCode, SummarizerError, UsageError, exit_code_of
 
 if TYPE_CHECKING:
-    from .daily import ManifestEntry, Progress
+    from .daily import BatchRecord, DailyOptions, Manifest, ManifestEntry, Progress
     from .documents import Document
     from .models import Brief, Digest
     from .session import Outcome
@@ -182,7 +183,7 @@ _BRIEF_CODES = (
     ExitCode.INTERRUPTED,
     ExitCode.TERMINATED,
 )
-_DAILY_CODES = (*_BRIEF_CODES[:-2], ExitCode.BUSY, ExitCode.INTERRUPTED, ExitCode.TERMINATED)
+_DAILY_CODES = (*_BRIEF_CODES[:-2], ExitCode.BUSY, ExitCode.IN_PROGRESS, ExitCode.INTERRUPTED, ExitCode.TERMINATED)
 _READ_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.INPUT)
 
 
@@ -543,10 +544,12 @@ def show(
         "summarizer daily seeds/ --out days/2026-11-27/",
         "summarizer daily seeds/ --out days/2026-11-28/ --since days/2026-11-27/ --concurrency 8",
         "summarizer daily seeds/ --out /tmp/day --replay fixtures/daily   # offline demo",
+        "summarizer daily inbox/ --out days/2026-11-28/ --model gpt-4o-mini --batch   # Batch API: half price",
+        "summarizer daily days/2026-11-28/ --collect --model gpt-4o-mini              # later: collect, digest",
     )
     + """Writes briefs/<document>.json (each as soon as it is ready, atomically),
 manifest.json (one entry per input: ok, failed, skipped-unchanged,
-skipped-budget, skipped-duplicate, pending), digest.json and digest.md: the day
+skipped-budget, skipped-duplicate, pending, submitted), digest.json and digest.md: the day
 by story (documents about one event together, named by the model; figures of
 the same counted thing compared inside a story). A rerun sends only documents whose
 text, prompt, model or schema changed (--force sends all again), so a run
@@ -554,19 +557,28 @@ killed halfway resumes where it stopped. Inputs skipped as unchanged or over the
 token budget count as briefed; when several inputs fail, the exit code is the
 smallest of theirs.
 
+With --batch the documents' requests go to the OpenAI Batch API (half the
+price, its own rate limits, answers within 24 hours): the run submits them and
+exits; the same command again, or 'daily DAY --collect', collects what has ended
+(exit 10 while a batch still runs) and writes briefs and digest; --wait polls
+until then.
+
 """
     + exit_codes_epilog(_DAILY_CODES),
 )
 def daily(
     ctx: typer.Context,
     paths: Annotated[
-        list[str],
+        Optional[list[str]],
         typer.Argument(
-            help="Folders (their .txt/.md/.html files, recursively; README/LICENSE notes skipped) or files.",
+            help="Folders (their .txt/.md/.html files, recursively; README/LICENSE notes skipped) or files; "
+            "with --collect, the day's folder.",
             metavar="PATH...",
         ),
-    ],
-    out: Annotated[Path, typer.Option("--out", "--output", "-o", help="Folder for the briefs, manifest and digest.")],
+    ] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", "--output", "-o", help="Folder for the briefs, manifest and digest.")
+    ] = None,
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-j", min=1, max=64, help="Documents sent to the model at once.")
     ] = 4,
@@ -583,8 +595,32 @@ def daily(
     ] = None,
     prices: Annotated[
         Optional[Path],
-        typer.Option("--prices", help='Price table (JSON: {"MODEL": {"input": USD per 1M, "output": USD per 1M}}).'),
+        typer.Option(
+            "--prices",
+            help='Price table (JSON: {"MODEL": {"input": USD per 1M, "output": USD per 1M, "batch": 0.5}}; '
+            "batch: the factor on tokens answered by the Batch API, 0.5 when not given).",
+        ),
     ] = None,
+    batch: Annotated[
+        bool, typer.Option("--batch", help="Submit the requests to the OpenAI Batch API instead of sending them.")
+    ] = False,
+    collect: Annotated[
+        bool, typer.Option("--collect", help="Collect the batches of the day's folder; submit no new document.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="--batch/--collect: poll until every batch has ended, then collect.")
+    ] = False,
+    follow_up: Annotated[
+        str,
+        typer.Option(
+            "--follow-up",
+            help="--batch: where requests that answers call for go (repairs, continuation passes): "
+            "online | batch (the next batch).",
+        ),
+    ] = "online",
+    poll: Annotated[
+        float, typer.Option("--poll", min=0.01, help="--wait: seconds before the first poll (grows to 2 minutes).")
+    ] = 10.0,
     provider: ProviderOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -605,10 +641,20 @@ def daily(
     version: VersionOption = False,
 ) -> None:
     """Brief a day's documents concurrently, then write a manifest and a cross-document digest."""
+    from .batch import has_open_batch
     from .daily import DIGEST, DailyOptions, run_daily
 
     _quiet_libraries(verbose)
     signal.signal(signal.SIGTERM, _terminate_as_exit)
+    paths = list(paths or [])
+    if follow_up not in ("online", "batch"):
+        raise typer.BadParameter("choose online or batch", param_hint="--follow-up")
+    if collect and out is None and len(paths) == 1:
+        out, paths = Path(paths[0]), []  # daily DAY --collect
+    if out is None:
+        raise typer.BadParameter("give the folder for the briefs, manifest and digest", param_hint="--out")
+    if not paths and not collect:
+        raise typer.BadParameter("give the day's documents (a folder or files)", param_hint="PATH...")
     if str(out) == "-":
         raise typer.BadParameter("daily writes a folder (briefs, manifest, digest): give its path", param_hint="--out")
     if since is not None and not since.is_dir():
@@ -630,24 +676,102 @@ def daily(
     options = DailyOptions(
         out=out, concurrency=concurrency, force=force, since=since, token_budget=token_budget, prices=prices
     )
+    if batch or collect or wait or has_open_batch(out):
+        _daily_batch(paths, settings, options, collect=collect, wait=wait, follow_up=follow_up, poll=poll, quiet=quiet)
+        return
     with (
         _exit_codes(interrupted=f"interrupted; finished briefs are kept in {out}, rerun to resume"),
         _daily_progress(quiet) as progress,
     ):
         manifest, digest = _run(run_daily(paths, settings, options, progress))
+    note = _embedded_note(settings, len(digest.claims()) < THIN_CLAIMS * len(digest.documents))
+    _daily_report(manifest, out, note if digest.documents and not quiet else None)
+
+
+def _daily_batch(
+    paths: list[str],
+    settings: Settings,
+    options: DailyOptions,
+    *,
+    collect: bool,
+    wait: bool,
+    follow_up: str,
+    poll: float,
+    quiet: bool,
+) -> None:
+    """daily --batch / --collect: submit, or collect what has ended; report where the day stands."""
+    from .batch import BatchEvents, BatchOptions, run_batch
+
+    out = options.out
+    with _exit_codes():
+        if not settings.briefs_ask_model:
+            raise UsageError(
+                "--batch: the embedded default briefs by rule and asks no model per document, so there is nothing "
+                "to batch; give a capable model (--model, --base-url) or run daily without --batch"
+            )
+        if settings.provider == "local" and settings.replay_dir is None:
+            raise UsageError("--batch: the embedded llama.cpp server has no Batch API; use an OpenAI-compatible one")
+
+    def submitted(record: BatchRecord) -> None:
+        if not quiet:
+            _say(f"submitted {record.requests} request(s) as batch {record.id} ({record.name}, wave {record.wave})")
+
+    def polled(records: list[BatchRecord]) -> None:
+        if not quiet:
+            _say("waiting: " + "; ".join(_batch_state(r) for r in records), one_line=True)
+
+    def collecting(record: BatchRecord, documents: int) -> None:
+        if not quiet:
+            _say(f"collecting batch {record.id} ({record.status}): {documents} document(s)", one_line=True)
+
+    choice = BatchOptions(
+        wait=wait,
+        follow_up="batch" if follow_up == "batch" else "online",
+        collect_only=collect,
+        poll_s=poll,
+    )
+    events = BatchEvents(submitted=submitted, polled=polled, collecting=collecting)
+    with (
+        _exit_codes(interrupted=f"interrupted; the manifest in {out} keeps every batch, rerun to resume"),
+        _daily_progress(quiet) as progress,
+    ):
+        outcome = _run(run_batch(paths, settings, options, choice, progress, events))
+    manifest = outcome.manifest
+    if outcome.open:
+        states = "; ".join(_batch_state(r) for r in outcome.open)
+        again = f"summarizer daily {shlex.quote(str(out))} --collect"
+        if outcome.submitted:  # this run submitted (a first wave, or follow-ups): it did its part
+            _say(
+                f"{states}. The Batch API answers within 24 h; collect with: {again} "
+                "(the same --model and endpoint; add --wait to poll)"
+            )
+            return
+        _say(f"{states}; not ended yet: run '{again}' again later, or add --wait")
+        raise typer.Exit(ExitCode.IN_PROGRESS)
+    _daily_report(manifest, out)
+
+
+def _batch_state(record: BatchRecord) -> str:
+    done = f", {record.completed + record.failed}/{record.requests} answered" if record.id else ""
+    return f"batch {record.id or record.name} {record.status}{done}"
+
+
+def _daily_report(manifest: Manifest, out: Path, note: str | None = None) -> None:
+    """The failures and the closing line of a finished daily run; exits with the failures' code."""
     for entry in manifest.entries:
         if entry.status == "failed":
             error = entry.error or "failed"
             _error(error if error.startswith(entry.source) else f"{entry.source}: {error}", one_line=True)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(manifest.counts().items()))
     cost = f", ${manifest.cost:.4f}" if manifest.cost is not None else ""
+    batched = manifest.batch_usage.total_tokens
+    share = f"; {batched} of them answered by the Batch API" if batched else ""
     _say(
         f"{counts}; {manifest.usage.total_tokens} tokens ({manifest.usage.prompt_tokens} prompt + "
-        f"{manifest.usage.completion_tokens} completion){cost} in {manifest.wall_s:.1f} s; "
+        f"{manifest.usage.completion_tokens} completion{share}){cost} in {manifest.wall_s:.1f} s; "
         f"digest: {out / 'digest.md'}"
     )
-    note = _embedded_note(settings, len(digest.claims()) < THIN_CLAIMS * len(digest.documents))
-    if note and digest.documents and not quiet:
+    if note:
         typer.echo(note.replace("summarizer brief FILE", "summarizer daily INBOX --out DAY"), err=True)
     failed = [exit_code_of(e.error_kind) for e in manifest.entries if e.status == "failed"]
     if failed:

@@ -37,6 +37,7 @@ from .documents import SUPPORTED_SUFFIXES, Document
 from .errors import (
     BriefError,
     BusyError,
+    Deferred,
     DocumentError,
     ErrorKind,
     FixtureMissing,
@@ -45,6 +46,7 @@ from .errors import (
     OutputError,
     kind_of,
 )
+from .fixtures import BATCH_DOCUMENT, BatchRouter
 from .guided import rules_version
 from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Usage
 from .pipeline import brief_document
@@ -66,7 +68,7 @@ from .store import (
 )
 from .structured import StructuredLLM
 
-Status = Literal["ok", "failed", "skipped-unchanged", "skipped-budget", "skipped-duplicate", "pending"]
+Status = Literal["ok", "failed", "skipped-unchanged", "skipped-budget", "skipped-duplicate", "pending", "submitted"]
 NO_CLAIMS = "no claims to compare"  # a synthesis not made for want of claims (not a failure to retry)
 BRIEFS = "briefs"
 MANIFEST = "manifest.json"
@@ -86,6 +88,45 @@ class ManifestEntry(BaseModel):
     attempts: int = 0
     latency_s: float = 0.0
     cost: float | None = None
+    batch: str | None = Field(default=None, description="submitted: the batch (its name in batches) that holds it")
+    custom_ids: list[str] = Field(default_factory=list, description="submitted: its requests in that batch")
+    batch_usage: Usage = Field(default_factory=Usage, description="The part of usage answered by a batch")
+
+
+BatchStatus = Literal[
+    "written",
+    "uploaded",
+    "validating",
+    "in_progress",
+    "finalizing",
+    "completed",
+    "expired",
+    "cancelling",
+    "cancelled",
+    "failed",
+]
+ENDED = ("completed", "expired", "cancelled", "failed")
+
+
+class BatchRecord(BaseModel):
+    """One batch of this folder's requests, from the input file written here to the answers collected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        description="b1, b2, …: its files here are batches/NAME.input.jsonl, .output.jsonl, .errors.jsonl"
+    )
+    status: BatchStatus = "written"
+    requests: int = 0
+    wave: int = Field(1, description="1: the documents' first requests; 2 and on: follow-ups of earlier answers")
+    input_file_id: str | None = None
+    id: str | None = Field(default=None, description="The Batch API's id of the batch")
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    completed: int = 0
+    failed: int = 0
+    error: str | None = Field(default=None, description="Why the batch failed, expired or was cancelled")
+    collected: bool = False
 
 
 class Manifest(BaseModel):
@@ -99,6 +140,8 @@ class Manifest(BaseModel):
     usage: Usage = Field(default_factory=Usage, description="All calls of the run, re-asks and the digest included")
     digest_usage: Usage = Field(default_factory=Usage, description="The synthesis call of the digest")
     cost: float | None = None
+    batch_usage: Usage = Field(default_factory=Usage, description="The part of usage answered by a batch")
+    batches: list[BatchRecord] = Field(default_factory=list, description="daily --batch: this folder's batches")
     wall_s: float = 0.0
     finished: bool = False
 
@@ -110,15 +153,22 @@ class Manifest(BaseModel):
 
 
 class Prices(BaseModel):
-    """Money per million tokens, from the price table: {"model": {"input": 0.15, "output": 0.6}}."""
+    """Money per million tokens, from the price table: {"model": {"input": 0.15, "output": 0.6, "batch": 0.5}};
+    ``batch`` is the factor on tokens answered by the Batch API (half price: 0.5, the default)."""
 
     model_config = ConfigDict(extra="forbid")
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
+    batch: float = Field(0.5, ge=0, le=1)
 
-    def cost(self, usage: Usage) -> float:
-        return (usage.prompt_tokens * self.input + usage.completion_tokens * self.output) / 1e6
+    def cost(self, usage: Usage, batch_usage: Usage | None = None) -> float:
+        """The cost of ``usage``, of which ``batch_usage`` was answered by a batch at the batch factor."""
+        batched = batch_usage or Usage()
+        full = (usage.prompt_tokens - batched.prompt_tokens) * self.input
+        full += (usage.completion_tokens - batched.completion_tokens) * self.output
+        discounted = (batched.prompt_tokens * self.input + batched.completion_tokens * self.output) * self.batch
+        return (full + discounted) / 1e6
 
 
 def load_prices(path: Path | None, model: str) -> Prices | None:
@@ -218,6 +268,8 @@ class _Run:
     writes: threading.Condition = field(default_factory=threading.Condition)
     fatal: OutputError | None = None  # an output that cannot be written stops the run
     saving: bool = False  # a manifest write is in flight
+    router: BatchRouter | None = None  # daily --batch: answers from the batch, and what it counted
+    digest_batch_usage: Usage = field(default_factory=Usage)
 
     async def save_manifest_soon(self, every_s: float = 0.5) -> None:
         """Rewrite the manifest at most every ``every_s`` seconds during a run.
@@ -283,8 +335,9 @@ class _Run:
 
     def _manifest_json(self) -> str:
         self.manifest.usage = sum((e.usage for e in self.manifest.entries), self.manifest.digest_usage)
+        self.manifest.batch_usage = sum((e.batch_usage for e in self.manifest.entries), self.digest_batch_usage)
         if self.prices:
-            self.manifest.cost = self.prices.cost(self.manifest.usage)
+            self.manifest.cost = self.prices.cost(self.manifest.usage, self.manifest.batch_usage)
         return self.manifest.model_dump_json(indent=2) + "\n"
 
 
@@ -506,8 +559,11 @@ async def _brief_all(
                 progress.done(entry)
                 return
             brief: Brief | None = None
+            BATCH_DOCUMENT.set(document.id)  # this task's requests are this document's (daily --batch)
             try:
                 brief = await brief_document(document, llm, settings)
+            except Deferred:  # a follow-up waits for the next batch; the document stays submitted
+                entry.status, entry.document_id, entry.error = "submitted", document.id, None
             except (LLMError, FixtureMissing) as error:
                 cause = failure() or error
                 entry.status, entry.error, entry.error_kind = "failed", str(cause), kind_of(cause)
@@ -526,8 +582,11 @@ async def _brief_all(
         run.briefs[source] = saved
         entry.brief, entry.document_id = names[source], document.id
         entry.usage, entry.attempts, entry.latency_s = saved.run.usage, saved.run.attempts, saved.run.latency_s
-        entry.cost = run.prices.cost(saved.run.usage) if run.prices else None
-        entry.status = "ok"  # last: a manifest snapshot never says ok before the rest is set
+        entry.batch_usage = run.router.batch_usage.get(document.id, Usage()) if run.router else Usage()
+        entry.cost = run.prices.cost(saved.run.usage, entry.batch_usage) if run.prices else None
+        entry.status = "ok"
+        entry.error = entry.batch = None
+        entry.custom_ids = []  # last: a manifest snapshot never says ok before the rest is set
 
     async def guarded(source: str, document: Document) -> None:
         try:

@@ -31,6 +31,7 @@ class ExitCode(IntEnum):
     CHECK_FAILED = 7
     OUTPUT = 8
     BUSY = 9
+    IN_PROGRESS = 10
     INTERRUPTED = 130
     TERMINATED = 143
 
@@ -53,6 +54,8 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.OUTPUT: "an output cannot be written: read-only or full disk, no permission, a file where a folder "
     "should be (brief and daily find it before the first LLM call)",
     ExitCode.BUSY: "daily: another daily run is writing the same --out folder (it holds the folder's lock)",
+    ExitCode.IN_PROGRESS: "daily --batch/--collect: a batch of the folder is still running; run again later, "
+    "or with --wait",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C); the local server is stopped, no partial file is left",
     ExitCode.TERMINATED: "terminated (SIGTERM): stopped as after Ctrl-C; daily's manifest lists every brief on disk",
 }
@@ -72,6 +75,12 @@ class InputError(SummarizerError):
 
     exit_code = ExitCode.INPUT
     kind = "input"
+
+
+class UsageError(SummarizerError):
+    """Options that cannot go together, found after parsing (a --batch run on a provider without a Batch API)."""
+
+    exit_code = ExitCode.USAGE
 
 
 class DocumentError(InputError):
@@ -115,6 +124,21 @@ class LLMError(SummarizerError):
 
     exit_code = ExitCode.LLM
     kind = "llm"
+
+
+class Deferred(SummarizerError):
+    """A request held back for a batch (``daily --batch``): captured, not sent. It stops that document's
+    brief for now; the document waits for the batch's answer and is not a failure."""
+
+    kind = "llm"
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"request {key} deferred to a batch")
+
+
+class BatchError(LLMError):
+    """The Batch API refused or lost a batch (an upload or create refused, a batch failed as a whole)."""
 
 
 class ReasksExhausted(LLMError):

@@ -29,7 +29,8 @@ from typing import Any
 
 import httpx2
 
-from .errors import FixtureMissing
+from .errors import Deferred, FixtureMissing
+from .models import Usage
 from .store import read_jsonl, write_jsonl
 
 FIXTURE_SUFFIX = ".jsonl"
@@ -53,7 +54,11 @@ def request_key(method: str, path: str, body: Any) -> str:
 
 
 def _request_parts(request: httpx2.Request) -> tuple[str, str, Any]:
-    return request.method.upper(), request.url.path, canonical_body(request.content)
+    content = request.content
+    boundary = re.search(r"boundary=([^;\s]+)", request.headers.get("content-type", ""))
+    if boundary:  # a file upload: the multipart boundary is random, the key must not be
+        content = content.replace(boundary.group(1).strip('"').encode(), b"BOUNDARY")
+    return request.method.upper(), request.url.path, canonical_body(content)
 
 
 def redact(value: Any, *, secrets: Iterable[str] = ()) -> Any:
@@ -120,6 +125,7 @@ class Replayer(httpx2.AsyncBaseTransport):
                 self._queues[entry["key"]].append(entry)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        await request.aread()  # a file upload streams its body
         return self.answer(request)
 
     def answer(self, request: httpx2.Request) -> httpx2.Response:
@@ -154,6 +160,7 @@ class Recorder(httpx2.AsyncBaseTransport):
         self._lock = threading.Lock()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        await request.aread()  # a file upload streams its body: read once, sent and recorded from memory
         response = await self.inner.handle_async_request(request)
         content = await response.aread()
         self.save(request, response.status_code, content, response.headers.get("retry-after"))
@@ -188,3 +195,67 @@ class Recorder(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+# --------------------------------------------------------------------------
+# Batch answers (daily --batch)
+# --------------------------------------------------------------------------
+
+# The document whose requests the current task makes (its id): a batch request's custom_id is
+# ``{document id}-{request key}``, so the same request made again finds its batch answer.
+BATCH_DOCUMENT: ContextVar[str | None] = ContextVar("batch_document", default=None)
+CHAT_PATH = "/chat/completions"
+
+
+def custom_id(document: str, key: str) -> str:
+    return f"{document}-{key}"
+
+
+class BatchRouter(httpx2.AsyncBaseTransport):
+    """Answers a document's chat requests from its batch results; the rest go online or wait for a batch.
+
+    ``answers`` maps a custom_id to the body of its answer (a chat completion, as the Batch API's output file
+    holds it). A chat request of a document (``BATCH_DOCUMENT``) that has an answer gets it, exactly as if
+    the endpoint had just sent it, so it is validated, grounded and repaired as an online answer is. Any other
+    request — the first of a document being submitted, a repair or continuation that a batch answer calls
+    for — is captured for the next batch (``Deferred``) when ``defer``, and otherwise sent to ``inner``.
+    """
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport | None, answers: dict[str, bytes], *, defer: bool):
+        self.inner = inner
+        self.answers = answers
+        self.defer = defer
+        self.captured: dict[str, bytes] = {}  # custom_id → the request body as encoded, in the order captured
+        self.batch_usage: dict[str, Usage] = defaultdict(Usage)  # document → tokens answered by a batch
+        self.served = 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        document = BATCH_DOCUMENT.get()
+        if document is None or not request.url.path.endswith(CHAT_PATH):
+            return await self._online(request)
+        method, path, body = _request_parts(request)
+        custom = custom_id(document, request_key(method, path, body))
+        answer = self.answers.get(custom)
+        if answer is not None:
+            self.served += 1
+            usage = json.loads(answer).get("usage") or {}
+            self.batch_usage[document] = self.batch_usage[document] + Usage(
+                prompt_tokens=usage.get("prompt_tokens") or 0,
+                completion_tokens=usage.get("completion_tokens") or 0,
+                total_tokens=usage.get("total_tokens") or 0,
+            )
+            headers = {"content-type": "application/json"}
+            return httpx2.Response(200, headers=headers, content=answer, request=request)
+        if self.defer:
+            self.captured.setdefault(custom, request.content)
+            raise Deferred(custom)
+        return await self._online(request)
+
+    async def _online(self, request: httpx2.Request) -> httpx2.Response:
+        if self.inner is None:
+            raise Deferred("online")  # a capture pass sends nothing
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self.inner is not None:
+            await self.inner.aclose()

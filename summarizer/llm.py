@@ -25,8 +25,8 @@ from typing import Any
 import httpx2
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 
-from .errors import FixtureMissing, LLMError, ReasksExhausted
-from .fixtures import SCENARIO, Recorder, Replayer
+from .errors import BatchError, Deferred, FixtureMissing, LLMError, ReasksExhausted
+from .fixtures import SCENARIO, BatchRouter, Recorder, Replayer
 from .models import VALIDATION_CONTEXT, Usage
 from .prompts import Prompt
 from .settings import Settings
@@ -166,7 +166,11 @@ def _last_result(state: RetryCallState) -> httpx2.Response:
     return response
 
 
-def build_transport(settings: Settings) -> RetryingTransport:
+def build_transport(
+    settings: Settings, route: Callable[[httpx2.AsyncBaseTransport], BatchRouter] | None = None
+) -> RetryingTransport:
+    """``Retrying(Recorder(real) | Replayer)``; with ``route``, the batch router sits below the retries
+    (``Retrying(BatchRouter(…))``), so a batch answer is served once and an online follow-up is retried."""
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     if settings.replay_dir is not None:
         base: httpx2.AsyncBaseTransport = Replayer(settings.replay_dir)
@@ -176,6 +180,8 @@ def build_transport(settings: Settings) -> RetryingTransport:
         if settings.record_dir is not None:
             secret = settings.api_key.get_secret_value() if settings.api_key else ""
             base = Recorder(settings.record_dir, base, secrets=[secret])
+    if route is not None:
+        base = route(base)
     return RetryingTransport(
         base, retries=settings.transport_retries, max_wait_s=settings.max_retry_wait_s, sleep=sleep
     )
@@ -293,7 +299,7 @@ class LLM(StructuredLLM):
             raise _CutOff(max_tokens) from None
         except InstructorRetryException as error:
             cause = _root_cause(error)
-            if isinstance(cause, FixtureMissing):
+            if isinstance(cause, (FixtureMissing, Deferred)):
                 raise cause from None
             if isinstance(cause, IncompleteOutputException):
                 raise _CutOff(max_tokens) from None
@@ -313,7 +319,7 @@ class LLM(StructuredLLM):
             raise LLMError(_describe_api_error(error)) from error
         except Exception as error:  # noqa: BLE001 - translated into one error type for the CLI
             cause = _root_cause(error)
-            if isinstance(cause, FixtureMissing):
+            if isinstance(cause, (FixtureMissing, Deferred)):
                 raise cause from None
             raise LLMError(_describe_api_error(error)) from error
 
@@ -409,7 +415,7 @@ def _root_cause(error: BaseException) -> BaseException:
         nxt = seen.__cause__ or seen.__context__
         if nxt is None or nxt is seen:
             return seen
-        if isinstance(nxt, FixtureMissing):
+        if isinstance(nxt, (FixtureMissing, Deferred)):
             return nxt
         seen = nxt
 
@@ -444,3 +450,91 @@ def _tool_arguments(completion: Any) -> str | None:
         return str(calls[0].function.arguments)
     content = getattr(message, "content", None)
     return content if isinstance(content, str) else None
+
+
+# --------------------------------------------------------------------------
+# The Batch API (daily --batch): Files and Batches through the same client and transport chain
+# --------------------------------------------------------------------------
+
+
+class BatchAPI:
+    """The OpenAI Files and Batches endpoints over the same transport as every call: retried on transport
+    faults, recorded with --record and replayed with --replay. Every failure is a ``BatchError``."""
+
+    def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None):
+        import openai
+
+        self.settings = settings
+        http_client = openai.DefaultAsyncHttpx2Client(
+            transport=transport or build_transport(settings), timeout=max(settings.timeout_s, 300.0)
+        )
+        self._openai = openai.AsyncOpenAI(
+            api_key=settings.api_key.get_secret_value() if settings.api_key else "not-needed",
+            base_url=settings.base_url,
+            max_retries=0,
+            http_client=http_client,
+        )
+
+    async def _call(self, what: str, call: Awaitable[Any]) -> Any:
+        SCENARIO.set("batch")  # recorded to batch.jsonl (the online calls of a document go to its own file)
+        try:
+            return await call
+        except FixtureMissing:
+            raise
+        except Exception as error:  # noqa: BLE001 - one error type for the caller
+            cause = _root_cause(error)
+            if isinstance(cause, FixtureMissing):
+                raise cause from None
+            raise BatchError(f"{what}: {_describe_api_error(error)}") from error
+
+    async def upload(self, path: Any) -> str:
+        """Upload a batch input file (JSONL); its file id."""
+        with open(path, "rb") as handle:
+            uploaded = await self._call(
+                f"uploading {path.name}",
+                self._openai.files.create(file=(path.name, handle, "application/jsonl"), purpose="batch"),
+            )
+        return str(uploaded.id)
+
+    async def create(self, input_file_id: str, metadata: dict[str, str]) -> dict[str, Any]:
+        batch = await self._call(
+            "creating the batch",
+            self._openai.batches.create(
+                input_file_id=input_file_id,
+                endpoint="/v1/chat/completions",
+                completion_window="24h",
+                metadata=metadata,
+            ),
+        )
+        return dict(batch.model_dump())
+
+    async def retrieve(self, batch_id: str) -> dict[str, Any]:
+        batch = await self._call(f"checking batch {batch_id}", self._openai.batches.retrieve(batch_id))
+        return dict(batch.model_dump())
+
+    async def cancel(self, batch_id: str) -> dict[str, Any]:
+        batch = await self._call(f"cancelling batch {batch_id}", self._openai.batches.cancel(batch_id))
+        return dict(batch.model_dump())
+
+    async def find(self, input_file_id: str, pages: int = 5) -> dict[str, Any] | None:
+        """The batch made from ``input_file_id``, among the most recent ones (a run killed between creating
+        a batch and writing its id down finds it here instead of creating it twice)."""
+        after: str | None = None
+        for _ in range(pages):
+            kwargs: dict[str, Any] = {"limit": 100} if after is None else {"limit": 100, "after": after}
+            page = await self._call("listing batches", self._openai.batches.list(**kwargs))
+            batches = list(page.data)
+            for batch in batches:
+                if batch.input_file_id == input_file_id:
+                    return dict(batch.model_dump())
+            if not batches or not getattr(page, "has_more", False):
+                return None
+            after = batches[-1].id
+        return None
+
+    async def download(self, file_id: str) -> bytes:
+        content = await self._call(f"downloading file {file_id}", self._openai.files.content(file_id))
+        return bytes(content.content)
+
+    async def aclose(self) -> None:
+        await self._openai.close()

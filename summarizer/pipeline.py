@@ -21,7 +21,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
+
+from pydantic import BaseModel
 
 from . import guided
 from .assembly import Assembly, Part, Pending, reject, repaired_draft
@@ -162,6 +165,36 @@ def chunk_budget(settings: Settings) -> int:
     return max(settings.context - overhead - answer_budget(settings, limits), 64)
 
 
+@dataclass(frozen=True)
+class Opening:
+    """The request that opens a part of a document: it depends on the text and settings only, on no answer."""
+
+    model: type[BaseModel]
+    prompt: Prompt
+    max_tokens: int
+
+
+def _extraction_request(text: str, limits: Limits, settings: Settings) -> Opening:
+    prompt = extraction_prompt(text, limits, complete=settings.profile == "capable")
+    return Opening(Extraction.bounded(limits), prompt, answer_tokens(limits))
+
+
+def _guided_request(text: str) -> Opening:
+    return Opening(Summary, guided_prompt(text), GUIDED_SUMMARY_TOKENS)
+
+
+def openings(document: Document, settings: Settings) -> list[Opening]:
+    """The first request of each part of ``document``, exactly as ``brief_document`` makes them: what a batch
+    can carry before any answer is known (repairs, continuations and the summary of the parts follow from
+    answers). Empty when the briefs ask no model."""
+    if not settings.briefs_ask_model:
+        return []
+    chunks = chunk_text(document.text, chunk_budget(settings), settings.chunk_overlap_tokens)
+    if settings.extraction_method == "guided":
+        return [_guided_request(chunk.text) for chunk in chunks]
+    return [_extraction_request(chunk.text, document_limits(chunk.text, settings), settings) for chunk in chunks]
+
+
 async def brief_document(document: Document, llm: StructuredLLM, settings: Settings) -> Brief:
     """Brief one document, in parts when it exceeds the model's context.
 
@@ -242,9 +275,9 @@ async def _brief_part(
     """Extract from one part (or the whole document), ground it, repair what failed, ask for what is
     missing; its summary."""
     limits = await _cpu(len(text), document_limits, text, settings)
-    prompt = extraction_prompt(text, limits, complete=settings.profile == "capable")
+    opening = _extraction_request(text, limits, settings)
     extraction, call = await llm.extract(
-        Extraction.bounded(limits), prompt, reasks=settings.schema_reasks, max_tokens=answer_tokens(limits)
+        Extraction.bounded(limits), opening.prompt, reasks=settings.schema_reasks, max_tokens=opening.max_tokens
     )
     stats.add(call)
     assembly.passes += 1
@@ -264,8 +297,9 @@ async def _guided_part(
     assembly.passes += 1
     if not settings.briefs_ask_model:
         return ""
+    opening = _guided_request(text)
     result, call = await llm.extract(
-        Summary, guided_prompt(text), reasks=settings.schema_reasks, max_tokens=GUIDED_SUMMARY_TOKENS
+        Summary, opening.prompt, reasks=settings.schema_reasks, max_tokens=opening.max_tokens
     )
     stats.add(call)
     return _checked_summary(result.summary.strip(), text, assembly)

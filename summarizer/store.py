@@ -16,9 +16,10 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -55,6 +56,14 @@ def atomic_write_text(path: Path, text: str) -> None:
     Any failure (read-only or full disk, no permission, a file where a folder
     should be) raises ``OutputError`` naming the path; nothing is left behind.
     """
+    with atomic_open(path) as stream:
+        stream.write(text.encode("utf-8"))
+
+
+@contextmanager
+def atomic_open(path: Path) -> Iterator[BinaryIO]:
+    """A binary stream whose bytes become ``path`` only when the block ends without an error (written to a
+    temporary file beside it, synced, renamed): a large file written piece by piece is never half there."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,8 +72,8 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise cannot_write(path, error) from error
     try:
         os.fchmod(handle, _mode_for(path))  # mkstemp makes it 0600 whatever the umask
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
