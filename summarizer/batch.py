@@ -62,7 +62,7 @@ from .documents import Document
 from .errors import Deferred, DocumentError, InputError, UsageError
 from .fixtures import BATCH_DOCUMENT, BatchRouter
 from .llm import LLM, BatchAPI, RetryingTransport, build_transport
-from .models import Digest
+from .models import Digest, Usage
 from .pipeline import openings
 from .prompts import prompt_version
 from .settings import Settings
@@ -74,6 +74,7 @@ MAX_BATCH_REQUESTS = 50_000  # the Batch API's limit per batch
 MAX_BATCH_BYTES = 190_000_000  # its input files may be up to 200 MB
 # A request that the batch never reached, by the code of its line in the error file: left pending, not failed.
 NOT_REACHED = ("batch_expired", "batch_cancelled")
+DIGEST = "digest"  # the custom_id prefix of the digest's synthesis requests (documents have hex ids)
 FollowUp = Literal["online", "batch"]
 
 
@@ -117,6 +118,7 @@ class _Day:
     progress: Progress
     by_source: dict[str, Document] = field(default_factory=dict)
     created: list[BatchRecord] = field(default_factory=list)
+    digest_sent: bool = False  # this run submitted the digest's synthesis as a batch
 
     @property
     def folder(self) -> Path:
@@ -234,11 +236,14 @@ async def _drive(day: _Day, started: float) -> BatchOutcome:
     if not day.open() and not day.options.collect_only:
         await _submit_documents(day)
     delay = day.options.poll_s
+    digest = None
     while True:
         await _refresh(day)
         ended = [record for record in day.open() if record.status in ENDED]
         if ended:
             await _collect(day, ended)
+        if not day.open():
+            digest = await _digest(day)  # None when its synthesis went out as a batch
         still = day.open()
         if not still or not day.options.wait:
             break
@@ -246,9 +251,7 @@ async def _drive(day: _Day, started: float) -> BatchOutcome:
         if day.settings.replay_dir is None:  # a recording has its polls in order: nothing to wait for
             await asyncio.sleep(delay)
         delay = min(delay * 1.5, day.options.poll_max_s)
-    digest = None
-    if not day.open():
-        digest = await _digest(day)
+    if digest is not None:
         run.manifest.finished = True
     run.manifest.wall_s = round(time.perf_counter() - started, 3)
     run.save_manifest()
@@ -323,12 +326,13 @@ class _Writer:
     def __init__(self, day: _Day, *, wave: int):
         self.day, self.wave = day, wave
         self.records: list[BatchRecord] = []
-        self.members: list[tuple[ManifestEntry, str, BatchRecord, list[str]]] = []
+        self.members: list[tuple[ManifestEntry | None, str, BatchRecord, list[str]]] = []
         self.files = ExitStack()
         self.stream: BinaryIO | None = None
         self.size = 0  # bytes in the file being written
 
-    def add(self, entry: ManifestEntry, document: str, captured: list[tuple[str, bytes]]) -> None:
+    def add(self, entry: ManifestEntry | None, document: str, captured: list[tuple[str, bytes]]) -> None:
+        """``document``'s requests; ``entry`` its manifest entry (None for the digest's synthesis)."""
         if not captured:
             return
         lines = [_line(custom, body) for custom, body in captured]
@@ -355,6 +359,8 @@ class _Writer:
         """Every file complete; its documents marked submitted."""
         self.files.close()
         for entry, document, record, customs in self.members:
+            if entry is None:
+                continue
             entry.status, entry.batch, entry.error, entry.error_kind = "submitted", record.name, None, None
             entry.custom_ids, entry.document_id = customs, document
         self.day.records.extend(self.records)
@@ -559,16 +565,40 @@ async def _brief_from_answers(day: _Day, to_brief: list[tuple[str, Document]], a
 # --------------------------------------------------------------------------
 
 
-async def _digest(day: _Day) -> Digest:
-    """The digest as after an online run; its synthesis goes online (a few calls for the whole day)."""
+async def _digest(day: _Day) -> Digest | None:
+    """The digest as after an online run. Its synthesis (a few calls for the whole day) goes online; with
+    ``--follow-up batch`` it goes as a batch of its own, and the digest is written once that batch is
+    collected (None until then). A synthesis batch that this run already sent and that came back without
+    an answer leaves the digest without a synthesis (the next run makes it again), rather than another turn."""
     run, documents, names = day.run, day.documents, day.names
     made: SynthesisResult | None = None
     if _needs_synthesis(run, documents, names):
-        llm = LLM(day.settings)
+        defer = day.options.follow_up == "batch"
+        answers, errors = _results(day, {DIGEST}) if defer else ({}, {})
+        again = defer and day.digest_sent
+        router: BatchRouter | None = None
+
+        def route(inner: Any) -> BatchRouter:
+            nonlocal router
+            router = BatchRouter(None if again else inner, answers, defer=defer and not again)
+            router.failed = {custom: message for custom, (code, message) in errors.items() if code not in NOT_REACHED}
+            return router
+
+        llm = LLM(day.settings, transport=build_transport(day.settings, route=route))
+        assert router is not None
+        BATCH_DOCUMENT.set(DIGEST if defer else None)
         try:
             made = await _synthesis(run, documents, names, llm, day.settings)
         finally:
+            BATCH_DOCUMENT.set(None)
             await llm.aclose()
+        run.digest_batch_usage = router.batch_usage.get(DIGEST, Usage())
+        if router.captured:
+            writer = _Writer(day, wave=max((record.wave for record in day.records), default=0) + 1)
+            writer.add(None, DIGEST, list(router.captured.items()))
+            await _submit(day, writer)
+            day.digest_sent = True
+            return None
     digest = _write_digest(run, documents, names, made)
     _remove_renamed(run, names)
     return digest

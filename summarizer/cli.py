@@ -722,7 +722,8 @@ def _daily_batch(
 
     def collecting(record: BatchRecord, documents: int) -> None:
         if not quiet:
-            _say(f"collecting batch {record.id} ({record.status}): {documents} document(s)", one_line=True)
+            what = f"{documents} document(s)" if documents else "the digest's synthesis"
+            _say(f"collecting batch {record.id} ({record.status}): {what}", one_line=True)
 
     choice = BatchOptions(
         wait=wait,

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .chunking import estimate_tokens
-from .errors import FixtureMissing, LLMError, ReasksExhausted
+from .errors import Deferred, FixtureMissing, LLMError, ReasksExhausted
 from .grounding import name_key
 from .models import (
     AUTHOR,
@@ -561,6 +561,9 @@ async def synthesise(
                 usage = usage + error.stats.usage
                 spend(error.stats.usage)
                 errors[number] = f"the synthesis answer was refused ({error})"
+                return None
+            except Deferred:  # daily --batch --follow-up batch: the request waits for its batch
+                errors[number] = "deferred to a batch"
                 return None
             except (LLMError, FixtureMissing) as error:
                 errors[number] = f"synthesis call failed: {error}"

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx2
 
-from .errors import Deferred, FixtureMissing
+from .errors import Deferred, FixtureMissing, LLMError
 from .models import Usage
 from .store import read_jsonl, write_jsonl
 
@@ -226,6 +226,7 @@ class BatchRouter(httpx2.AsyncBaseTransport):
         self.answers = answers
         self.defer = defer
         self.captured: dict[str, bytes] = {}  # custom_id → the request body as encoded, in the order captured
+        self.failed: dict[str, str] = {}  # custom_id → why the batch did not answer it (an LLMError when asked)
         self.batch_usage: dict[str, Usage] = defaultdict(Usage)  # document → tokens answered by a batch
         self.served = 0
 
@@ -246,6 +247,8 @@ class BatchRouter(httpx2.AsyncBaseTransport):
             )
             headers = {"content-type": "application/json"}
             return httpx2.Response(200, headers=headers, content=answer, request=request)
+        if custom in self.failed:
+            raise LLMError(self.failed[custom])
         if self.defer:
             self.captured.setdefault(custom, request.content)
             raise Deferred(custom)
@@ -253,7 +256,7 @@ class BatchRouter(httpx2.AsyncBaseTransport):
 
     async def _online(self, request: httpx2.Request) -> httpx2.Response:
         if self.inner is None:
-            raise Deferred("online")  # a capture pass sends nothing
+            raise LLMError("the batch did not answer this request, and it is not to be sent online")
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:

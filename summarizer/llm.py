@@ -299,7 +299,7 @@ class LLM(StructuredLLM):
             raise _CutOff(max_tokens) from None
         except InstructorRetryException as error:
             cause = _root_cause(error)
-            if isinstance(cause, (FixtureMissing, Deferred)):
+            if isinstance(cause, (FixtureMissing, Deferred, LLMError)):  # the batch router's own verdicts
                 raise cause from None
             if isinstance(cause, IncompleteOutputException):
                 raise _CutOff(max_tokens) from None
@@ -319,7 +319,7 @@ class LLM(StructuredLLM):
             raise LLMError(_describe_api_error(error)) from error
         except Exception as error:  # noqa: BLE001 - translated into one error type for the CLI
             cause = _root_cause(error)
-            if isinstance(cause, (FixtureMissing, Deferred)):
+            if isinstance(cause, (FixtureMissing, Deferred, LLMError)):  # the batch router's own verdicts
                 raise cause from None
             raise LLMError(_describe_api_error(error)) from error
 
@@ -415,7 +415,7 @@ def _root_cause(error: BaseException) -> BaseException:
         nxt = seen.__cause__ or seen.__context__
         if nxt is None or nxt is seen:
             return seen
-        if isinstance(nxt, (FixtureMissing, Deferred)):
+        if isinstance(nxt, (FixtureMissing, Deferred, LLMError)):
             return nxt
         seen = nxt
 

@@ -212,13 +212,18 @@ def test_follow_up_batch_sends_the_repairs_as_a_second_wave(fake: FakeBatchAPI, 
     result = daily(fake, str(inbox), "--out", str(day), "--batch", "--wait", "--follow-up", "batch")
     assert result.exit_code == 0, result.stderr
     state = manifest(day)
+    # the first requests, the repairs they called for, then the digest's synthesis: nothing online
     assert [(r.name, r.wave, r.requests, r.collected) for r in state.batches] == [
         ("b1", 1, 6, True),
         ("b2", 2, 6, True),
+        ("b3", 3, 1, True),
     ]
-    assert set(statuses(day).values()) == {"ok"}
-    assert fake.stats()["online_requests"] == 1 and fake.stats()["batch_requests"] == 12
+    assert set(statuses(day).values()) == {"ok"} and state.finished
+    assert fake.stats()["online_requests"] == 0 and fake.stats()["batch_requests"] == 13
     assert all(e.batch_usage == e.usage for e in state.entries)
+    assert state.digest_usage.total_tokens > 0 and state.batch_usage == state.usage
+    digest = json.loads((day / "digest.json").read_text())
+    assert digest["synthesis_error"] is None and any(len(s["documents"]) == 2 for s in digest["stories"])
     assert all(load_brief(day / e.brief).run.repaired >= 1 for e in state.entries if e.brief)
 
 
@@ -249,6 +254,21 @@ def test_an_expired_batch_leaves_the_unanswered_documents_pending_for_the_next_r
     assert {c.rsplit("-", 1)[0] for c in resent} == {ids[s] for s in pending}
     # the three briefed before are unchanged; of the three sent again, half were answered
     assert sorted(statuses(day).values()) == ["ok"] + ["pending"] * 2 + ["skipped-unchanged"] * 3
+
+
+@pytest.mark.parametrize("fake", [("expired", "one-call", 0.3)], indirect=True)
+def test_a_synthesis_batch_that_expires_leaves_the_digest_without_one_and_ends(
+    fake: FakeBatchAPI, inbox: Path, tmp_path: Path
+) -> None:
+    day = tmp_path / "day"
+    result = daily(fake, str(inbox), "--out", str(day), "--batch", "--wait", "--follow-up", "batch")
+    assert result.exit_code == 0, result.stderr
+    state = manifest(day)
+    assert [(r.wave, r.requests, r.status) for r in state.batches] == [(1, 6, "expired"), (2, 1, "expired")]
+    assert state.finished and fake.stats()["online_requests"] == 0
+    digest = json.loads((day / "digest.json").read_text())
+    assert "did not answer" in digest["synthesis_error"]
+    assert len(digest["stories"]) == 3  # every briefed document stands alone
 
 
 @pytest.mark.parametrize("fake", [("failed", "one-call", 0.3)], indirect=True)
