@@ -16,7 +16,8 @@ record a real model's answers), and the output and error files written as the Ba
 Faults (the whole server's, chosen at start): ``expired`` (the first half of the requests answered, the
 rest in the error file with code ``batch_expired``), ``failed`` (the batch fails as a whole: no output),
 ``partial`` (every third request fails: alternately an error-file line and an output line with HTTP 500),
-``cancel`` (cancelling works: a batch cancelled before it ended answers nothing).
+``cancel`` (cancelling works: a batch cancelled before it ended answers nothing), ``no-files`` (an
+endpoint without the Files API: every upload is HTTP 404).
 
     python bench/fake_batch.py [--delay 1] [--fault none] [--shape one-call] [--upstream URL]
 """
@@ -41,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_server import SHAPES, TEMPLATE, _Server  # noqa: E402
 
-BATCH_FAULTS = ("none", "expired", "failed", "partial", "cancel")
+BATCH_FAULTS = ("none", "expired", "failed", "partial", "cancel", "no-files")
 
 
 class BatchState:
@@ -280,7 +281,9 @@ def make_server(state: BatchState) -> ThreadingHTTPServer:
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             path = self.path.split("?", 1)[0]
-            if path == "/v1/files":
+            if path == "/v1/files" and state.fault == "no-files":
+                self._missing()
+            elif path == "/v1/files":
                 name, content, purpose = _multipart(self.headers.get("Content-Type", ""), body)
                 self._json(200, state.add_file(name, content, purpose))
             elif path == "/v1/batches":

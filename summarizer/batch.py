@@ -25,6 +25,7 @@ running only reports it; documents of an expired or cancelled batch that got no 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -33,9 +34,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, cast, get_args
 
 from .chunking import estimate_tokens
 from .daily import (
@@ -43,6 +44,7 @@ from .daily import (
     ENDED,
     MANIFEST,
     BatchRecord,
+    BatchStatus,
     DailyOptions,
     Manifest,
     ManifestEntry,
@@ -59,8 +61,8 @@ from .daily import (
 )
 from .digest import SynthesisResult
 from .documents import Document
-from .errors import Deferred, DocumentError, InputError, UsageError
-from .fixtures import BATCH_DOCUMENT, BatchRouter
+from .errors import BatchError, Deferred, DocumentError, InputError, UsageError
+from .fixtures import BATCH_DOCUMENT, BatchRouter, batch_key
 from .llm import LLM, BatchAPI, RetryingTransport, build_transport
 from .models import Digest, Usage
 from .pipeline import openings
@@ -81,7 +83,8 @@ FollowUp = Literal["online", "batch"]
 @dataclass
 class BatchOptions:
     wait: bool = False  # poll until every batch of the folder has ended and is collected
-    follow_up: FollowUp = "online"
+    follow_up: FollowUp | None = None  # None: as the batches were submitted (else online)
+    cancel: bool = False  # cancel the folder's open batches, then collect what they answered
     collect_only: bool = False  # --collect: never submit documents that are not in a batch yet
     poll_s: float = 10.0  # the first wait between two polls; it grows by half each time up to poll_max_s
     poll_max_s: float = 120.0
@@ -91,7 +94,7 @@ class BatchOptions:
 class BatchEvents:
     """Callbacks for the CLI; the library prints nothing."""
 
-    submitted: Callable[[BatchRecord], None] = lambda record: None
+    submitted: Callable[[BatchRecord, bool], None] = lambda record, found: None  # found: made by a killed run
     polled: Callable[[list[BatchRecord]], None] = lambda records: None  # the open batches after a poll
     collecting: Callable[[BatchRecord, int], None] = lambda record, documents: None
 
@@ -133,17 +136,58 @@ class _Day:
 
 
 def load_manifest(folder: Path) -> Manifest | None:
-    try:
-        return Manifest.model_validate_json((folder / MANIFEST).read_bytes())
-    except (OSError, ValueError):
+    """The folder's manifest; None when there is none. One that cannot be read is an error, not a fresh
+    start: it may hold open batches, and forgetting them would pay for every document twice."""
+    path = folder / MANIFEST
+    if not path.is_file():
         return None
+    try:
+        return Manifest.model_validate_json(path.read_bytes())
+    except (OSError, ValueError) as error:
+        raise InputError(
+            f"{path} cannot be read ({str(error).splitlines()[0]}); it may list batches still running: restore "
+            "it, or move it away to start the day afresh"
+        ) from error
 
 
 def has_open_batch(folder: Path) -> bool:
     """Whether ``folder`` holds a batch not collected yet (a plain daily run there collects it instead of
-    sending its documents again)."""
-    manifest = load_manifest(folder)
+    sending its documents again). A manifest that cannot be read says nothing here (the online run rewrites it)."""
+    try:
+        manifest = load_manifest(folder)
+    except InputError:
+        return False
     return manifest is not None and any(not record.collected for record in manifest.batches)
+
+
+def request_settings(settings: Settings) -> str:
+    """A hash of everything that shapes a request body (besides the document): a batch's answers are found
+    by their requests, so they are collected only with the settings that made them."""
+    shaping = {
+        "prompts": prompt_version(),
+        "settings": settings.model_dump(
+            mode="json",
+            include={
+                "model",
+                "profile",
+                "method",
+                "mode",
+                "temperature",
+                "seed",
+                "max_tokens",
+                "max_output_tokens",
+                "limits",
+                "passes",
+                "context_tokens",
+                "n_ctx",
+                "chunk_overlap_tokens",
+                "repair_attempts",
+                "repair_max_items",
+                "schema_reasks",
+            },
+        ),
+    }
+    return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
 
 
 async def run_batch(
@@ -157,7 +201,8 @@ async def run_batch(
     """Submit the day's documents as a batch, or collect the folder's batches; with ``wait``, both.
 
     ``paths`` may be empty when the folder already has a manifest (``--collect``): its inputs are then the
-    manifest's. Raises as ``run_daily`` does before anything is sent or written.
+    manifest's. While a batch of the folder is open, its documents stay inputs whatever ``paths`` says, and
+    nothing new is submitted. Raises as ``run_daily`` does before anything is sent or written.
     """
     progress, events = progress or Progress(), events or BatchEvents()
     started = time.perf_counter()
@@ -167,22 +212,23 @@ async def run_batch(
         raise InputError(
             f"{out}: no daily manifest here: give the inbox, e.g. summarizer daily INBOX --out {out} --batch"
         )
-    _check_same_run(earlier, settings)
-    inputs = collect_inputs(paths) if paths else [entry.source for entry in earlier.entries] if earlier else []
-    if not inputs:
-        raise DocumentError(
-            f"{', '.join(paths)}: no documents found (.txt, .md, .html files); nothing was sent or written"
-        )
+    inputs = _inputs(paths, earlier, settings)
     make_folder(out)
     with holding(out), ThreadPoolExecutor(max_workers=8, thread_name_prefix="summarizer-save") as saver:
         earlier = load_manifest(out)  # again, under the lock: another run may have written it meanwhile
+        inputs = _inputs(paths, earlier, settings)
+        running = earlier is not None and any(not record.collected for record in earlier.batches)
+        if running and options.force:
+            options = replace(options, force=False)  # --force applies once the open batches are collected
         for folder in (out, out / BRIEFS, out / BATCHES):
             ensure_writable(folder)
             remove_leftovers(folder)
         run, documents, names, _ = _plan(inputs, settings, options)
         run.saver = saver
+        follow_up = batch.follow_up or (earlier.follow_up if earlier else None) or "online"
+        run.manifest.follow_up, run.manifest.request_settings = follow_up, request_settings(settings)
         api = BatchAPI(settings)
-        day = _Day(run, api, settings, batch, documents, names, events, progress)
+        day = _Day(run, api, settings, replace(batch, follow_up=follow_up), documents, names, events, progress)
         day.by_source = {source: document for source, document in documents if document is not None}
         _carry(day, earlier)
         del earlier  # ten thousand entries: not held through the run
@@ -197,16 +243,30 @@ async def run_batch(
             await api.aclose()
 
 
-def _check_same_run(earlier: Manifest | None, settings: Settings) -> None:
-    """A batch's answers are for the requests it was sent: collecting with another model or prompt would
-    find none of them (and send every document online)."""
+def _inputs(paths: list[str], earlier: Manifest | None, settings: Settings) -> list[str]:
+    """The run's inputs: the paths given (all of the manifest's with --collect), and every document an open
+    batch holds. Refused when the open batches were made with other settings, or when one of their documents
+    cannot be read from here (its answers would be lost)."""
+    inputs = collect_inputs(paths) if paths else [entry.source for entry in earlier.entries] if earlier else []
     if earlier is None or all(record.collected for record in earlier.batches):
-        return
-    if (earlier.model, earlier.prompt_version) != (settings.model, prompt_version()):
+        if not inputs:
+            raise DocumentError(
+                f"{', '.join(paths)}: no documents found (.txt, .md, .html files); nothing was sent or written"
+            )
+        return inputs
+    if earlier.request_settings != request_settings(settings):
         raise UsageError(
-            f"the open batch of this folder was submitted for model {earlier.model} (prompts "
-            f"{earlier.prompt_version}); collect it with the same --model and summarizer version"
+            f"the open batch of this folder was submitted with other settings (model {earlier.model}, prompts "
+            f"{earlier.prompt_version}); collect it with the same --model, options and summarizer version"
         )
+    waiting = [entry.source for entry in earlier.entries if entry.status == "submitted"]
+    unreadable = [source for source in waiting if not Path(source).is_file()]
+    if unreadable:
+        raise InputError(
+            f"{unreadable[0]}: cannot be read from here ({len(unreadable)} of the documents waiting for a batch); "
+            "run from the folder the batch was submitted from (its paths are relative to it); nothing was changed"
+        )
+    return list(dict.fromkeys([*inputs, *waiting]))
 
 
 def _carry(day: _Day, earlier: Manifest | None) -> None:
@@ -224,12 +284,14 @@ def _carry(day: _Day, earlier: Manifest | None) -> None:
             entry.error = "changed since it was submitted; sent again once the open batch is collected"
             continue
         entry.status, entry.document_id = "submitted", old.document_id
-        entry.batch, entry.custom_ids = old.batch, old.custom_ids
+        entry.batch, entry.custom_ids, entry.batches = old.batch, old.custom_ids, old.batches or [old.batch or ""]
 
 
 async def _drive(day: _Day, started: float) -> BatchOutcome:
     run = day.run
     run.save_manifest()
+    if day.options.cancel:
+        await _cancel(day)
     for record in day.open():  # a run killed while submitting: finish what it began
         if record.id is None:
             await _create(day, record, resumed=True)
@@ -256,6 +318,25 @@ async def _drive(day: _Day, started: float) -> BatchOutcome:
     run.manifest.wall_s = round(time.perf_counter() - started, 3)
     run.save_manifest()
     return BatchOutcome(run.manifest, digest, day.open(), day.created)
+
+
+async def _cancel(day: _Day) -> None:
+    """--cancel: ask the Batch API to cancel every open batch (what it answered before is still collected;
+    the rest of its documents are left pending); a batch not created yet is dropped."""
+    for record in day.open():
+        if record.id is None:
+            _drop(day, record, "its batch was cancelled (--cancel) before it was created")
+        elif record.status not in ENDED:
+            _update(record, await day.api.cancel(record.id))
+    day.run.save_manifest()
+
+
+def _drop(day: _Day, record: BatchRecord, why: str) -> None:
+    """Forget a batch that was never made: its documents are pending again, for the next run."""
+    for entry in day.run.manifest.entries:
+        if entry.status == "submitted" and entry.batch == record.name:
+            entry.status, entry.error, entry.batch, entry.custom_ids, entry.batches = "pending", why, None, [], []
+    day.run.manifest.batches = [r for r in day.records if r is not record]
 
 
 # --------------------------------------------------------------------------
@@ -301,7 +382,7 @@ async def _submit_documents(day: _Day) -> None:
 
 async def _capture(llm: LLM, router: BatchRouter, document: Document, settings: Settings) -> list[tuple[str, bytes]]:
     """The first request of each part of ``document``, as the online path would send it: (custom_id, body)."""
-    BATCH_DOCUMENT.set(document.id)
+    BATCH_DOCUMENT.set(batch_key(document.id))
     for opening in openings(document, settings):
         with suppress(Deferred):
             await llm.extract(opening.model, opening.prompt, reasks=0, max_tokens=opening.max_tokens)
@@ -323,8 +404,8 @@ class _Writer:
     file where the next document's requests would pass a batch's limits (requests, bytes); a document's
     requests stay in one file. Each file appears only once complete."""
 
-    def __init__(self, day: _Day, *, wave: int):
-        self.day, self.wave = day, wave
+    def __init__(self, day: _Day, *, wave: int, synthesis: bool = False):
+        self.day, self.wave, self.synthesis = day, wave, synthesis
         self.records: list[BatchRecord] = []
         self.members: list[tuple[ManifestEntry | None, str, BatchRecord, list[str]]] = []
         self.files = ExitStack()
@@ -349,7 +430,8 @@ class _Writer:
 
     def _next(self) -> BatchRecord:
         self.files.close()  # the file before is complete
-        record = BatchRecord(name=f"b{len(self.day.records) + len(self.records) + 1}", wave=self.wave)
+        number = len(self.day.records) + len(self.records) + 1
+        record = BatchRecord(name=f"b{number}", wave=self.wave, synthesis=self.synthesis)
         self.records.append(record)
         self.stream = self.files.enter_context(atomic_open(self.day.folder / f"{record.name}.input.jsonl"))
         self.size = 0
@@ -361,8 +443,10 @@ class _Writer:
         for entry, document, record, customs in self.members:
             if entry is None:
                 continue
+            follows = entry.status == "submitted"  # a follow-up: its round goes on
             entry.status, entry.batch, entry.error, entry.error_kind = "submitted", record.name, None, None
             entry.custom_ids, entry.document_id = customs, document
+            entry.batches = [*entry.batches, record.name] if follows else [record.name]
         self.day.records.extend(self.records)
         return self.records
 
@@ -393,24 +477,35 @@ def _line(custom: str, body: bytes) -> bytes:
 
 
 async def _create(day: _Day, record: BatchRecord, *, resumed: bool) -> None:
-    """Upload ``record``'s input file and create its batch, writing each step down. A resumed record that
-    was uploaded but has no batch id is first looked up among the account's batches (the run that made it
-    may have been killed before writing the id)."""
-    if record.input_file_id is None:
-        record.input_file_id = await day.api.upload(day.folder / f"{record.name}.input.jsonl")
-        record.status = "uploaded"
-        day.run.save_manifest()
-    found = await day.api.find(record.input_file_id) if resumed else None
-    batch = found or await day.api.create(record.input_file_id, {"summarizer_batch": record.name})
+    """Upload ``record``'s input file and create its batch, writing each step down.
+
+    An upload that fails creates nothing: the record is dropped and its documents are pending again (the
+    endpoint may have no Batch API at all). A create that the endpoint refused (HTTP 4xx) is dropped the
+    same way; one whose answer did not come may have made the batch, so the record stays and the next run
+    looks the batch up by its input file before making another (as it does for a run killed here)."""
+    try:
+        if record.input_file_id is None:
+            record.input_file_id = await day.api.upload(day.folder / f"{record.name}.input.jsonl")
+            record.status = "uploaded"
+            day.run.save_manifest()
+        found = await day.api.find(record.input_file_id) if resumed else None
+        batch = found or await day.api.create(record.input_file_id, {"summarizer_batch": record.name})
+    except BatchError as error:
+        if record.status == "written" or (error.status is not None and error.status < 500):
+            _drop(day, record, f"not submitted: {error}")
+            day.run.save_manifest()
+        raise
     _update(record, batch)
     day.run.save_manifest()
     day.created.append(record)
-    day.events.submitted(record)
+    day.events.submitted(record, found is not None)
 
 
 def _update(record: BatchRecord, batch: dict[str, Any]) -> None:
     record.id = batch["id"]
-    record.status = batch["status"]
+    status = batch.get("status")
+    # a status this version does not know (a compatible endpoint's own) is a batch still running
+    record.status = cast(BatchStatus, status) if status in get_args(BatchStatus) else "in_progress"
     record.output_file_id = batch.get("output_file_id")
     record.error_file_id = batch.get("error_file_id")
     counts = batch.get("request_counts") or {}
@@ -426,7 +521,13 @@ async def _refresh(day: _Day) -> None:
     changed = False
     for record in day.open():
         if record.id is not None and record.status not in ENDED:
-            _update(record, await day.api.retrieve(record.id))
+            try:
+                _update(record, await day.api.retrieve(record.id))
+            except BatchError as error:
+                if error.status != 404:
+                    raise
+                record.status = "lost"  # deleted, or another account's: its documents go again
+                record.error = f"the Batch API does not know batch {record.id} (HTTP 404)"
             changed = True
     if changed:
         day.run.save_manifest()
@@ -438,18 +539,30 @@ async def _refresh(day: _Day) -> None:
 
 
 async def _collect(day: _Day, ended: list[BatchRecord]) -> None:
-    """Brief the documents of the ended batches from their answers; follow-ups online or as the next wave."""
+    """Brief the documents of the ended batches from their answers; follow-ups online or as the next wave.
+
+    A document's answers are those of every batch of its round (its first requests', then its follow-ups');
+    an answer always wins, and only an error of its latest batch counts (an error of an earlier round is
+    history: the request was sent again since)."""
     for record in ended:
         await _download(day, record)
     names = {record.name for record in ended}
     waiting = [e for e in day.run.manifest.entries if e.status == "submitted" and e.batch in names]
-    wanted = {entry.document_id for entry in waiting}
-    answers, errors = _results(day, wanted)
+    wanted = {batch_key(entry.document_id or "") for entry in waiting}
+    chains = {name for entry in waiting for name in (entry.batches or [entry.batch or ""])}
+    answers, errors = _results(day, chains, wanted)
     to_brief: list[tuple[str, Document]] = []
     by_name = {record.name: record for record in ended}
     for entry in waiting:
         record = by_name[entry.batch or ""]
-        failed = next((errors[c] for c in entry.custom_ids if c in errors and errors[c][0] not in NOT_REACHED), None)
+        failed = next(
+            (
+                errors[c]
+                for c in entry.custom_ids
+                if c not in answers and c in errors and errors[c][0] not in NOT_REACHED and errors[c][2] == record.name
+            ),
+            None,
+        )
         if failed is not None:
             entry.status, entry.error, entry.error_kind = "failed", f"batch {record.id}: {failed[1]}", "llm"
         elif all(c in answers for c in entry.custom_ids):
@@ -458,11 +571,9 @@ async def _collect(day: _Day, ended: list[BatchRecord]) -> None:
         elif record.status == "failed":
             entry.status, entry.error, entry.error_kind = "failed", f"batch {record.id} failed: {record.error}", "llm"
         else:
-            entry.status, entry.error = (
-                "pending",
-                f"batch {record.id} {record.status} before answering it; sent again on the next run",
-            )
-        entry.batch, entry.custom_ids = None, []
+            why = record.error if record.status == "lost" else f"batch {record.id} {record.status} before answering it"
+            entry.status, entry.error = "pending", f"{why}; sent again on the next run"
+        entry.batch, entry.custom_ids, entry.batches = None, [], []
         day.progress.done(entry)
     for record in ended:
         day.events.collecting(record, sum(1 for e in waiting if e.batch == record.name))
@@ -482,13 +593,14 @@ async def _download(day: _Day, record: BatchRecord) -> None:
                 stream.write(content)
 
 
-def _results(day: _Day, wanted: set[str | None]) -> tuple[dict[str, bytes], dict[str, tuple[str, str]]]:
-    """The answers (custom_id → chat completion) and errors (custom_id → (code, message)) for the documents
-    ``wanted``, from every batch of the folder that has ended: a follow-up wave's document is briefed again
-    from its first request."""
+def _results(day: _Day, names: set[str], wanted: set[str]) -> tuple[dict[str, bytes], dict[str, tuple[str, str, str]]]:
+    """From the batches ``names``, for the documents ``wanted`` (their batch keys): the answers (custom_id →
+    chat completion) and errors (custom_id → (code, message, batch name))."""
     answers: dict[str, bytes] = {}
-    errors: dict[str, tuple[str, str]] = {}
+    errors: dict[str, tuple[str, str, str]] = {}
     for record in day.records:
+        if record.name not in names:
+            continue
         for suffix in ("output", "errors"):
             path = day.folder / f"{record.name}.{suffix}.jsonl"
             if not path.is_file():
@@ -496,32 +608,38 @@ def _results(day: _Day, wanted: set[str | None]) -> tuple[dict[str, bytes], dict
             with path.open("rb") as lines:
                 for line in lines:
                     if line.strip():
-                        _result(line, wanted, answers, errors)
+                        _result(line, wanted, record.name, answers, errors)
     return answers, errors
 
 
 def _result(
-    line: bytes, wanted: set[str | None], answers: dict[str, bytes], errors: dict[str, tuple[str, str]]
+    line: bytes,
+    wanted: set[str],
+    name: str,
+    answers: dict[str, bytes],
+    errors: dict[str, tuple[str, str, str]],
 ) -> None:
+    """One line of an output or error file; a line that is not of the Batch API's shape is no answer."""
     try:
         item = json.loads(line)
         custom = str(item["custom_id"])
     except (ValueError, KeyError, TypeError):
-        return  # not a line of ours
+        return
     if custom.rsplit("-", 1)[0] not in wanted:
         return
-    response = item.get("response") or {}
-    error = item.get("error")
+    response = item.get("response") if isinstance(item.get("response"), dict) else {}
+    error = item.get("error") if isinstance(item.get("error"), dict) else None
     status = response.get("status_code")
     if status == 200 and not error and isinstance(response.get("body"), dict):
         answers[custom] = json.dumps(response["body"], ensure_ascii=False).encode()
         return
     if error:
-        errors[custom] = (str(error.get("code") or "error"), str(error.get("message") or error.get("code")))
+        errors[custom] = (str(error.get("code") or "error"), str(error.get("message") or error.get("code")), name)
     else:
-        body = response.get("body") or {}
-        message = (body.get("error") or {}).get("message") if isinstance(body, dict) else None
-        errors[custom] = (f"http_{status}", f"the batch answered HTTP {status}: {message or 'no message'}")
+        body = response.get("body")
+        detail = body.get("error") if isinstance(body, dict) else None
+        message = detail.get("message") if isinstance(detail, dict) else None
+        errors[custom] = (f"http_{status}", f"the batch answered HTTP {status}: {message or 'no message'}", name)
 
 
 async def _brief_from_answers(day: _Day, to_brief: list[tuple[str, Document]], answers: dict[str, bytes]) -> None:
@@ -538,10 +656,12 @@ async def _brief_from_answers(day: _Day, to_brief: list[tuple[str, Document]], a
     assert router is not None
     run.router = router
     position = {source: index for index, (source, _) in enumerate(day.documents)}
+    planned, run.options = run.options, replace(run.options, token_budget=None)  # the answers are paid for
     try:
         await _brief_all(run, to_brief, day.names, position, llm, settings, lambda: None, day.progress)
         run.wait_for_writes()
     finally:
+        run.options = planned
         await llm.aclose()
     if defer and router.captured:
         follow: dict[str, list[tuple[str, bytes]]] = {}
@@ -550,8 +670,9 @@ async def _brief_from_answers(day: _Day, to_brief: list[tuple[str, Document]], a
         writer = _Writer(day, wave=max((record.wave for record in day.records), default=0) + 1)
         try:
             for entry in run.manifest.entries:
-                if entry.status == "submitted" and entry.document_id in follow:
-                    writer.add(entry, entry.document_id, follow[entry.document_id])
+                key = batch_key(entry.document_id or "")
+                if entry.status == "submitted" and entry.document_id and key in follow:
+                    writer.add(entry, entry.document_id, follow[key])
         except BaseException:
             writer.abort()
             raise
@@ -574,19 +695,26 @@ async def _digest(day: _Day) -> Digest | None:
     made: SynthesisResult | None = None
     if _needs_synthesis(run, documents, names):
         defer = day.options.follow_up == "batch"
-        answers, errors = _results(day, {DIGEST}) if defer else ({}, {})
+        # the answers of every synthesis batch (whatever --follow-up says now: they are paid for); the errors
+        # of the latest only (an earlier one's requests were sent again since)
+        sent = [record.name for record in day.records if record.synthesis and record.collected]
+        answers, errors = _results(day, set(sent), {DIGEST})
         again = defer and day.digest_sent
         router: BatchRouter | None = None
 
         def route(inner: Any) -> BatchRouter:
             nonlocal router
             router = BatchRouter(None if again else inner, answers, defer=defer and not again)
-            router.failed = {custom: message for custom, (code, message) in errors.items() if code not in NOT_REACHED}
+            router.failed = {
+                custom: message
+                for custom, (code, message, name) in errors.items()
+                if code not in NOT_REACHED and name == sent[-1] and custom not in answers
+            }
             return router
 
         llm = LLM(day.settings, transport=build_transport(day.settings, route=route))
         assert router is not None
-        BATCH_DOCUMENT.set(DIGEST if defer else None)
+        BATCH_DOCUMENT.set(DIGEST)
         try:
             made = await _synthesis(run, documents, names, llm, day.settings)
         finally:
@@ -594,7 +722,7 @@ async def _digest(day: _Day) -> Digest | None:
             await llm.aclose()
         run.digest_batch_usage = router.batch_usage.get(DIGEST, Usage())
         if router.captured:
-            writer = _Writer(day, wave=max((record.wave for record in day.records), default=0) + 1)
+            writer = _Writer(day, wave=max((record.wave for record in day.records), default=0) + 1, synthesis=True)
             writer.add(None, DIGEST, list(router.captured.items()))
             await _submit(day, writer)
             day.digest_sent = True

@@ -21,6 +21,7 @@ from . import __version__
 from .errors import EXIT_CODES, ExitCode, SummarizerError, UsageError, exit_code_of
 
 if TYPE_CHECKING:
+    from .batch import BatchOptions
     from .daily import BatchRecord, DailyOptions, Manifest, ManifestEntry, Progress
     from .documents import Document
     from .models import Brief, Digest
@@ -183,6 +184,7 @@ _BRIEF_CODES = (
     ExitCode.INTERRUPTED,
     ExitCode.TERMINATED,
 )
+POLL_S = 10.0  # daily --wait: the first wait between two polls of the Batch API
 _DAILY_CODES = (*_BRIEF_CODES[:-2], ExitCode.BUSY, ExitCode.IN_PROGRESS, ExitCode.INTERRUPTED, ExitCode.TERMINATED)
 _READ_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.INPUT)
 
@@ -611,16 +613,20 @@ def daily(
         bool, typer.Option("--wait", help="--batch/--collect: poll until every batch has ended, then collect.")
     ] = False,
     follow_up: Annotated[
-        str,
+        Optional[str],
         typer.Option(
             "--follow-up",
-            help="--batch: where requests that answers call for go (repairs, continuation passes): "
-            "online | batch (the next batch).",
+            help="--batch: where the requests that answers call for (repairs, continuation passes) and the "
+            "digest's synthesis go: online | batch (the next batch). Default: as submitted, else online.",
         ),
-    ] = "online",
+    ] = None,
+    cancel: Annotated[
+        bool,
+        typer.Option("--cancel", help="Cancel the folder's open batches; collect what they answered (rest: pending)."),
+    ] = False,
     poll: Annotated[
         float, typer.Option("--poll", min=0.01, help="--wait: seconds before the first poll (grows to 2 minutes).")
-    ] = 10.0,
+    ] = POLL_S,
     provider: ProviderOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -641,19 +647,19 @@ def daily(
     version: VersionOption = False,
 ) -> None:
     """Brief a day's documents concurrently, then write a manifest and a cross-document digest."""
-    from .batch import has_open_batch
+    from .batch import BatchOptions, has_open_batch
     from .daily import DIGEST, DailyOptions, run_daily
 
     _quiet_libraries(verbose)
     signal.signal(signal.SIGTERM, _terminate_as_exit)
     paths = list(paths or [])
-    if follow_up not in ("online", "batch"):
+    if follow_up not in (None, "online", "batch"):
         raise typer.BadParameter("choose online or batch", param_hint="--follow-up")
-    if collect and out is None and len(paths) == 1:
+    if (collect or cancel) and out is None and len(paths) == 1:
         out, paths = Path(paths[0]), []  # daily DAY --collect
     if out is None:
         raise typer.BadParameter("give the folder for the briefs, manifest and digest", param_hint="--out")
-    if not paths and not collect:
+    if not paths and not (collect or cancel):
         raise typer.BadParameter("give the day's documents (a folder or files)", param_hint="PATH...")
     if str(out) == "-":
         raise typer.BadParameter("daily writes a folder (briefs, manifest, digest): give its path", param_hint="--out")
@@ -676,9 +682,19 @@ def daily(
     options = DailyOptions(
         out=out, concurrency=concurrency, force=force, since=since, token_budget=token_budget, prices=prices
     )
-    if batch or collect or wait or has_open_batch(out):
-        _daily_batch(paths, settings, options, collect=collect, wait=wait, follow_up=follow_up, poll=poll, quiet=quiet)
+    if batch or collect or cancel or has_open_batch(out):
+        choice = BatchOptions(
+            wait=wait,
+            follow_up="batch" if follow_up == "batch" else "online" if follow_up == "online" else None,
+            collect_only=collect or cancel,
+            cancel=cancel,
+            poll_s=poll,
+        )
+        _daily_batch(paths, settings, options, choice, quiet=quiet)
         return
+    for given, name in ((wait, "--wait"), (follow_up, "--follow-up"), (poll != POLL_S, "--poll")):
+        if given:
+            raise typer.BadParameter(f"{name} goes with --batch or --collect", param_hint=name)
     with (
         _exit_codes(interrupted=f"interrupted; finished briefs are kept in {out}, rerun to resume"),
         _daily_progress(quiet) as progress,
@@ -689,18 +705,10 @@ def daily(
 
 
 def _daily_batch(
-    paths: list[str],
-    settings: Settings,
-    options: DailyOptions,
-    *,
-    collect: bool,
-    wait: bool,
-    follow_up: str,
-    poll: float,
-    quiet: bool,
+    paths: list[str], settings: Settings, options: DailyOptions, choice: BatchOptions, *, quiet: bool
 ) -> None:
     """daily --batch / --collect: submit, or collect what has ended; report where the day stands."""
-    from .batch import BatchEvents, BatchOptions, run_batch
+    from .batch import BatchEvents, run_batch
 
     out = options.out
     with _exit_codes():
@@ -712,9 +720,10 @@ def _daily_batch(
         if settings.provider == "local" and settings.replay_dir is None:
             raise UsageError("--batch: the embedded llama.cpp server has no Batch API; use an OpenAI-compatible one")
 
-    def submitted(record: BatchRecord) -> None:
+    def submitted(record: BatchRecord, found: bool) -> None:
         if not quiet:
-            _say(f"submitted {record.requests} request(s) as batch {record.id} ({record.name}, wave {record.wave})")
+            done = "found the batch an interrupted run made for" if found else "submitted"
+            _say(f"{done} {record.requests} request(s): batch {record.id} ({record.name}, wave {record.wave})")
 
     def polled(records: list[BatchRecord]) -> None:
         if not quiet:
@@ -725,12 +734,6 @@ def _daily_batch(
             what = f"{documents} document(s)" if documents else "the digest's synthesis"
             _say(f"collecting batch {record.id} ({record.status}): {what}", one_line=True)
 
-    choice = BatchOptions(
-        wait=wait,
-        follow_up="batch" if follow_up == "batch" else "online",
-        collect_only=collect,
-        poll_s=poll,
-    )
     events = BatchEvents(submitted=submitted, polled=polled, collecting=collecting)
     with (
         _exit_codes(interrupted=f"interrupted; the manifest in {out} keeps every batch, rerun to resume"),
@@ -738,18 +741,26 @@ def _daily_batch(
     ):
         outcome = _run(run_batch(paths, settings, options, choice, progress, events))
     manifest = outcome.manifest
-    if outcome.open:
-        states = "; ".join(_batch_state(r) for r in outcome.open)
-        again = f"summarizer daily {shlex.quote(str(out))} --collect"
-        if outcome.submitted:  # this run submitted (a first wave, or follow-ups): it did its part
-            _say(
-                f"{states}. The Batch API answers within 24 h; collect with: {again} "
-                "(the same --model and endpoint; add --wait to poll)"
-            )
-            return
-        _say(f"{states}; not ended yet: run '{again}' again later, or add --wait")
-        raise typer.Exit(ExitCode.IN_PROGRESS)
-    _daily_report(manifest, out)
+    if not outcome.open:
+        pending = sum(1 for e in manifest.entries if e.status == "pending")
+        if pending and not quiet:
+            _say(f"{pending} document(s) pending (their batch ended without answering them): run again to send them")
+        _daily_report(manifest, out)
+        return
+    for entry in manifest.entries:
+        if entry.status == "failed":
+            error = entry.error or "failed"
+            _error(error if error.startswith(entry.source) else f"{entry.source}: {error}", one_line=True)
+    states = "; ".join(_batch_state(r) for r in outcome.open)
+    again = f"summarizer daily {shlex.quote(str(out))} --collect"
+    if outcome.submitted:  # this run submitted (a first wave, or follow-ups): it did its part
+        _say(
+            f"{states}. The Batch API answers within 24 h; collect with: {again} "
+            "(the same --model and endpoint; add --wait to poll)"
+        )
+        return
+    _say(f"{states}; not ended yet: run '{again}' again later, or add --wait")
+    raise typer.Exit(ExitCode.IN_PROGRESS)
 
 
 def _batch_state(record: BatchRecord) -> str:

@@ -46,7 +46,7 @@ from .errors import (
     OutputError,
     kind_of,
 )
-from .fixtures import BATCH_DOCUMENT, BatchRouter
+from .fixtures import BATCH_DOCUMENT, BatchRouter, batch_key
 from .guided import rules_version
 from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Usage
 from .pipeline import brief_document
@@ -90,6 +90,9 @@ class ManifestEntry(BaseModel):
     cost: float | None = None
     batch: str | None = Field(default=None, description="submitted: the batch (its name in batches) that holds it")
     custom_ids: list[str] = Field(default_factory=list, description="submitted: its requests in that batch")
+    batches: list[str] = Field(
+        default_factory=list, description="submitted: every batch of this round, its first requests' first"
+    )
     batch_usage: Usage = Field(default_factory=Usage, description="The part of usage answered by a batch")
 
 
@@ -104,8 +107,9 @@ BatchStatus = Literal[
     "cancelling",
     "cancelled",
     "failed",
+    "lost",
 ]
-ENDED = ("completed", "expired", "cancelled", "failed")
+ENDED = ("completed", "expired", "cancelled", "failed", "lost")  # lost: the Batch API no longer knows it
 
 
 class BatchRecord(BaseModel):
@@ -126,6 +130,7 @@ class BatchRecord(BaseModel):
     completed: int = 0
     failed: int = 0
     error: str | None = Field(default=None, description="Why the batch failed, expired or was cancelled")
+    synthesis: bool = Field(False, description="It carries the digest's synthesis requests")
     collected: bool = False
 
 
@@ -142,6 +147,12 @@ class Manifest(BaseModel):
     cost: float | None = None
     batch_usage: Usage = Field(default_factory=Usage, description="The part of usage answered by a batch")
     batches: list[BatchRecord] = Field(default_factory=list, description="daily --batch: this folder's batches")
+    follow_up: Literal["online", "batch"] | None = Field(
+        default=None, description="daily --batch: where follow-ups go (kept for the runs that collect)"
+    )
+    request_settings: str | None = Field(
+        default=None, description="daily --batch: a hash of the settings that shape the requests of its batches"
+    )
     wall_s: float = 0.0
     finished: bool = False
 
@@ -559,7 +570,7 @@ async def _brief_all(
                 progress.done(entry)
                 return
             brief: Brief | None = None
-            BATCH_DOCUMENT.set(document.id)  # this task's requests are this document's (daily --batch)
+            BATCH_DOCUMENT.set(batch_key(document.id))  # this task's requests are this document's (--batch)
             try:
                 brief = await brief_document(document, llm, settings)
             except Deferred:  # a follow-up waits for the next batch; the document stays submitted
@@ -582,11 +593,11 @@ async def _brief_all(
         run.briefs[source] = saved
         entry.brief, entry.document_id = names[source], document.id
         entry.usage, entry.attempts, entry.latency_s = saved.run.usage, saved.run.attempts, saved.run.latency_s
-        entry.batch_usage = run.router.batch_usage.get(document.id, Usage()) if run.router else Usage()
+        entry.batch_usage = run.router.batch_usage.get(batch_key(document.id), Usage()) if run.router else Usage()
         entry.cost = run.prices.cost(saved.run.usage, entry.batch_usage) if run.prices else None
         entry.status = "ok"
         entry.error = entry.batch = None
-        entry.custom_ids = []  # last: a manifest snapshot never says ok before the rest is set
+        entry.custom_ids, entry.batches = [], []  # last: a manifest snapshot never says ok before the rest is set
 
     async def guarded(source: str, document: Document) -> None:
         try:
@@ -661,7 +672,7 @@ def _write_digest(
     failures = [
         DigestFailure(source=e.source, status=e.status, error=e.error)
         for e in run.manifest.entries
-        if e.status in ("failed", "skipped-budget")
+        if e.status in ("failed", "skipped-budget", "pending")  # pending: a batch left it for the next run
     ]
     if made is None:
         # Nothing was sent: the synthesis already made is kept if it was made for these documents (keys are

@@ -138,7 +138,12 @@ class Deferred(SummarizerError):
 
 
 class BatchError(LLMError):
-    """The Batch API refused or lost a batch (an upload or create refused, a batch failed as a whole)."""
+    """A Files or Batches call failed: ``status`` is the HTTP status the endpoint answered (None when it could
+    not be reached, or its answer did not come)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 class ReasksExhausted(LLMError):

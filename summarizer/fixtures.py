@@ -211,6 +211,12 @@ def custom_id(document: str, key: str) -> str:
     return f"{document}-{key}"
 
 
+def batch_key(document_id: str) -> str:
+    """A document's part of its custom_ids: the first 24 hex digits of its id (96 bits), so that a custom_id
+    stays within the 64 characters some OpenAI-compatible batch APIs allow."""
+    return document_id[:24]
+
+
 class BatchRouter(httpx2.AsyncBaseTransport):
     """Answers a document's chat requests from its batch results; the rest go online or wait for a batch.
 
@@ -256,7 +262,7 @@ class BatchRouter(httpx2.AsyncBaseTransport):
 
     async def _online(self, request: httpx2.Request) -> httpx2.Response:
         if self.inner is None:
-            raise LLMError("the batch did not answer this request, and it is not to be sent online")
+            raise LLMError("not answered in the batch (and not to be sent online)")
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:

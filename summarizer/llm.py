@@ -37,6 +37,9 @@ from .structured import CallStats, Model, StructuredLLM
 log = logging.getLogger("summarizer")
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+# A request with this header is sent once, never retried: creating a batch twice would pay for it twice (the
+# caller looks the batch up instead). Headers are not part of a fixture's key.
+ONCE_HEADER = "X-Summarizer-Once"
 _MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "md_json": "MD_JSON", "json": "JSON"}
 # Pinned per provider: the llama.cpp server rejects response_format json_schema,
 # while forced tool calls are grammar-constrained there.
@@ -107,8 +110,9 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
         return backoff_seconds(state.attempt_number, response, self.max_wait_s)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        once = request.headers.get(ONCE_HEADER) is not None  # a request that must not be made twice
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retries + 1),
+            stop=stop_after_attempt(1 if once else self.retries + 1),
             wait=self._wait,
             retry=retry_if_exception(is_retryable_exception) | retry_if_result(is_retryable_response),
             sleep=self.sleep,
@@ -425,13 +429,17 @@ def _first_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
-def _describe_api_error(error: BaseException) -> str:
-    import openai
-
+def _chain(error: BaseException) -> list[BaseException]:
     chain = [error]
     while chain[-1].__cause__ is not None and len(chain) < 10:
         chain.append(chain[-1].__cause__)
-    error = next((e for e in chain if isinstance(e, openai.APIError)), error)
+    return chain
+
+
+def _describe_api_error(error: BaseException) -> str:
+    import openai
+
+    error = next((e for e in _chain(error) if isinstance(e, openai.APIError)), error)
     if isinstance(error, openai.APIStatusError):
         return f"the LLM endpoint answered HTTP {error.status_code}: {_first_line(error)}"
     if isinstance(error, (openai.APIConnectionError, httpx2.TransportError)):
@@ -485,7 +493,10 @@ class BatchAPI:
             cause = _root_cause(error)
             if isinstance(cause, FixtureMissing):
                 raise cause from None
-            raise BatchError(f"{what}: {_describe_api_error(error)}") from error
+            import openai
+
+            status = next((e.status_code for e in _chain(error) if isinstance(e, openai.APIStatusError)), None)
+            raise BatchError(f"{what}: {_describe_api_error(error)}", status) from error
 
     async def upload(self, path: Any) -> str:
         """Upload a batch input file (JSONL); its file id."""
@@ -504,6 +515,7 @@ class BatchAPI:
                 endpoint="/v1/chat/completions",
                 completion_window="24h",
                 metadata=metadata,
+                extra_headers={ONCE_HEADER: "1"},
             ),
         )
         return dict(batch.model_dump())

@@ -10,7 +10,6 @@ import asyncio
 import json
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from summarizer.batch import BatchOptions, run_batch
 from summarizer.cli import app
 from summarizer.daily import DailyOptions, Manifest, Prices
 from summarizer.errors import ExitCode as Exit
-from summarizer.fixtures import request_key
+from summarizer.fixtures import batch_key, request_key
 from summarizer.models import Usage
 from summarizer.settings import build_settings
 from summarizer.store import load_brief
@@ -59,9 +58,8 @@ def fake(request: pytest.FixtureRequest) -> Iterator[FakeBatchAPI]:
 
 
 def daily(fake: FakeBatchAPI, *args: str) -> Any:
-    return runner.invoke(
-        app, ["daily", *args, "--base-url", fake.base_url, "--model", "gpt-4o-mini", "--poll", "0.05"], env=ENV
-    )
+    poll = ["--poll", "0.05"] if "--wait" in args else []
+    return runner.invoke(app, ["daily", *args, "--base-url", fake.base_url, "--model", "gpt-4o-mini", *poll], env=ENV)
 
 
 def manifest(day: Path) -> Manifest:
@@ -250,7 +248,7 @@ def test_an_expired_batch_leaves_the_unanswered_documents_pending_for_the_next_r
     again = manifest(day)
     assert again.batches[1].requests == len(pending) == 3
     resent = [json.loads(line)["custom_id"] for line in (day / "batches" / "b2.input.jsonl").read_text().splitlines()]
-    ids = {e.source: e.document_id for e in again.entries}
+    ids = {e.source: batch_key(e.document_id or "") for e in again.entries}
     assert {c.rsplit("-", 1)[0] for c in resent} == {ids[s] for s in pending}
     # the three briefed before are unchanged; of the three sent again, half were answered
     assert sorted(statuses(day).values()) == ["ok"] + ["pending"] * 2 + ["skipped-unchanged"] * 3
@@ -267,7 +265,7 @@ def test_a_synthesis_batch_that_expires_leaves_the_digest_without_one_and_ends(
     assert [(r.wave, r.requests, r.status) for r in state.batches] == [(1, 6, "expired"), (2, 1, "expired")]
     assert state.finished and fake.stats()["online_requests"] == 0
     digest = json.loads((day / "digest.json").read_text())
-    assert "did not answer" in digest["synthesis_error"]
+    assert "not answered in the batch" in digest["synthesis_error"]
     assert len(digest["stories"]) == 3  # every briefed document stands alone
 
 
@@ -295,7 +293,7 @@ def test_per_request_errors_fail_exactly_those_documents(fake: FakeBatchAPI, inb
     lines = [json.loads(line)["custom_id"] for line in (day / "batches" / "b1.input.jsonl").read_text().splitlines()]
     broken = {lines[2], lines[5]}  # the fake fails every third request
     for entry in state.entries:
-        if entry.document_id and any(c.startswith(entry.document_id) for c in broken):
+        if entry.document_id and any(c.startswith(batch_key(entry.document_id)) for c in broken):
             assert entry.status == "failed" and (
                 "HTTP 500" in (entry.error or "") or "per-request" in (entry.error or "")
             )
@@ -306,16 +304,119 @@ def test_per_request_errors_fail_exactly_those_documents(fake: FakeBatchAPI, inb
 
 
 @pytest.mark.parametrize("fake", [("cancel", "one-call", 30.0)], indirect=True)
-def test_a_cancelled_batch_leaves_its_documents_pending(fake: FakeBatchAPI, inbox: Path, tmp_path: Path) -> None:
+def test_cancel_leaves_the_documents_pending_and_the_folder_free(
+    fake: FakeBatchAPI, inbox: Path, tmp_path: Path
+) -> None:
     day = tmp_path / "day"
     assert daily(fake, str(inbox), "--out", str(day), "--batch").exit_code == 0
-    batch_id = manifest(day).batches[0].id
-    cancel = urllib.request.Request(f"{fake.base_url}/batches/{batch_id}/cancel", data=b"", method="POST")
-    urllib.request.urlopen(cancel, timeout=5).read()  # noqa: S310 - the loopback fake
-    result = daily(fake, str(day), "--collect", "--wait")
+    result = daily(fake, str(day), "--cancel", "--wait")
     assert result.exit_code == 0, result.stderr
-    assert set(statuses(day).values()) == {"pending"}
-    assert all("cancelled" in (e.error or "") for e in manifest(day).entries)
+    assert "6 document(s) pending" in result.stderr and "run again" in result.stderr
+    state = manifest(day)
+    assert set(statuses(day).values()) == {"pending"} and state.batches[0].status == "cancelled"
+    assert all("cancelled" in (e.error or "") for e in state.entries)
+    assert len(json.loads((day / "digest.json").read_text())["failures"]) == 6  # pending is listed as missing
+    # the folder has no open batch now: a plain daily sends the documents online
+    online = daily(fake, str(inbox), "--out", str(day))
+    assert online.exit_code == 0 and set(statuses(day).values()) == {"ok"}
+    assert fake.stats()["online_requests"] == 6 + 1
+
+
+@pytest.mark.parametrize("fake", [("partial", "one-call", 0.3)], indirect=True)
+def test_a_document_that_failed_in_one_batch_is_briefed_when_the_next_answers_it(
+    fake: FakeBatchAPI, inbox: Path, tmp_path: Path
+) -> None:
+    day = tmp_path / "day"
+    assert daily(fake, str(inbox), "--out", str(day), "--batch", "--wait").exit_code == Exit.LLM
+    assert sorted(statuses(day).values()) == ["failed"] * 2 + ["ok"] * 4
+    again = daily(fake, str(inbox), "--out", str(day), "--batch", "--wait")  # b2: two requests, both answered
+    assert again.exit_code == 0, again.stderr
+    assert manifest(day).batches[1].requests == 2
+    assert sorted(statuses(day).values()) == ["ok"] * 2 + ["skipped-unchanged"] * 4
+
+
+@pytest.mark.parametrize("fake", [("no-files", "one-call", 0.3)], indirect=True)
+def test_an_endpoint_without_the_files_api_leaves_nothing_open(fake: FakeBatchAPI, inbox: Path, tmp_path: Path) -> None:
+    day = tmp_path / "day"
+    result = daily(fake, str(inbox), "--out", str(day), "--batch")
+    assert result.exit_code == Exit.LLM and "uploading b1.input.jsonl" in result.stderr and "404" in result.stderr
+    state = manifest(day)
+    assert state.batches == [] and set(statuses(day).values()) == {"pending"}
+    assert all("not submitted" in (e.error or "") for e in state.entries)
+    online = daily(fake, str(inbox), "--out", str(day))  # not stuck: the online run works
+    assert online.exit_code == 0 and set(statuses(day).values()) == {"ok"}
+
+
+def test_a_batch_the_api_no_longer_knows_leaves_its_documents_pending(inbox: Path, tmp_path: Path) -> None:
+    day = tmp_path / "day"
+    with FakeBatchAPI(delay_s=30) as first:
+        assert daily(first, str(inbox), "--out", str(day), "--batch").exit_code == 0
+    with FakeBatchAPI(delay_s=0.3) as other:  # another account, or the batch deleted: HTTP 404
+        result = daily(other, str(day), "--collect")
+        assert result.exit_code == 0, result.stderr
+        assert set(statuses(day).values()) == {"pending"} and manifest(day).batches[0].status == "lost"
+        assert all("does not know batch" in (e.error or "") for e in manifest(day).entries)
+        again = daily(other, str(inbox), "--out", str(day), "--batch", "--wait")
+        assert again.exit_code == 0 and set(statuses(day).values()) == {"ok"}
+
+
+@pytest.mark.parametrize("fake", [("none", "repairs", 0.3)], indirect=True)
+def test_collect_follows_up_as_the_batch_was_submitted(fake: FakeBatchAPI, inbox: Path, tmp_path: Path) -> None:
+    day = tmp_path / "day"
+    assert daily(fake, str(inbox), "--out", str(day), "--batch", "--follow-up", "batch").exit_code == 0
+    assert manifest(day).follow_up == "batch"
+    result = daily(fake, str(day), "--collect", "--wait")  # no --follow-up: as submitted
+    assert result.exit_code == 0, result.stderr
+    assert [r.wave for r in manifest(day).batches] == [1, 2, 3] and fake.stats()["online_requests"] == 0
+
+
+def test_collect_with_other_request_settings_is_refused(fake: FakeBatchAPI, inbox: Path, tmp_path: Path) -> None:
+    day = tmp_path / "day"
+    assert daily(fake, str(inbox), "--out", str(day), "--batch").exit_code == 0
+    other = daily(fake, str(day), "--collect", "--temperature", "0.7")
+    assert other.exit_code == Exit.USAGE and "other settings" in other.stderr
+    assert set(statuses(day).values()) == {"submitted"}
+
+
+def test_collect_from_another_folder_is_refused_and_loses_nothing(
+    fake: FakeBatchAPI, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert daily(fake, "inbox", "--out", "day", "--batch").exit_code == 0  # paths relative to tmp_path
+    before = (tmp_path / "day" / "manifest.json").read_text()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    wait_for_end(fake)
+    result = daily(fake, str(tmp_path / "day"), "--collect")
+    assert result.exit_code == Exit.INPUT and "run from the folder the batch was submitted from" in result.stderr
+    assert (tmp_path / "day" / "manifest.json").read_text() == before
+    monkeypatch.chdir(tmp_path)
+    assert daily(fake, "day", "--collect").exit_code == 0 and set(statuses(tmp_path / "day").values()) == {"ok"}
+
+
+def test_an_unreadable_manifest_is_an_error_not_a_fresh_start(inbox: Path, tmp_path: Path) -> None:
+    day = tmp_path / "day"
+    day.mkdir()
+    (day / "manifest.json").write_text('{"batches": [', encoding="utf-8")
+    result = runner.invoke(app, ["daily", str(day), "--collect", "--model", "m"], env=ENV)
+    assert result.exit_code == Exit.INPUT and "cannot be read" in result.stderr
+
+
+def test_wait_and_follow_up_go_with_batch(inbox: Path, tmp_path: Path) -> None:
+    for option in (["--wait"], ["--follow-up", "batch"], ["--poll", "1"]):
+        result = runner.invoke(
+            app, ["daily", str(inbox), "--out", str(tmp_path / "day"), "--model", "m", *option], env=ENV
+        )
+        assert result.exit_code == Exit.USAGE and "goes with --batch" in result.stderr
+
+
+def test_a_status_this_version_does_not_know_is_a_running_batch() -> None:
+    from summarizer.daily import BatchRecord
+
+    record = BatchRecord(name="b1")
+    batch_module._update(record, {"id": "batch_1", "status": "queued", "request_counts": {"completed": 2}})
+    assert record.status == "in_progress" and record.completed == 2 and record.id == "batch_1"
 
 
 def test_a_run_killed_after_creating_the_batch_resumes_without_submitting_twice(
