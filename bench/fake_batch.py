@@ -28,7 +28,6 @@ import argparse
 import copy
 import json
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -40,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fake_server import SHAPES, TEMPLATE, _Server  # noqa: E402
+from fake_server import SHAPES, TEMPLATE, ChildServer, _Server  # noqa: E402
 
 BATCH_FAULTS = ("none", "expired", "failed", "partial", "cancel", "no-files")
 
@@ -305,35 +304,13 @@ def make_server(state: BatchState) -> ThreadingHTTPServer:
     return Listener(("127.0.0.1", 0), Handler)
 
 
-class FakeBatchAPI:
+class FakeBatchAPI(ChildServer):
     """The fake Batch API in a child process (started and stopped by its PID)."""
 
     def __init__(self, delay_s: float = 0.2, fault: str = "none", shape: str = "one-call", upstream: str | None = None):
         assert fault in BATCH_FAULTS and shape in SHAPES
-        self.args = ["--delay", str(delay_s), "--fault", fault, "--shape", shape]
-        if upstream:
-            self.args += ["--upstream", upstream]
-        self.process: subprocess.Popen[str] | None = None
-        self.port = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def stats(self) -> dict[str, int]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=10) as answer:  # noqa: S310
-            return dict(json.loads(answer.read()))
-
-    def __enter__(self) -> FakeBatchAPI:
-        self.process = subprocess.Popen([sys.executable, __file__, *self.args], stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        self.port = int(self.process.stdout.readline())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        argv = [__file__, "--delay", str(delay_s), "--fault", fault, "--shape", shape]
+        super().__init__(argv + (["--upstream", upstream] if upstream else []))
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDED = (ROOT / "fixtures" / "extract" / "crane.jsonl").read_text(encoding="utf-8")
@@ -234,13 +234,12 @@ class _Server:
         return ANSWERS[tool]
 
 
-class FakeServer:
-    """The fake server in a child process, so its work never shares the client's interpreter lock."""
+class ChildServer:
+    """A loopback server in a child process, so its work never shares the client's interpreter lock; started
+    with ``argv`` (it prints its port first) and stopped by its own PID."""
 
-    def __init__(self, latency_s: float = 0.25, fault: str = "none", shape: str = "one-call"):
-        self.latency_s = latency_s
-        self.fault = fault
-        self.shape = shape
+    def __init__(self, argv: list[str]):
+        self.argv = argv
         self.process: subprocess.Popen[str] | None = None
         self.port = 0
 
@@ -248,18 +247,12 @@ class FakeServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    @property
-    def requests(self) -> int:
-        return int(self.stats()["requests"])
-
     def stats(self) -> dict[str, int]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=5) as answer:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=10) as answer:  # noqa: S310
             return dict(json.loads(answer.read()))
 
-    def __enter__(self) -> FakeServer:
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, str(self.latency_s), self.fault, self.shape], stdout=subprocess.PIPE, text=True
-        )
+    def __enter__(self) -> Self:
+        self.process = subprocess.Popen([sys.executable, *self.argv], stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         self.port = int(self.process.stdout.readline())
         return self
@@ -268,6 +261,20 @@ class FakeServer:
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+class FakeServer(ChildServer):
+    """The fake chat-completions server in a child process."""
+
+    def __init__(self, latency_s: float = 0.25, fault: str = "none", shape: str = "one-call"):
+        super().__init__([__file__, str(latency_s), fault, shape])
+        self.latency_s = latency_s
+        self.fault = fault
+        self.shape = shape
+
+    @property
+    def requests(self) -> int:
+        return int(self.stats()["requests"])
 
 
 if __name__ == "__main__":
