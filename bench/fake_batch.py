@@ -6,7 +6,8 @@ Endpoints, as the OpenAI SDK calls them:
 * ``POST /v1/batches``, ``GET /v1/batches/{id}``, ``GET /v1/batches`` (newest first, ``after``, ``limit``),
   ``POST /v1/batches/{id}/cancel``;
 * ``POST /v1/chat/completions``: the online calls (follow-ups, the digest's synthesis), answered at once;
-* ``GET /stats``: files uploaded, batches created, batch requests answered, online requests.
+* ``GET /stats``: files uploaded, batches created, batch requests answered, online requests;
+  ``POST /control/forget``: every batch forgotten (as if deleted: a retrieve is HTTP 404).
 
 A batch is ``validating`` when created, ``in_progress`` on the first poll, and ends ``delay`` seconds
 after it was created: its requests are answered then, all at once (by ``fake_server``'s answers, the
@@ -290,6 +291,10 @@ def make_server(state: BatchState) -> ThreadingHTTPServer:
             elif match := re.fullmatch(r"/v1/batches/([^/]+)/cancel", path):
                 batch = state.cancel(match.group(1))
                 self._json(200, batch) if batch is not None else self._missing()
+            elif path == "/control/forget":  # tests: the batches deleted (every retrieve is HTTP 404)
+                with state.lock:
+                    state.batches.clear()
+                self._json(200, {"forgotten": True})
             elif path == "/v1/chat/completions":
                 with state.lock:
                     state.stats["online_requests"] += 1

@@ -105,6 +105,7 @@ class BatchOutcome:
     digest: Digest | None  # None while a batch of the folder is still open
     open: list[BatchRecord]  # the batches not collected yet
     submitted: list[BatchRecord]  # the batches this run created
+    idle: bool = False  # --collect on a folder with no open batch: nothing was done
 
 
 @dataclass
@@ -122,6 +123,7 @@ class _Day:
     by_source: dict[str, Document] = field(default_factory=dict)
     created: list[BatchRecord] = field(default_factory=list)
     digest_sent: bool = False  # this run submitted the digest's synthesis as a batch
+    collected_now: set[str] = field(default_factory=set)  # the batches this run collected
 
     @property
     def folder(self) -> Path:
@@ -165,6 +167,7 @@ def request_settings(settings: Settings) -> str:
     by their requests, so they are collected only with the settings that made them."""
     shaping = {
         "prompts": prompt_version(),
+        "endpoint": [settings.provider, settings.public_base_url],  # another endpoint does not know the batch
         "settings": settings.model_dump(
             mode="json",
             include={
@@ -218,6 +221,8 @@ async def run_batch(
         earlier = load_manifest(out)  # again, under the lock: another run may have written it meanwhile
         inputs = _inputs(paths, earlier, settings)
         running = earlier is not None and any(not record.collected for record in earlier.batches)
+        if batch.collect_only and not running and earlier is not None:
+            return BatchOutcome(earlier, None, [], [], idle=True)  # nothing to collect: nothing is rewritten
         if running and options.force:
             options = replace(options, force=False)  # --force applies once the open batches are collected
         for folder in (out, out / BRIEFS, out / BATCHES):
@@ -225,7 +230,10 @@ async def run_batch(
             remove_leftovers(folder)
         run, documents, names, _ = _plan(inputs, settings, options)
         run.saver = saver
-        follow_up = batch.follow_up or (earlier.follow_up if earlier else None) or "online"
+        # --cancel: out of the Batch API, so what the answers call for goes online
+        follow_up = (
+            "online" if batch.cancel else batch.follow_up or (earlier.follow_up if earlier else None) or "online"
+        )
         run.manifest.follow_up, run.manifest.request_settings = follow_up, request_settings(settings)
         api = BatchAPI(settings)
         day = _Day(run, api, settings, replace(batch, follow_up=follow_up), documents, names, events, progress)
@@ -248,6 +256,8 @@ def _inputs(paths: list[str], earlier: Manifest | None, settings: Settings) -> l
     batch holds. Refused when the open batches were made with other settings, or when one of their documents
     cannot be read from here (its answers would be lost)."""
     inputs = collect_inputs(paths) if paths else [entry.source for entry in earlier.entries] if earlier else []
+    if "-" in inputs:
+        raise UsageError("--batch: standard input cannot be read again when its batch is collected; give files")
     if earlier is None or all(record.collected for record in earlier.batches):
         if not inputs:
             raise DocumentError(
@@ -257,16 +267,19 @@ def _inputs(paths: list[str], earlier: Manifest | None, settings: Settings) -> l
     if earlier.request_settings != request_settings(settings):
         raise UsageError(
             f"the open batch of this folder was submitted with other settings (model {earlier.model}, prompts "
-            f"{earlier.prompt_version}); collect it with the same --model, options and summarizer version"
+            f"{earlier.prompt_version}, its endpoint); collect it with the same --model, --base-url, options and "
+            "summarizer version"
         )
+    # the documents an open batch holds come first: they stay the ones briefed when the same text is also
+    # given under another name
     waiting = [entry.source for entry in earlier.entries if entry.status == "submitted"]
-    unreadable = [source for source in waiting if not Path(source).is_file()]
-    if unreadable:
+    known = waiting or [entry.source for entry in earlier.entries]
+    if known and not any(Path(source).is_file() for source in known):
         raise InputError(
-            f"{unreadable[0]}: cannot be read from here ({len(unreadable)} of the documents waiting for a batch); "
-            "run from the folder the batch was submitted from (its paths are relative to it); nothing was changed"
+            f"{known[0]}: cannot be read from here (nor any other document of this day); run from the folder "
+            "the batch was submitted from (its paths are relative to it); nothing was changed"
         )
-    return list(dict.fromkeys([*inputs, *waiting]))
+    return list(dict.fromkeys([*waiting, *inputs]))
 
 
 def _carry(day: _Day, earlier: Manifest | None) -> None:
@@ -274,16 +287,20 @@ def _carry(day: _Day, earlier: Manifest | None) -> None:
     if earlier is None:
         return
     day.run.manifest.batches = earlier.batches
-    before = {entry.source: entry for entry in earlier.entries}
+    submitted = {entry.document_id: entry for entry in earlier.entries if entry.status == "submitted"}
+    changed = {entry.source for entry in earlier.entries if entry.status == "submitted"}
     for entry in day.run.manifest.entries:
-        old = before.get(entry.source)
-        if old is None or old.status != "submitted" or entry.status != "pending":
-            continue
         document = day.by_source.get(entry.source)
-        if document is None or document.id != old.document_id:
-            entry.error = "changed since it was submitted; sent again once the open batch is collected"
+        old = submitted.get(document.id) if document is not None else None
+        if old is None or entry.status not in ("pending", "skipped-unchanged"):
+            if entry.source in changed and entry.status == "pending":
+                entry.error = "changed since it was submitted; sent again once the open batch is collected"
             continue
-        entry.status, entry.document_id = "submitted", old.document_id
+        # the text its batch answers (under this name or another): it waits for that batch, even when a brief
+        # of it is on disk (sent with --force)
+        del submitted[old.document_id]
+        day.run.briefs.pop(entry.source, None)
+        entry.status, entry.document_id, entry.brief, entry.error = "submitted", old.document_id, None, None
         entry.batch, entry.custom_ids, entry.batches = old.batch, old.custom_ids, old.batches or [old.batch or ""]
 
 
@@ -323,11 +340,21 @@ async def _drive(day: _Day, started: float) -> BatchOutcome:
 async def _cancel(day: _Day) -> None:
     """--cancel: ask the Batch API to cancel every open batch (what it answered before is still collected;
     the rest of its documents are left pending); a batch not created yet is dropped."""
+    await _refresh(day)
     for record in day.open():
+        if record.id is None and record.input_file_id is not None:  # a killed run may have made it
+            found = await day.api.find(record.input_file_id)
+            if found is not None:
+                _update(record, found)
         if record.id is None:
             _drop(day, record, "its batch was cancelled (--cancel) before it was created")
-        elif record.status not in ENDED:
-            _update(record, await day.api.cancel(record.id))
+        elif record.status not in (*ENDED, "cancelling"):
+            try:
+                _update(record, await day.api.cancel(record.id))
+            except BatchError as error:
+                if error.status is None or error.status >= 500:
+                    raise
+                _update(record, await day.api.retrieve(record.id))  # it ended meanwhile: collected as it is
     day.run.save_manifest()
 
 
@@ -399,6 +426,15 @@ def _estimate(body: bytes) -> int:
     return estimate_tokens(body.decode("utf-8", "replace")) + (int(allowed.group(1)) if allowed else 0)
 
 
+def _next_name(day: _Day, adding: list[BatchRecord]) -> str:
+    """b1, b2, …: one more than any batch this folder has known, in the manifest or on disk (a name is never
+    given twice, so no batch is ever read from another's files)."""
+    names = [record.name for record in [*day.records, *adding]]
+    names += [path.name.split(".", 1)[0] for path in day.folder.glob("b*.*.jsonl")]
+    numbers = [int(name[1:]) for name in names if name[1:].isdigit()]
+    return f"b{max(numbers, default=0) + 1}"
+
+
 class _Writer:
     """Batch input files written request by request (a day of documents is never held in memory): a new
     file where the next document's requests would pass a batch's limits (requests, bytes); a document's
@@ -430,8 +466,7 @@ class _Writer:
 
     def _next(self) -> BatchRecord:
         self.files.close()  # the file before is complete
-        number = len(self.day.records) + len(self.records) + 1
-        record = BatchRecord(name=f"b{number}", wave=self.wave, synthesis=self.synthesis)
+        record = BatchRecord(name=_next_name(self.day, self.records), wave=self.wave, synthesis=self.synthesis)
         self.records.append(record)
         self.stream = self.files.enter_context(atomic_open(self.day.folder / f"{record.name}.input.jsonl"))
         self.size = 0
@@ -461,8 +496,14 @@ async def _submit(day: _Day, writer: _Writer) -> None:
     if not records:
         return
     day.run.save_manifest()  # the documents are submitted from here on: a killed run resumes these records
-    for record in records:
-        await _create(day, record, resumed=False)
+    for number, record in enumerate(records):
+        try:
+            await _create(day, record, resumed=False)
+        except BatchError as error:
+            for later in records[number + 1 :]:  # never uploaded: their documents are free again as well
+                _drop(day, later, f"not submitted: {error}")
+            day.run.save_manifest()
+            raise
 
 
 def _line(custom: str, body: bytes) -> bytes:
@@ -483,18 +524,23 @@ async def _create(day: _Day, record: BatchRecord, *, resumed: bool) -> None:
     endpoint may have no Batch API at all). A create that the endpoint refused (HTTP 4xx) is dropped the
     same way; one whose answer did not come may have made the batch, so the record stays and the next run
     looks the batch up by its input file before making another (as it does for a run killed here)."""
-    try:
-        if record.input_file_id is None:
+    if record.input_file_id is None:
+        try:
             record.input_file_id = await day.api.upload(day.folder / f"{record.name}.input.jsonl")
-            record.status = "uploaded"
-            day.run.save_manifest()
-        found = await day.api.find(record.input_file_id) if resumed else None
-        batch = found or await day.api.create(record.input_file_id, {"summarizer_batch": record.name})
-    except BatchError as error:
-        if record.status == "written" or (error.status is not None and error.status < 500):
+        except BatchError as error:  # nothing was created: the documents are free again
             _drop(day, record, f"not submitted: {error}")
             day.run.save_manifest()
-        raise
+            raise
+        record.status = "uploaded"
+        day.run.save_manifest()
+    found = await day.api.find(record.input_file_id) if resumed else None  # an error here keeps the record
+    try:
+        batch = found or await day.api.create(record.input_file_id, {"summarizer_batch": record.name})
+    except BatchError as error:
+        if error.status is not None and error.status < 500:  # refused: no batch was made
+            _drop(day, record, f"not submitted: {error}")
+            day.run.save_manifest()
+        raise  # else it may have been made: the next run looks it up before making another
     _update(record, batch)
     day.run.save_manifest()
     day.created.append(record)
@@ -547,7 +593,9 @@ async def _collect(day: _Day, ended: list[BatchRecord]) -> None:
     for record in ended:
         await _download(day, record)
     names = {record.name for record in ended}
+    day.collected_now |= names
     waiting = [e for e in day.run.manifest.entries if e.status == "submitted" and e.batch in names]
+    counts = {record.name: sum(1 for e in waiting if e.batch == record.name) for record in ended}
     wanted = {batch_key(entry.document_id or "") for entry in waiting}
     chains = {name for entry in waiting for name in (entry.batches or [entry.batch or ""])}
     answers, errors = _results(day, chains, wanted)
@@ -576,7 +624,7 @@ async def _collect(day: _Day, ended: list[BatchRecord]) -> None:
         entry.batch, entry.custom_ids, entry.batches = None, [], []
         day.progress.done(entry)
     for record in ended:
-        day.events.collecting(record, sum(1 for e in waiting if e.batch == record.name))
+        day.events.collecting(record, counts[record.name])
     if to_brief:
         await _brief_from_answers(day, to_brief, answers)
     for record in ended:
@@ -657,11 +705,12 @@ async def _brief_from_answers(day: _Day, to_brief: list[tuple[str, Document]], a
     run.router = router
     position = {source: index for index, (source, _) in enumerate(day.documents)}
     planned, run.options = run.options, replace(run.options, token_budget=None)  # the answers are paid for
+    spent = run.spent
     try:
         await _brief_all(run, to_brief, day.names, position, llm, settings, lambda: None, day.progress)
         run.wait_for_writes()
     finally:
-        run.options = planned
+        run.options, run.spent = planned, spent  # nor do they count in the budget of what this run sends
         await llm.aclose()
     if defer and router.captured:
         follow: dict[str, list[tuple[str, bytes]]] = {}
@@ -708,7 +757,7 @@ async def _digest(day: _Day) -> Digest | None:
             router.failed = {
                 custom: message
                 for custom, (code, message, name) in errors.items()
-                if code not in NOT_REACHED and name == sent[-1] and custom not in answers
+                if code not in NOT_REACHED and name == sent[-1] and name in day.collected_now and custom not in answers
             }
             return router
 

@@ -741,10 +741,17 @@ def _daily_batch(
     ):
         outcome = _run(run_batch(paths, settings, options, choice, progress, events))
     manifest = outcome.manifest
+    if outcome.idle:
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(manifest.counts().items()))
+        _say(f"{out} has no open batch: nothing to collect ({counts})")
+        return
     if not outcome.open:
         pending = sum(1 for e in manifest.entries if e.status == "pending")
         if pending and not quiet:
-            _say(f"{pending} document(s) pending (their batch ended without answering them): run again to send them")
+            _say(
+                f"{pending} document(s) pending (not answered by a batch, or changed since): the day's command "
+                f"again (summarizer daily INBOX --out {shlex.quote(str(out))} --batch) sends them"
+            )
         _daily_report(manifest, out)
         return
     for entry in manifest.entries:

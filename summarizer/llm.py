@@ -111,6 +111,8 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         once = request.headers.get(ONCE_HEADER) is not None  # a request that must not be made twice
+        if once:
+            del request.headers[ONCE_HEADER]  # ours: not for the endpoint
         retrying = AsyncRetrying(
             stop=stop_after_attempt(1 if once else self.retries + 1),
             wait=self._wait,

@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -311,7 +312,7 @@ def test_cancel_leaves_the_documents_pending_and_the_folder_free(
     assert daily(fake, str(inbox), "--out", str(day), "--batch").exit_code == 0
     result = daily(fake, str(day), "--cancel", "--wait")
     assert result.exit_code == 0, result.stderr
-    assert "6 document(s) pending" in result.stderr and "run again" in result.stderr
+    assert "6 document(s) pending" in result.stderr and "--batch) sends them" in result.stderr
     state = manifest(day)
     assert set(statuses(day).values()) == {"pending"} and state.batches[0].status == "cancelled"
     assert all("cancelled" in (e.error or "") for e in state.entries)
@@ -347,17 +348,60 @@ def test_an_endpoint_without_the_files_api_leaves_nothing_open(fake: FakeBatchAP
     assert online.exit_code == 0 and set(statuses(day).values()) == {"ok"}
 
 
-def test_a_batch_the_api_no_longer_knows_leaves_its_documents_pending(inbox: Path, tmp_path: Path) -> None:
+def test_a_batch_the_api_no_longer_knows_leaves_its_documents_pending(
+    fake: FakeBatchAPI, inbox: Path, tmp_path: Path
+) -> None:
     day = tmp_path / "day"
-    with FakeBatchAPI(delay_s=30) as first:
-        assert daily(first, str(inbox), "--out", str(day), "--batch").exit_code == 0
-    with FakeBatchAPI(delay_s=0.3) as other:  # another account, or the batch deleted: HTTP 404
+    assert daily(fake, str(inbox), "--out", str(day), "--batch").exit_code == 0
+    forget = urllib.request.Request(fake.base_url.replace("/v1", "/control/forget"), data=b"", method="POST")
+    urllib.request.urlopen(forget, timeout=5).read()  # noqa: S310 - the loopback fake: the batch is deleted
+    result = daily(fake, str(day), "--collect")
+    assert result.exit_code == 0, result.stderr
+    assert set(statuses(day).values()) == {"pending"} and manifest(day).batches[0].status == "lost"
+    assert all("does not know batch" in (e.error or "") for e in manifest(day).entries)
+    again = daily(fake, str(inbox), "--out", str(day), "--batch", "--wait")
+    assert again.exit_code == 0 and set(statuses(day).values()) == {"ok"}
+    assert [r.name for r in manifest(day).batches] == ["b1", "b2"]
+
+
+def test_collect_at_another_endpoint_is_refused(fake: FakeBatchAPI, inbox: Path, tmp_path: Path) -> None:
+    day = tmp_path / "day"
+    assert daily(fake, str(inbox), "--out", str(day), "--batch").exit_code == 0
+    with FakeBatchAPI() as other:  # a wrong --base-url would not know the batch: not taken for lost
         result = daily(other, str(day), "--collect")
-        assert result.exit_code == 0, result.stderr
-        assert set(statuses(day).values()) == {"pending"} and manifest(day).batches[0].status == "lost"
-        assert all("does not know batch" in (e.error or "") for e in manifest(day).entries)
-        again = daily(other, str(inbox), "--out", str(day), "--batch", "--wait")
-        assert again.exit_code == 0 and set(statuses(day).values()) == {"ok"}
+    assert result.exit_code == Exit.USAGE and "--base-url" in result.stderr
+    assert set(statuses(day).values()) == {"submitted"} and manifest(day).batches[0].status == "in_progress"
+
+
+@pytest.mark.parametrize("fake", [("none", "one-call", 30.0)], indirect=True)
+def test_the_same_inbox_under_another_name_keeps_the_batch(fake: FakeBatchAPI, inbox: Path, tmp_path: Path) -> None:
+    day = tmp_path / "day"
+    assert daily(fake, str(inbox), "--out", str(day), "--batch").exit_code == 0
+    relative = Path("..") / inbox.relative_to(tmp_path.parent)  # the same files, named another way
+    result = daily(fake, str(inbox.parent / relative), "--out", str(day), "--batch")
+    assert result.exit_code == Exit.IN_PROGRESS, result.stderr
+    state = manifest(day)
+    assert sum(e.status == "submitted" for e in state.entries) == 6 and not state.batches[0].collected
+
+
+def test_force_with_a_batch_collects_the_new_answers(fake: FakeBatchAPI, inbox: Path, tmp_path: Path) -> None:
+    day = tmp_path / "day"
+    assert daily(fake, str(inbox), "--out", str(day), "--batch", "--wait").exit_code == 0
+    forced = daily(fake, str(inbox), "--out", str(day), "--batch", "--force")
+    assert forced.exit_code == 0 and manifest(day).batches[1].requests == 6
+    wait_for_end(fake)
+    result = daily(fake, str(day), "--collect")
+    assert result.exit_code == 0, result.stderr
+    assert set(statuses(day).values()) == {"ok"} and fake.stats()["batch_requests"] == 12
+
+
+def test_collect_with_no_open_batch_changes_nothing(fake: FakeBatchAPI, inbox: Path, tmp_path: Path) -> None:
+    day = tmp_path / "day"
+    assert daily(fake, str(inbox), "--out", str(day), "--batch", "--wait").exit_code == 0
+    before = {p.name: p.read_bytes() for p in day.iterdir() if p.is_file()}
+    result = runner.invoke(app, ["daily", str(day), "--collect", "--model", "another"], env=ENV)
+    assert result.exit_code == 0 and "no open batch" in result.stderr
+    assert {p.name: p.read_bytes() for p in day.iterdir() if p.is_file()} == before
 
 
 @pytest.mark.parametrize("fake", [("none", "repairs", 0.3)], indirect=True)
