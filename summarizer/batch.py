@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast, get_args
 
 from .chunking import estimate_tokens
 from .daily import (
@@ -62,13 +62,16 @@ from .daily import (
 from .digest import SynthesisResult
 from .documents import Document
 from .errors import BatchError, Deferred, DocumentError, InputError, UsageError
-from .fixtures import BATCH_DOCUMENT, BatchRouter, batch_key
-from .llm import LLM, BatchAPI, RetryingTransport, build_transport
 from .models import Digest, Usage
 from .pipeline import openings
 from .prompts import prompt_version
 from .settings import Settings
 from .store import atomic_open, ensure_writable, make_folder, remove_leftovers
+from .structured import BATCH_DOCUMENT, batch_key
+
+if TYPE_CHECKING:  # the LLM stack is imported when a batch is run, not when daily starts
+    from .fixtures import BatchRouter
+    from .llm import LLM, BatchAPI
 
 BATCHES = "batches"
 ENDPOINT = "/v1/chat/completions"
@@ -235,6 +238,8 @@ async def run_batch(
             "online" if batch.cancel else batch.follow_up or (earlier.follow_up if earlier else None) or "online"
         )
         run.manifest.follow_up, run.manifest.request_settings = follow_up, request_settings(settings)
+        from .llm import BatchAPI
+
         api = BatchAPI(settings)
         day = _Day(run, api, settings, replace(batch, follow_up=follow_up), documents, names, events, progress)
         day.by_source = {source: document for source, document in documents if document is not None}
@@ -380,6 +385,9 @@ async def _submit_documents(day: _Day) -> None:
     ]
     if not todo:
         return
+    from .fixtures import BatchRouter
+    from .llm import LLM, RetryingTransport
+
     router = BatchRouter(None, {}, defer=True)
     llm = LLM(day.settings, transport=RetryingTransport(router, retries=0, max_wait_s=0))
     budget, spent = day.run.options.token_budget, 0
@@ -691,6 +699,9 @@ def _result(
 
 
 async def _brief_from_answers(day: _Day, to_brief: list[tuple[str, Document]], answers: dict[str, bytes]) -> None:
+    from .fixtures import BatchRouter
+    from .llm import LLM, build_transport
+
     run, settings = day.run, day.settings
     defer = day.options.follow_up == "batch"
     router: BatchRouter | None = None
@@ -740,6 +751,9 @@ async def _digest(day: _Day) -> Digest | None:
     ``--follow-up batch`` it goes as a batch of its own, and the digest is written once that batch is
     collected (None until then). A synthesis batch that this run already sent and that came back without
     an answer leaves the digest without a synthesis (the next run makes it again), rather than another turn."""
+    from .fixtures import BatchRouter
+    from .llm import LLM, build_transport
+
     run, documents, names = day.run, day.documents, day.names
     made: SynthesisResult | None = None
     if _needs_synthesis(run, documents, names):

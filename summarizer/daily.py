@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,7 +46,6 @@ from .errors import (
     OutputError,
     kind_of,
 )
-from .fixtures import BATCH_DOCUMENT, BatchRouter, batch_key
 from .guided import rules_version
 from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Usage
 from .pipeline import brief_document
@@ -66,7 +65,10 @@ from .store import (
     save_brief,
     save_model,
 )
-from .structured import StructuredLLM
+from .structured import BATCH_DOCUMENT, StructuredLLM, batch_key
+
+if TYPE_CHECKING:
+    from .fixtures import BatchRouter
 
 Status = Literal["ok", "failed", "skipped-unchanged", "skipped-budget", "skipped-duplicate", "pending", "submitted"]
 NO_CLAIMS = "no claims to compare"  # a synthesis not made for want of claims (not a failure to retry)

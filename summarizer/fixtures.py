@@ -32,6 +32,7 @@ import httpx2
 from .errors import Deferred, FixtureMissing, LLMError
 from .models import Usage
 from .store import read_jsonl, write_jsonl
+from .structured import BATCH_DOCUMENT
 
 FIXTURE_SUFFIX = ".jsonl"
 # The fixture file (scenario) that the current task's exchanges are recorded to.
@@ -201,20 +202,11 @@ class Recorder(httpx2.AsyncBaseTransport):
 # Batch answers (daily --batch)
 # --------------------------------------------------------------------------
 
-# The document whose requests the current task makes (its id): a batch request's custom_id is
-# ``{document id}-{request key}``, so the same request made again finds its batch answer.
-BATCH_DOCUMENT: ContextVar[str | None] = ContextVar("batch_document", default=None)
 CHAT_PATH = "/chat/completions"
 
 
 def custom_id(document: str, key: str) -> str:
     return f"{document}-{key}"
-
-
-def batch_key(document_id: str) -> str:
-    """A document's part of its custom_ids: the first 24 hex digits of its id (96 bits), so that a custom_id
-    stays within the 64 characters some OpenAI-compatible batch APIs allow."""
-    return document_id[:24]
 
 
 class BatchRouter(httpx2.AsyncBaseTransport):

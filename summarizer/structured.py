@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,6 +21,17 @@ from .models import Usage
 
 if TYPE_CHECKING:
     from .prompts import Prompt
+
+# daily --batch: the document whose requests the current task makes (its batch key). A batch request's
+# custom_id is ``{batch key}-{request key}``, so the same request made again finds its batch answer.
+BATCH_DOCUMENT: ContextVar[str | None] = ContextVar("batch_document", default=None)
+
+
+def batch_key(document_id: str) -> str:
+    """A document's part of its custom_ids: the first 24 hex digits of its id (96 bits), so that a custom_id
+    stays within the 64 characters some OpenAI-compatible batch APIs allow."""
+    return document_id[:24]
+
 
 Model = TypeVar("Model", bound=BaseModel)
 

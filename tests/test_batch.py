@@ -23,10 +23,12 @@ from summarizer.batch import BatchOptions, run_batch
 from summarizer.cli import app
 from summarizer.daily import DailyOptions, Manifest, Prices
 from summarizer.errors import ExitCode as Exit
-from summarizer.fixtures import batch_key, request_key
+from summarizer.fixtures import request_key
+from summarizer.llm import BatchAPI
 from summarizer.models import Usage
 from summarizer.settings import build_settings
 from summarizer.store import load_brief
+from summarizer.structured import batch_key
 
 from .conftest import FIXTURES, ROOT
 
@@ -470,19 +472,19 @@ def test_a_run_killed_after_creating_the_batch_resumes_without_submitting_twice(
     the batch by its input file and collects it."""
     day = tmp_path / "day"
     settings = build_settings(provider="openai", base_url=fake.base_url, model="gpt-4o-mini", environ=ENV)
-    real_create = batch_module.BatchAPI.create
+    real_create = BatchAPI.create
 
     async def create_then_die(self: Any, *args: Any, **kwargs: Any) -> Any:
         await real_create(self, *args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch_module.BatchAPI, "create", create_then_die)
+    monkeypatch.setattr(BatchAPI, "create", create_then_die)
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(run_batch([str(inbox)], settings, DailyOptions(out=day), BatchOptions()))
     state = manifest(day)
     assert set(statuses(day).values()) == {"submitted"}
     assert state.batches[0].input_file_id and state.batches[0].id is None
-    monkeypatch.setattr(batch_module.BatchAPI, "create", real_create)
+    monkeypatch.setattr(BatchAPI, "create", real_create)
     wait_for_end(fake)
     result = daily(fake, str(inbox), "--out", str(day), "--batch", "--wait")
     assert result.exit_code == 0, result.stderr
@@ -499,7 +501,7 @@ def test_a_run_killed_before_uploading_uploads_once_on_resume(
     async def killed(self: Any, path: Path) -> str:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch_module.BatchAPI, "upload", killed)
+    monkeypatch.setattr(BatchAPI, "upload", killed)
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(run_batch([str(inbox)], settings, DailyOptions(out=day), BatchOptions()))
     assert set(statuses(day).values()) == {"submitted"} and manifest(day).batches[0].status == "written"
