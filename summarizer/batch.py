@@ -29,7 +29,6 @@ import hashlib
 import json
 import logging
 import re
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -391,24 +390,21 @@ async def _submit_documents(day: _Day) -> None:
     router = BatchRouter(None, {}, defer=True)
     llm = LLM(day.settings, transport=RetryingTransport(router, retries=0, max_wait_s=0))
     budget, spent = day.run.options.token_budget, 0
-    writer = _Writer(day, wave=1)
     quiet = logging.getLogger("instructor")
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # a captured request is no failed attempt to log
     try:
-        for entry, document in todo:
-            captured = await _capture(llm, router, document, day.settings)
-            cost = sum(_estimate(body) for _, body in captured)
-            if budget is not None and spent + cost > budget:
-                entry.status, entry.error = "skipped-budget", f"token budget of {budget} reached (estimated)"
-                entry.document_id = document.id
-                day.progress.done(entry)
-                continue
-            spent += cost
-            writer.add(entry, document.id, captured)
-    except BaseException:
-        writer.abort()
-        raise
+        with _Writer(day, wave=1) as writer:
+            for entry, document in todo:
+                captured = await _capture(llm, router, document, day.settings)
+                cost = sum(_estimate(body) for _, body in captured)
+                if budget is not None and spent + cost > budget:
+                    entry.status, entry.error = "skipped-budget", f"token budget of {budget} reached (estimated)"
+                    entry.document_id = document.id
+                    day.progress.done(entry)
+                    continue
+                spent += cost
+                writer.add(entry, document.id, captured)
     finally:
         quiet.setLevel(level)
         await llm.aclose()
@@ -448,8 +444,10 @@ class _Writer:
     file where the next document's requests would pass a batch's limits (requests, bytes); a document's
     requests stay in one file. Each file appears only once complete."""
 
-    def __init__(self, day: _Day, *, wave: int, synthesis: bool = False):
-        self.day, self.wave, self.synthesis = day, wave, synthesis
+    def __init__(self, day: _Day, *, wave: int | None = None, synthesis: bool = False):
+        """``wave``: 1 for documents' first requests; by default the wave after the folder's last."""
+        self.day, self.synthesis = day, synthesis
+        self.wave = wave if wave is not None else max((record.wave for record in day.records), default=0) + 1
         self.records: list[BatchRecord] = []
         self.members: list[tuple[ManifestEntry | None, str, BatchRecord, list[str]]] = []
         self.files = ExitStack()
@@ -493,9 +491,13 @@ class _Writer:
         self.day.records.extend(self.records)
         return self.records
 
-    def abort(self) -> None:
-        """No file of an interrupted submit is left half-written."""
-        self.files.__exit__(*sys.exc_info())
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *error: Any) -> None:
+        """On an error no file of the submit is left half-written; else the files wait for ``close``."""
+        if error[0] is not None:
+            self.files.__exit__(*error)
 
 
 async def _submit(day: _Day, writer: _Writer) -> None:
@@ -681,7 +683,7 @@ def _result(
         custom = str(item["custom_id"])
     except (ValueError, KeyError, TypeError):
         return
-    if custom.rsplit("-", 1)[0] not in wanted:
+    if _document_of(custom) not in wanted:
         return
     response = item.get("response") if isinstance(item.get("response"), dict) else {}
     error = item.get("error") if isinstance(item.get("error"), dict) else None
@@ -698,21 +700,33 @@ def _result(
         errors[custom] = (f"http_{status}", f"the batch answered HTTP {status}: {message or 'no message'}", name)
 
 
-async def _brief_from_answers(day: _Day, to_brief: list[tuple[str, Document]], answers: dict[str, bytes]) -> None:
+def _document_of(custom: str) -> str:
+    """The batch key of the document (or ``digest``) a custom_id belongs to."""
+    return custom.rsplit("-", 1)[0]
+
+
+def _routed(
+    settings: Settings, answers: dict[str, bytes], *, defer: bool, online: bool = True
+) -> tuple[LLM, BatchRouter]:
+    """An LLM whose chat requests are answered from ``answers``; the rest deferred to the next batch
+    (``defer``), sent online, or (neither) refused."""
     from .fixtures import BatchRouter
     from .llm import LLM, build_transport
 
-    run, settings = day.run, day.settings
-    defer = day.options.follow_up == "batch"
-    router: BatchRouter | None = None
+    routers: list[BatchRouter] = []
 
     def route(inner: Any) -> BatchRouter:
-        nonlocal router
-        router = BatchRouter(inner, answers, defer=defer)
-        return router
+        routers.append(BatchRouter(inner if online else None, answers, defer=defer))
+        return routers[0]
 
-    llm = LLM(settings, transport=build_transport(settings, route=route))
-    assert router is not None
+    return LLM(settings, transport=build_transport(settings, route=route)), routers[0]
+
+
+async def _brief_from_answers(day: _Day, to_brief: list[tuple[str, Document]], answers: dict[str, bytes]) -> None:
+
+    run, settings = day.run, day.settings
+    defer = day.options.follow_up == "batch"
+    llm, router = _routed(settings, answers, defer=defer)
     run.router = router
     position = {source: index for index, (source, _) in enumerate(day.documents)}
     planned, run.options = run.options, replace(run.options, token_budget=None)  # the answers are paid for
@@ -726,16 +740,12 @@ async def _brief_from_answers(day: _Day, to_brief: list[tuple[str, Document]], a
     if defer and router.captured:
         follow: dict[str, list[tuple[str, bytes]]] = {}
         for custom, body in router.captured.items():
-            follow.setdefault(custom.rsplit("-", 1)[0], []).append((custom, body))
-        writer = _Writer(day, wave=max((record.wave for record in day.records), default=0) + 1)
-        try:
+            follow.setdefault(_document_of(custom), []).append((custom, body))
+        with _Writer(day) as writer:
             for entry in run.manifest.entries:
                 key = batch_key(entry.document_id or "")
                 if entry.status == "submitted" and entry.document_id and key in follow:
                     writer.add(entry, entry.document_id, follow[key])
-        except BaseException:
-            writer.abort()
-            raise
         await _submit(day, writer)
     run.router = None
     answers.clear()  # the day's briefs are written; the digest needs the memory
@@ -751,8 +761,6 @@ async def _digest(day: _Day) -> Digest | None:
     ``--follow-up batch`` it goes as a batch of its own, and the digest is written once that batch is
     collected (None until then). A synthesis batch that this run already sent and that came back without
     an answer leaves the digest without a synthesis (the next run makes it again), rather than another turn."""
-    from .fixtures import BatchRouter
-    from .llm import LLM, build_transport
 
     run, documents, names = day.run, day.documents, day.names
     made: SynthesisResult | None = None
@@ -763,20 +771,12 @@ async def _digest(day: _Day) -> Digest | None:
         sent = [record.name for record in day.records if record.synthesis and record.collected]
         answers, errors = _results(day, set(sent), {DIGEST})
         again = defer and day.digest_sent
-        router: BatchRouter | None = None
-
-        def route(inner: Any) -> BatchRouter:
-            nonlocal router
-            router = BatchRouter(None if again else inner, answers, defer=defer and not again)
-            router.failed = {
-                custom: message
-                for custom, (code, message, name) in errors.items()
-                if code not in NOT_REACHED and name == sent[-1] and name in day.collected_now and custom not in answers
-            }
-            return router
-
-        llm = LLM(day.settings, transport=build_transport(day.settings, route=route))
-        assert router is not None
+        llm, router = _routed(day.settings, answers, defer=defer and not again, online=not again)
+        router.failed = {
+            custom: message
+            for custom, (code, message, name) in errors.items()
+            if code not in NOT_REACHED and name == sent[-1] and name in day.collected_now and custom not in answers
+        }
         BATCH_DOCUMENT.set(DIGEST)
         try:
             made = await _synthesis(run, documents, names, llm, day.settings)
@@ -785,8 +785,8 @@ async def _digest(day: _Day) -> Digest | None:
             await llm.aclose()
         run.digest_batch_usage = router.batch_usage.get(DIGEST, Usage())
         if router.captured:
-            writer = _Writer(day, wave=max((record.wave for record in day.records), default=0) + 1, synthesis=True)
-            writer.add(None, DIGEST, list(router.captured.items()))
+            with _Writer(day, synthesis=True) as writer:
+                writer.add(None, DIGEST, list(router.captured.items()))
             await _submit(day, writer)
             day.digest_sent = True
             return None
