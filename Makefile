@@ -7,23 +7,30 @@ EXTRAS ?= test
 SEED := seeds/000_09fe83c6082f21eb.txt
 OUT ?= out
 
-.PHONY: help venv test lint brief fixtures fixtures-strong quality bench clean
+.PHONY: help venv test lint brief as-a-user fixtures fixtures-strong quality bench clean
 
 help:
-	@echo "make brief     brief the seed article on the embedded default (rules; no key, no model to build)"
-	@echo "make test      create $(VENV), install summarizer[$(EXTRAS)], run make lint and the offline test suite"
+	@echo "make brief     create $(VENV), install summarizer (default install), brief the seed article by rule (no key, no model)"
+	@echo "make test      install summarizer[$(EXTRAS)] into $(VENV), run make lint and the offline test suite"
+	@echo "make as-a-user a fresh copy, a clean environment, the default install: make brief, the README's commands, make test"
 	@echo "make lint      ruff check, ruff format --check, mypy --strict on summarizer/, import-linter contracts"
 	@echo "make fixtures  re-record every fixture with the embedded model (after a prompt/schema change)"
 	@echo "make fixtures-strong  re-record fixtures/strong against the strong reference-answer server"
 	@echo "make quality   score the embedded and strong fixture sets against the Wikinews gold (offline)"
 	@echo "make bench     one table: start-up, replay overhead, concurrency, naive baseline, rerun, embedded model"
 
+PIP := $(BIN)/python -m pip -qq --disable-pip-version-check
+# EXTRAS= (empty) is the default install: what a user gets from `pip install summarizer`.
+TARGET := $(if $(strip $(EXTRAS)),".[$(EXTRAS)]",.)
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "creating $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install --upgrade pip
 
 venv: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	@echo "installing summarizer$(if $(strip $(EXTRAS)),[$(EXTRAS)]) into $(VENV)"
+	@$(PIP) install -e $(TARGET)
 
 test: lint
 	$(BIN)/python -m pytest
@@ -35,10 +42,13 @@ lint: venv
 	$(BIN)/lint-imports
 
 brief:
-	$(MAKE) venv
-	$(BIN)/summarizer brief $(SEED) --provider local --output $(OUT)/seed-brief.json
-	$(BIN)/summarizer show $(OUT)/seed-brief.json
+	@$(MAKE) --no-print-directory venv EXTRAS=
+	@$(BIN)/summarizer brief $(SEED) --output $(OUT)/seed-brief.json
+	@$(BIN)/summarizer show $(OUT)/seed-brief.json
 	@echo "JSON brief: $(OUT)/seed-brief.json"
+
+as-a-user:
+	bash scripts/as_a_user.sh
 
 fixtures:
 	$(MAKE) venv EXTRAS=test,local

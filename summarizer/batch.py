@@ -764,7 +764,7 @@ async def _digest(day: _Day) -> Digest | None:
 
     run, documents, names = day.run, day.documents, day.names
     made: SynthesisResult | None = None
-    if _needs_synthesis(run, documents, names):
+    if _needs_synthesis(run, documents, names, rebriefed=False):
         defer = day.options.follow_up == "batch"
         # the answers of every synthesis batch (whatever --follow-up says now: they are paid for); the errors
         # of the latest only (an earlier one's requests were sent again since)

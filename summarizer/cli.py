@@ -185,7 +185,14 @@ _BRIEF_CODES = (
     ExitCode.TERMINATED,
 )
 POLL_S = 10.0  # daily --wait: the first wait between two polls of the Batch API
-_DAILY_CODES = (*_BRIEF_CODES[:-2], ExitCode.BUSY, ExitCode.IN_PROGRESS, ExitCode.INTERRUPTED, ExitCode.TERMINATED)
+_DAILY_CODES = (
+    *_BRIEF_CODES[:-2],
+    ExitCode.BUSY,
+    ExitCode.IN_PROGRESS,
+    ExitCode.SYNTHESIS,
+    ExitCode.INTERRUPTED,
+    ExitCode.TERMINATED,
+)
 _READ_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.INPUT)
 
 
@@ -627,6 +634,31 @@ def daily(
     poll: Annotated[
         float, typer.Option("--poll", min=0.01, help="--wait: seconds before the first poll (grows to 2 minutes).")
     ] = POLL_S,
+    synthesis: Annotated[
+        str,
+        typer.Option(
+            "--synthesis",
+            help="Who makes the digest's stories: rules (documents sharing salient names grouped, no model) | "
+            "model (a model also finds contradictions and open questions; on the embedded profile it needs the "
+            "'local' extra) | auto (model for a capable model, rules on the embedded default).",
+        ),
+    ] = "auto",
+    synthesis_timeout: Annotated[
+        float,
+        typer.Option(
+            "--synthesis-timeout",
+            min=0.1,
+            help="Seconds the model's synthesis may take, all its requests together; past it the digest keeps the "
+            "stories made by rule and the run exits 11.",
+        ),
+    ] = 300.0,
+    retry_synthesis: Annotated[
+        bool,
+        typer.Option(
+            "--retry-synthesis",
+            help="Ask the model again for a synthesis that ran past its time limit on these same briefs.",
+        ),
+    ] = False,
     provider: ProviderOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -677,10 +709,21 @@ def daily(
 
             raise DocumentError(f"{', '.join(paths)}: no such file or folder; nothing was sent or written")
         settings = _settings(ctx.params)
+    if synthesis not in ("auto", "rules", "model"):
+        raise typer.BadParameter("choose auto, rules or model", param_hint="--synthesis")
     if not quiet:
-        _say(f"daily run with {settings.provider} · {settings.model} → {out}")
+        how = f"{settings.provider} · {settings.model}" if settings.briefs_ask_model else "rules (no model)"
+        _say(f"daily run with {how} → {out}", one_line=True)
     options = DailyOptions(
-        out=out, concurrency=concurrency, force=force, since=since, token_budget=token_budget, prices=prices
+        out=out,
+        concurrency=concurrency,
+        force=force,
+        since=since,
+        token_budget=token_budget,
+        prices=prices,
+        synthesis="model" if synthesis == "model" else "rules" if synthesis == "rules" else "auto",
+        synthesis_timeout_s=synthesis_timeout,
+        retry_synthesis=retry_synthesis,
     )
     if batch or collect or cancel or has_open_batch(out):
         choice = BatchOptions(
@@ -697,11 +740,11 @@ def daily(
             raise typer.BadParameter(f"{name} goes with --batch or --collect", param_hint=name)
     with (
         _exit_codes(interrupted=f"interrupted; finished briefs are kept in {out}, rerun to resume"),
-        _daily_progress(quiet) as progress,
+        _daily_progress(quiet, settings) as progress,
     ):
         manifest, digest = _run(run_daily(paths, settings, options, progress))
     note = _embedded_note(settings, len(digest.claims()) < THIN_CLAIMS * len(digest.documents))
-    _daily_report(manifest, out, note if digest.documents and not quiet else None)
+    _daily_report(manifest, out, note if digest.documents and not quiet else None, digest)
 
 
 def _daily_batch(
@@ -737,7 +780,7 @@ def _daily_batch(
     events = BatchEvents(submitted=submitted, polled=polled, collecting=collecting)
     with (
         _exit_codes(interrupted=f"interrupted; the manifest in {out} keeps every batch, rerun to resume"),
-        _daily_progress(quiet) as progress,
+        _daily_progress(quiet, settings) as progress,
     ):
         outcome = _run(run_batch(paths, settings, options, choice, progress, events))
     manifest = outcome.manifest
@@ -752,7 +795,7 @@ def _daily_batch(
                 f"{pending} document(s) pending (not answered by a batch, or changed since): the day's command "
                 f"again (summarizer daily INBOX --out {shlex.quote(str(out))} --batch) sends them"
             )
-        _daily_report(manifest, out)
+        _daily_report(manifest, out, digest=outcome.digest)
         return
     for entry in manifest.entries:
         if entry.status == "failed":
@@ -775,8 +818,9 @@ def _batch_state(record: BatchRecord) -> str:
     return f"batch {record.id or record.name} {record.status}{done}"
 
 
-def _daily_report(manifest: Manifest, out: Path, note: str | None = None) -> None:
-    """The failures and the closing line of a finished daily run; exits with the failures' code."""
+def _daily_report(manifest: Manifest, out: Path, note: str | None = None, digest: Digest | None = None) -> None:
+    """The failures and the closing line of a finished daily run; exits with the failures' code, else 11
+    when the digest's synthesis by a model failed."""
     for entry in manifest.entries:
         if entry.status == "failed":
             error = entry.error or "failed"
@@ -793,14 +837,24 @@ def _daily_report(manifest: Manifest, out: Path, note: str | None = None) -> Non
     if note:
         typer.echo(note.replace("summarizer brief FILE", "summarizer daily INBOX --out DAY"), err=True)
     failed = [exit_code_of(e.error_kind) for e in manifest.entries if e.status == "failed"]
+    from .daily import synthesis_failed
+
+    if digest is not None and synthesis_failed(digest):
+        _error(f"the digest's synthesis: {digest.synthesis_error}", one_line=True)
+        failed.append(ExitCode.SYNTHESIS)
     if failed:
-        raise typer.Exit(min(failed))  # the most basic problem first: input, provider, LLM, fixture
+        raise typer.Exit(min(failed))  # the most basic problem first: input, provider, LLM, fixture, synthesis
 
 
 @contextmanager
-def _daily_progress(quiet: bool) -> Iterator[Progress]:
-    """A rich progress bar on a terminal, plain log lines otherwise."""
+def _daily_progress(quiet: bool, settings: Settings) -> Iterator[Progress]:
+    """A rich progress bar on a terminal, plain log lines otherwise; a line when a model's synthesis starts."""
     from .daily import Progress
+
+    def synthesising(briefs: int, limit: float | None) -> None:
+        if not quiet:
+            bound = f", at most {limit:g} s (--synthesis-timeout)" if limit else ""
+            _say(f"digest: asking {settings.model} for the stories of {briefs} brief(s){bound} …", one_line=True)
 
     if sys.stderr.isatty() and not quiet:
         from rich.progress import Progress as Bar
@@ -813,6 +867,7 @@ def _daily_progress(quiet: bool) -> Iterator[Progress]:
             yield Progress(
                 total=lambda n: display.update(task, total=n),
                 done=lambda entry: display.advance(task) if counts(entry) else None,
+                synthesising=synthesising,
             )
         return
 
@@ -822,7 +877,7 @@ def _daily_progress(quiet: bool) -> Iterator[Progress]:
             detail = f": {entry.error}" if entry.error and entry.status != "failed" else ""
             _say(f"{entry.status}: {entry.source}{tokens}{detail}", one_line=True)
 
-    yield Progress(done=done)
+    yield Progress(done=done, synthesising=synthesising)
 
 
 SourceOption = Annotated[

@@ -238,12 +238,16 @@ def cached_brief(path: Path, document: Document, settings: Settings) -> Brief | 
     same = (
         brief.document.id == document.id
         and brief.run.prompt_version == prompt_version()
-        and brief.run.model == settings.model
+        and brief.run.model == settings.brief_model
         and brief.run.method == settings.extraction_method
         and brief.run.rules_version == (rules_version() if settings.extraction_method == "guided" else None)
         and brief.schema_version.split(".")[0] == SCHEMA_VERSION.split(".")[0]  # a minor version adds fields
     )
     return brief if same else None
+
+
+# The default bound on the digest's synthesis by a model, all its requests together (--synthesis-timeout).
+SYNTHESIS_TIMEOUT_S = 300.0
 
 
 @dataclass
@@ -254,6 +258,13 @@ class DailyOptions:
     since: Path | None = None
     token_budget: int | None = None
     prices: Path | None = None
+    synthesis: Literal["auto", "rules", "model"] = "auto"  # auto: a model's for the capable profile, else rules
+    synthesis_timeout_s: float | None = SYNTHESIS_TIMEOUT_S
+    retry_synthesis: bool = False  # make again a synthesis that ran past its time limit on the same briefs
+
+    def model_synthesis(self, settings: Settings) -> bool:
+        """Whether the digest's stories are asked of a model (else they are made by rule)."""
+        return self.synthesis == "model" or (self.synthesis == "auto" and settings.profile == "capable")
 
 
 @dataclass
@@ -262,6 +273,7 @@ class Progress:
 
     total: Callable[[int], None] = lambda n: None
     sending: Callable[[], None] = lambda: None  # the provider is open; documents go out now
+    synthesising: Callable[[int, float | None], None] = lambda briefs, limit: None  # a model's synthesis starts
     done: Callable[[ManifestEntry], None] = lambda entry: None
 
 
@@ -442,12 +454,17 @@ async def _brief_and_digest(
             progress.done(entry)
     run.save_manifest()
     made: SynthesisResult | None = None
-    if to_send or _needs_synthesis(run, documents, names):
+    by_model = run.options.model_synthesis(settings)
+    if to_send or (by_model and _needs_synthesis(run, documents, names, rebriefed=False)):
         position = {source: index for index, (source, _) in enumerate(documents)}
-        async with llm_session(settings) as (llm, running, failure):
+        needed = by_model or (bool(to_send) and settings.briefs_ask_model)
+        what = "the digest's synthesis (--synthesis model)" if not settings.briefs_ask_model else "this run"
+        async with llm_session(settings, model_needed=needed, what=what) as (llm, running, failure):
             progress.sending()
             await _brief_all(run, to_send, names, position, llm, running, failure, progress)
-            made = await _synthesis(run, documents, names, llm, running)
+            if by_model and _needs_synthesis(run, documents, names, rebriefed=bool(to_send)):
+                progress.synthesising(len(run.briefs), run.options.synthesis_timeout_s)
+                made = await _synthesis(run, documents, names, llm, running)
     digest = _write_digest(run, documents, names, made)
     _remove_renamed(run, names)
     run.manifest.wall_s = round(time.perf_counter() - started, 3)
@@ -470,7 +487,9 @@ def _plan(
     run = _Run(
         settings,
         options,
-        Manifest(provider=settings.provider, model=settings.model, prompt_version=prompt_version(), entries=[]),
+        Manifest(
+            provider=settings.brief_provider, model=settings.brief_model, prompt_version=prompt_version(), entries=[]
+        ),
         load_prices(options.prices, settings.model),
         kept=_load_digest(options.out),
         previous=_previous_names(options.out),
@@ -541,14 +560,31 @@ def _remove_renamed(run: _Run, names: dict[str, str]) -> None:
                     path.unlink(missing_ok=True)
 
 
-def _needs_synthesis(run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str]) -> bool:
+def synthesis_failed(digest: Digest) -> bool:
+    """Whether the digest asked a model for its synthesis and has none, for a reason other than no claims."""
+    return digest.stories_by == "model" and digest.synthesis_error not in (None, NO_CLAIMS)
+
+
+def _needs_synthesis(
+    run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str], *, rebriefed: bool
+) -> bool:
     """An unchanged rerun reuses the digest's synthesis when its briefs are the same, unless that synthesis
-    is missing or failed, or the day's documents are not those it was made for: then it is made again."""
+    is missing or failed, or the day's documents are not those it was made for: then it is made again, as
+    it is when this run made some brief again (``rebriefed``). One that ran past its time limit on these
+    same briefs is not (it would again), unless --retry-synthesis."""
     if not any(b.claims for b in run.briefs.values()):
         return False
-    if run.kept is None or run.kept.synthesis_error not in (None, NO_CLAIMS):
+    if rebriefed:
         return True
-    return run.kept.documents != {e.key: e.file for e in _entries(run, documents, names)}
+    kept = run.kept
+    if kept is None or kept.stories_by != "model":
+        return True
+    same = kept.documents == {e.key: e.file for e in _entries(run, documents, names)}
+    if kept.synthesis_final and same:
+        return run.options.retry_synthesis
+    if kept.synthesis_error not in (None, NO_CLAIMS):
+        return True
+    return not same
 
 
 async def _brief_all(
@@ -643,7 +679,14 @@ async def _synthesis(
         run.spent += usage.total_tokens
 
     answer = min(settings.max_tokens or SYNTHESIS_CALL_TOKENS, settings.output_ceiling)
-    return await synthesise(
+    spent = Usage()
+
+    def counted(usage: Usage) -> None:
+        nonlocal spent
+        spent = spent + usage
+        spend(usage)
+
+    making = synthesise(
         entries,
         merge_actors(entries),
         llm,
@@ -653,8 +696,20 @@ async def _synthesis(
         reserve_tokens=answer_reserve(settings.context, answer, settings.output_ceiling),
         concurrency=run.options.concurrency,
         may_send=lambda: budget is None or run.spent < budget,
-        spend=spend,
+        spend=counted,
     )
+    limit = run.options.synthesis_timeout_s
+    try:
+        return await asyncio.wait_for(making, limit)
+    except TimeoutError:
+        return SynthesisResult(
+            None,
+            spent,
+            0,
+            f"the synthesis ran past its time limit of {limit:g} s (--synthesis-timeout); the stories are made by "
+            "rule. A rerun on the same briefs does not try again unless given --retry-synthesis",
+            final=True,
+        )
 
 
 def _load_digest(folder: Path) -> Digest | None:
@@ -678,12 +733,17 @@ def _write_digest(
     ]
     if made is None:
         # Nothing was sent: the synthesis already made is kept if it was made for these documents (keys are
-        # positions in the input, so another set of inputs would give its stories to the wrong documents).
+        # positions in the input, so another set of inputs would give its stories to the wrong documents);
+        # a synthesis by rule is made anew each run (it costs nothing).
         kept = run.kept
-        if kept is not None and kept.documents == {e.key: e.file for e in entries}:
-            made = SynthesisResult(kept_synthesis(kept), Usage(), 0, kept.synthesis_error)
+        model = run.options.model_synthesis(run.settings)
+        same = kept is not None and kept.documents == {e.key: e.file for e in entries}
+        if model and kept is not None and kept.stories_by == "model" and same:
+            synthesis = None if kept.synthesis_final else kept_synthesis(kept)
+            made = SynthesisResult(synthesis, Usage(), 0, kept.synthesis_error, final=kept.synthesis_final)
         else:
-            made = SynthesisResult(None, Usage(), 0, NO_CLAIMS)
+            made = SynthesisResult(None, Usage(), 0, NO_CLAIMS if model else None)
+    texts = {names[source]: document.text for source, document in documents if document is not None}
     since = _load_digest(run.options.since) if run.options.since else None
     key_of = {entry.file: entry.key for entry in entries}
     duplicates: dict[str, list[str]] = {}
@@ -700,6 +760,9 @@ def _write_digest(
         since=str(run.options.since) if run.options.since else None,
         usage=made.usage,
         calls=made.calls,
+        texts={e.key: text for e in entries if (text := texts.get(e.file)) is not None},
+        stories_by="model" if run.options.model_synthesis(run.settings) else "rules",
+        synthesis_final=made.final,
     )
     run.manifest.digest_usage = made.usage
     save_model(run.options.out / DIGEST, digest)

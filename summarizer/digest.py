@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .chunking import estimate_tokens
 from .errors import Deferred, FixtureMissing, LLMError, ReasksExhausted
@@ -53,6 +53,7 @@ from .models import (
 )
 from .prompts import render
 from .sizing import SYNTHESIS_CALL_TOKENS
+from .stories import group
 from .structured import StructuredLLM
 
 # Documents in one synthesis request at most: its answer lists every one of them in a story.
@@ -504,6 +505,7 @@ class SynthesisResult:
     usage: Usage
     calls: int
     error: str | None
+    final: bool = False  # it failed in a way a rerun on the same briefs would meet again (its time limit)
 
 
 async def synthesise(
@@ -622,18 +624,46 @@ def kept_synthesis(digest: Digest) -> Synthesis:
 # ------------------------------------------------------------------ assembly
 
 
+def entry_text(entry: Entry) -> str:
+    """What a brief holds of its document's words (title, summary, evidence, names): the text stories are
+    grouped on when the document itself is not at hand."""
+    brief = entry.brief
+    parts = [brief.document.title or "", brief.summary]
+    parts += [c.evidence.quote for c in brief.claims] + [u.evidence.quote for u in brief.uncertainties]
+    parts += [name for a in brief.actors for name in [a.name, *a.aliases]]
+    return "\n".join(parts)
+
+
+def rule_stories(entries: list[Entry], texts: dict[str, str] | None = None) -> list[StoryDraft]:
+    """Stories without a model: documents that share salient names grouped (``stories`` module), each named
+    from its documents; ``texts`` are the documents' texts by key (else what the briefs hold)."""
+    texts = texts or {}
+    grouped = group([texts.get(e.key) or entry_text(e) for e in entries], [label(e) for e in entries])
+    return [
+        StoryDraft.model_construct(name=story.name, documents=[entries[i].key for i in story.members])
+        for story in grouped
+    ]
+
+
 def build_stories(
-    entries: list[Entry], actors: list[DigestActor], synthesis: Synthesis | None, previous: Digest | None
+    entries: list[Entry],
+    actors: list[DigestActor],
+    synthesis: Synthesis | None,
+    previous: Digest | None,
+    texts: dict[str, str] | None = None,
 ) -> list[Story]:
-    """The day's stories: the synthesis's groups, and every other document standing alone."""
+    """The day's stories: the synthesis's groups (else those made by rule), every other document alone."""
     by_key = {entry.key: entry for entry in entries}
     grouped: list[tuple[str, str, list[Entry]]] = []
     placed: set[str] = set()
-    for story in synthesis.stories if synthesis else []:
+    drafts = (
+        [(s, "model") for s in synthesis.stories] if synthesis else [(s, "rules") for s in rule_stories(entries, texts)]
+    )
+    for story, named_by in drafts:
         members = [by_key[k] for k in dict.fromkeys(story.documents) if k in by_key and k not in placed]
         if members:
             placed |= {m.key for m in members}
-            grouped.append((story.name, "model", members))
+            grouped.append((story.name, named_by, members))
     for entry in entries:
         if entry.key not in placed:
             grouped.append((label(entry), "title", [entry]))
@@ -700,11 +730,16 @@ def build_digest(
     usage: Usage | None = None,
     calls: int = 0,
     duplicates: dict[str, list[str]] | None = None,
+    texts: dict[str, str] | None = None,
+    stories_by: Literal["model", "rules"] = "model",
+    synthesis_final: bool = False,
 ) -> Digest:
+    """The digest of ``entries``: by the synthesis's stories when there is one, else by stories made by rule
+    (``texts``: the documents' texts by key, to group them on)."""
     actors = merge_actors(entries)
     return Digest(
         documents={e.key: e.file for e in entries},
-        stories=build_stories(entries, actors, synthesis, previous),
+        stories=build_stories(entries, actors, synthesis, previous, texts),
         actors=actors,
         failures=failures,
         duplicates=duplicates or {},
@@ -712,12 +747,14 @@ def build_digest(
         synthesis_error=synthesis_error,
         synthesis_calls=calls,
         usage=usage or Usage(),
+        stories_by=stories_by,
+        synthesis_final=synthesis_final,
     )
 
 
 def digest_markdown(digest: Digest) -> str:
     """The daily brief as Markdown, by story; every string from a model, a document or a file name is escaped."""
-    from .render import VERDICT_WORDS, format_figure, md
+    from .render import RULE_STORIES, VERDICT_WORDS, format_figure, md
 
     actors = {actor.id: actor for actor in digest.actors}
     out = ["# Daily brief", ""]
@@ -728,7 +765,9 @@ def digest_markdown(digest: Digest) -> str:
         f"stor{'y' if stories == 1 else 'ies'} ({together} told by more than one document), "
         f"{len(digest.failures)} missing." + (f" Compared with {md(digest.since)}." if digest.since else "")
     )
-    if digest.synthesis_error:
+    if digest.stories_by == "rules":
+        out += ["", f"*{md(RULE_STORIES)}*"]
+    elif digest.synthesis_error:
         out += ["", f"*Stories, contradictions and questions may be missing: {md(digest.synthesis_error)}*"]
     if digest.failures:
         out += ["", "## Missing", ""] + [

@@ -32,6 +32,7 @@ class ExitCode(IntEnum):
     OUTPUT = 8
     BUSY = 9
     IN_PROGRESS = 10
+    SYNTHESIS = 11
     INTERRUPTED = 130
     TERMINATED = 143
 
@@ -44,8 +45,8 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.INPUT: "an input could not be read: missing, a folder, empty or whitespace only, binary, "
     "not UTF-8, unsupported type, unreadable, no document in a daily inbox; for show/check/review/render: "
     "not a valid brief",
-    ExitCode.PROVIDER: "provider unavailable: none configured, a base URL with a password in it, bad GGUF path "
-    "or file, the local server failed to start, its port was taken, or it died mid-run",
+    ExitCode.PROVIDER: "provider unavailable: the embedded model asked for but not installed, a base URL with a "
+    "password in it, bad GGUF path or file, the local server failed to start, its port was taken, or it died mid-run",
     ExitCode.LLM: "LLM failure: endpoint unreachable or erroring after the retry budget, or no valid "
     "answer after the re-ask budget",
     ExitCode.FIXTURE_MISSING: "replay: no recorded response for a request",
@@ -56,6 +57,8 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.BUSY: "daily: another daily run is writing the same --out folder (it holds the folder's lock)",
     ExitCode.IN_PROGRESS: "daily --batch/--collect: a batch of the folder is still running; run again later, "
     "or with --wait",
+    ExitCode.SYNTHESIS: "daily: the digest's synthesis by a model failed or ran past --synthesis-timeout (the "
+    "digest keeps the stories made by rule)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C); the local server is stopped, no partial file is left",
     ExitCode.TERMINATED: "terminated (SIGTERM): stopped as after Ctrl-C; daily's manifest lists every brief on disk",
 }

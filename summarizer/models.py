@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import model_json_schema
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"  # 1.5: provider "rules" for briefs that asked no model; digest stories_by, synthesis_final
 
 AUTHOR = "author"
 UNNAMED_SOURCE = "unnamed source"
@@ -741,8 +741,9 @@ class OpenQuestion(_Out):
 class Story(_Out):
     id: str = Field(pattern=r"^S\d+$")
     name: str
-    named_by: Literal["model", "title"] = Field(
-        description="model: the synthesis grouped and named it; title: a document standing alone, named by its title "
+    named_by: Literal["model", "rules", "title"] = Field(
+        description="model: the synthesis grouped and named it; rules: documents that share salient names, grouped "
+        "and named by the program (no model); title: a document standing alone, named by its title "
         "(or the start of its summary)"
     )
     documents: list[str] = Field(description="Document keys (see Digest.documents)")
@@ -775,6 +776,15 @@ class Digest(_Out):
     since: str | None = None
     synthesis_error: str | None = Field(default=None, description="Why stories or contradictions are missing")
     synthesis_calls: int = Field(0, description="Synthesis requests made (batches that fit the model's context)")
+    stories_by: Literal["model", "rules"] = Field(
+        "model",
+        description="Who was asked for the stories: model (a synthesis; on its failure the stories are made by "
+        "rule) or rules (documents sharing salient names grouped by the program, no model)",
+    )
+    synthesis_final: bool = Field(
+        False,
+        description="The synthesis ran past its time limit on these briefs: a rerun does not try again unless asked",
+    )
     usage: Usage = Field(default_factory=Usage, description="Tokens of the synthesis calls")
 
     @model_validator(mode="before")

@@ -11,6 +11,7 @@ from urllib.parse import quote as url_quote
 from .cues import coverage_gaps
 from .models import Brief, Claim, Figure
 from .settings import LOCAL_MODEL_NAME as EMBEDDED_MODEL
+from .settings import RULES_PROVIDER
 from .store import brief_json
 
 FORMATS = ("json", "md")
@@ -109,12 +110,25 @@ def how_made(brief: Brief) -> str | None:
     return f"Guided extraction: the program found the actors, claims and uncertainties by rule; {summary}."
 
 
+RULE_STORIES = (
+    "Stories made by rule (no model): documents that share salient names are grouped and named from their titles. "
+    "A model finds contradictions and open questions (daily --synthesis model, or a capable model)."
+)
+
+
+def made_by(brief: Brief) -> str:
+    """What made a brief, as its header says it: ``provider · model``, or ``rules (no model)``."""
+    if brief.run.provider == RULES_PROVIDER:
+        return "rules (no model)"
+    return f"{brief.run.provider} · {brief.run.model}"
+
+
 def to_markdown(brief: Brief) -> str:
     """The brief as Markdown; every string from the model or the document is escaped (``md``)."""
     doc = brief.document
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
     out = [f"# {md(title)}", ""]
-    meta = [md(m) for m in (doc.date, doc.path, f"{brief.run.provider} · {brief.run.model}") if m]
+    meta = [md(m) for m in (doc.date, doc.path, made_by(brief)) if m]
     out += [" · ".join(meta), "", md(brief.summary) if brief.summary else "*(no summary)*", ""]
     made = how_made(brief)
     out += [f"*{md(made)}*", ""] if made else []
@@ -292,6 +306,8 @@ def to_html(brief: Brief, text: str) -> str:
     made = (
         f"Made by the model {escape(run.model)} ({escape(run.provider)}): {run.attempts} call(s), "
         f"{run.usage.total_tokens} tokens, prompt version {escape(run.prompt_version)}."
+        if run.provider != RULES_PROVIDER
+        else "Made by rules (no model): no call, nothing sent out."
     )
     if how_made(brief):
         made += " " + escape(how_made(brief) or "")
@@ -381,7 +397,7 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
         Panel(
             Text(inert(brief.summary)) if brief.summary else Text("(no summary)"),
             title=_text(title),
-            subtitle=_text(f"{brief.run.provider} · {brief.run.model}"),
+            subtitle=_text(made_by(brief)),
         )
     )
     if how_made(brief):
@@ -444,7 +460,9 @@ def print_digest_review(digest: Any, console: Any) -> None:
             style="bold",
         )
     )
-    if digest.synthesis_error:
+    if digest.stories_by == "rules":
+        console.print(_text(f"({RULE_STORIES})", "dim"))
+    elif digest.synthesis_error:
         console.print(_text(f"(stories, contradictions and questions may be missing: {digest.synthesis_error})", "dim"))
     if digest.failures:
         heading("Missing")
@@ -505,7 +523,9 @@ def digest_html(digest: Any, pages: dict[str, str]) -> str:
 
     actors = {actor.id: actor for actor in digest.actors}
     parts = []
-    if digest.synthesis_error:
+    if digest.stories_by == "rules":
+        parts.append(f'<p class="meta">{escape(RULE_STORIES)}</p>')
+    elif digest.synthesis_error:
         parts.append(
             f'<p class="meta">Stories, contradictions and questions may be missing: '
             f"{escape(digest.synthesis_error)}</p>"

@@ -14,7 +14,7 @@ from .documents import Document, read_document
 from .errors import DocumentError, FixtureMissing, LLMError, SummarizerError
 from .models import Brief
 from .pipeline import brief_document
-from .settings import Settings
+from .settings import Settings, require_model
 from .structured import NoModel, StructuredLLM
 
 FailureProbe = Callable[[], SummarizerError | None]
@@ -32,7 +32,7 @@ class Outcome:
 
 @asynccontextmanager
 async def llm_session(
-    settings: Settings, *, model_needed: bool = True
+    settings: Settings, *, model_needed: bool = True, what: str = "this run"
 ) -> AsyncIterator[tuple[StructuredLLM, Settings, FailureProbe]]:
     """Open the provider once for a run: start the embedded server when needed, always stop it.
 
@@ -47,6 +47,8 @@ async def llm_session(
         return
     if settings.provider == "local" and settings.replay_dir is None and settings.base_url is None:
         from .local import LocalServer
+
+        require_model(settings, what)
 
         server = LocalServer(
             settings.model_path,
@@ -96,7 +98,8 @@ async def brief_inputs(
         for source, _, error in documents:
             yield Outcome(source, error=error)
         return
-    async with llm_session(settings, model_needed=settings.briefs_ask_model) as (llm, running, failure):
+    what = f"--method {settings.extraction_method}" if settings.profile == "embedded" else "briefing"
+    async with llm_session(settings, model_needed=settings.briefs_ask_model, what=what) as (llm, running, failure):
         dead: SummarizerError | None = None
         for source, document, error in documents:
             if document is None or dead is not None:

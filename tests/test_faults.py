@@ -29,7 +29,7 @@ SECRET = "sk-test-0123456789abcdefghijklmnop"
 
 
 def call_budget(settings) -> int:
-    """The documented bound on HTTP calls for one document (README: "Retry budget")."""
+    """The documented bound on HTTP calls for one document (docs/retry-budget.md)."""
     return settings.max_llm_calls * (settings.transport_retries + 1)
 
 

@@ -175,5 +175,23 @@ def test_cli_local_provider_writes_a_brief(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "briefing" in result.stderr and f"wrote {out}" in result.stderr
     brief = json.loads(out.read_text())
-    assert brief["run"]["provider"] == "local" and brief["run"]["method"] == "guided"
+    # guided briefs ask the model nothing, so they name none
+    assert (brief["run"]["provider"], brief["run"]["model"], brief["run"]["method"]) == ("rules", "none", "guided")
     assert brief["run"]["attempts"] == 0 and len(brief["claims"]) >= 6  # the embedded default: rules only
+
+
+def test_a_synthesis_by_the_embedded_model_that_cannot_finish_is_bounded_said_and_exits_11(tmp_path: Path) -> None:
+    """The 135M model asked for the digest of the seeds (25 briefs) in one second: it cannot finish."""
+    day = tmp_path / "day"
+    command = [sys.executable, "-m", "summarizer", "daily", str(SEED.parent), "--out", str(day), "--synthesis", "model"]
+    started = time.monotonic()
+    result = subprocess.run([*command, "--synthesis-timeout", "1"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 11, result.stderr
+    assert "digest: asking smollm2-135m-instruct for the stories of 25 brief(s), at most 1 s" in result.stderr
+    assert "the digest's synthesis: the synthesis ran past its time limit of 1 s" in result.stderr
+    assert time.monotonic() - started < 120  # the server's start-up, the briefs, one second of synthesis
+    digest = json.loads((day / "digest.json").read_text())
+    assert digest["synthesis_final"] and digest["stories_by"] == "model"
+    assert {s["named_by"] for s in digest["stories"]} == {"rules", "title"}  # the stories made by rule stay
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)  # the same briefs: not again
+    assert again.returncode == 11 and "asking" not in again.stderr, again.stderr

@@ -61,7 +61,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     llm = LLM(settings)
 
     @asynccontextmanager
-    async def session(_: Any) -> AsyncIterator[Any]:
+    async def session(_: Any, **__: Any) -> AsyncIterator[Any]:
         yield llm, settings, lambda: None
 
     with pytest.MonkeyPatch.context() as patch:
