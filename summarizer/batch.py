@@ -37,6 +37,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast, get_args
 
+from pydantic import ValidationError
+
 from .chunking import estimate_tokens
 from .daily import (
     BRIEFS,
@@ -65,7 +67,7 @@ from .models import Digest, Usage
 from .pipeline import openings
 from .prompts import prompt_version
 from .settings import Settings
-from .store import atomic_open, ensure_writable, make_folder, remove_leftovers
+from .store import MAX_SAVED_BYTES, atomic_open, ensure_writable, make_folder, read_limited, remove_leftovers
 from .structured import BATCH_DOCUMENT, batch_key
 
 if TYPE_CHECKING:  # the LLM stack is imported when a batch is run, not when daily starts
@@ -143,15 +145,25 @@ def load_manifest(folder: Path) -> Manifest | None:
     """The folder's manifest; None when there is none. One that cannot be read is an error, not a fresh
     start: it may hold open batches, and forgetting them would pay for every document twice."""
     path = folder / MANIFEST
-    if not path.is_file():
+    if not path.exists():
         return None
     try:
-        return Manifest.model_validate_json(path.read_bytes())
+        return Manifest.model_validate_json(read_limited(path, MAX_SAVED_BYTES))
     except (OSError, ValueError) as error:
         raise InputError(
-            f"{path} cannot be read ({str(error).splitlines()[0]}); it may list batches still running: restore "
+            f"{path} cannot be read ({_reason(error)}); it may list batches still running: restore "
             "it, or move it away to start the day afresh"
         ) from error
+
+
+def _reason(error: Exception) -> str:
+    """Why a manifest could not be read, on one line: the first invalid field and what is wrong with it."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        return f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error).splitlines()[0]
 
 
 def has_open_batch(folder: Path) -> bool:
@@ -217,11 +229,11 @@ async def run_batch(
         raise InputError(
             f"{out}: no daily manifest here: give the inbox, e.g. summarizer daily INBOX --out {out} --batch"
         )
-    inputs = _inputs(paths, earlier, settings)
+    inputs = _inputs(paths, earlier, settings, out)
     make_folder(out)
     with holding(out), ThreadPoolExecutor(max_workers=8, thread_name_prefix="summarizer-save") as saver:
         earlier = load_manifest(out)  # again, under the lock: another run may have written it meanwhile
-        inputs = _inputs(paths, earlier, settings)
+        inputs = _inputs(paths, earlier, settings, out)
         running = earlier is not None and any(not record.collected for record in earlier.batches)
         if batch.collect_only and not running and earlier is not None:
             return BatchOutcome(earlier, None, [], [], idle=True)  # nothing to collect: nothing is rewritten
@@ -230,7 +242,7 @@ async def run_batch(
         for folder in (out, out / BRIEFS, out / BATCHES):
             ensure_writable(folder)
             remove_leftovers(folder)
-        run, documents, names, _ = _plan(inputs, settings, options)
+        run, documents, names, _ = _plan(inputs, settings, options, progress.warning)
         run.saver = saver
         # --cancel: out of the Batch API, so what the answers call for goes online
         follow_up = (
@@ -255,11 +267,11 @@ async def run_batch(
             await api.aclose()
 
 
-def _inputs(paths: list[str], earlier: Manifest | None, settings: Settings) -> list[str]:
+def _inputs(paths: list[str], earlier: Manifest | None, settings: Settings, out: Path) -> list[str]:
     """The run's inputs: the paths given (all of the manifest's with --collect), and every document an open
     batch holds. Refused when the open batches were made with other settings, or when one of their documents
     cannot be read from here (its answers would be lost)."""
-    inputs = collect_inputs(paths) if paths else [entry.source for entry in earlier.entries] if earlier else []
+    inputs = collect_inputs(paths, out) if paths else [entry.source for entry in earlier.entries] if earlier else []
     if "-" in inputs:
         raise UsageError("--batch: standard input cannot be read again when its batch is collected; give files")
     if earlier is None or all(record.collected for record in earlier.batches):
@@ -681,7 +693,7 @@ def _result(
     try:
         item = json.loads(line)
         custom = str(item["custom_id"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # nested past any answer's depth: no answer
         return
     if _document_of(custom) not in wanted:
         return

@@ -100,7 +100,7 @@ def main(
     """Turn documents into typed, grounded briefs with an LLM."""
 
 
-def _say(message: str, *, one_line: bool = False) -> None:
+def _say(message: str, *, one_line: bool = True) -> None:
     """A diagnostic on stderr. Messages carry file names and model text: made inert first (and kept on one
     line where a file name's newline could forge a line of its own)."""
     from .render import inert
@@ -108,7 +108,7 @@ def _say(message: str, *, one_line: bool = False) -> None:
     typer.echo(inert(message, newlines=not one_line), err=True)
 
 
-def _error(message: str, *, one_line: bool = False) -> None:
+def _error(message: str, *, one_line: bool = True) -> None:
     _say(f"summarizer: error: {message}", one_line=one_line)
 
 
@@ -154,7 +154,7 @@ def _exit_codes(interrupted: str = "interrupted") -> Iterator[None]:
     try:
         yield
     except SummarizerError as error:
-        _error(str(error))
+        _error(str(error), one_line=not error.multiline)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         _error(interrupted)
@@ -507,7 +507,8 @@ def brief(
                 _error(
                     f"{outcome.source}: {outcome.error}"
                     if outcome.source not in str(outcome.error)
-                    else str(outcome.error)
+                    else str(outcome.error),
+                    one_line=not outcome.error.multiline,
                 )
                 first_failure = first_failure or exit_code_of(outcome.error)
                 continue
@@ -851,6 +852,16 @@ def _daily_progress(quiet: bool, settings: Settings) -> Iterator[Progress]:
     """A rich progress bar on a terminal, plain log lines otherwise; a line when a model's synthesis starts."""
     from .daily import Progress
 
+    def passed_over(folder: str) -> None:
+        if not quiet:
+            _say(
+                f"skipped {folder}: a daily run's folder (the --out folder, or an earlier day), not documents",
+                one_line=True,
+            )
+
+    def warning(message: str) -> None:
+        _say(f"summarizer: warning: {message}")
+
     def synthesising(briefs: int, limit: float | None) -> None:
         if not quiet:
             bound = f", at most {limit:g} s (--synthesis-timeout)" if limit else ""
@@ -868,6 +879,8 @@ def _daily_progress(quiet: bool, settings: Settings) -> Iterator[Progress]:
                 total=lambda n: display.update(task, total=n),
                 done=lambda entry: display.advance(task) if counts(entry) else None,
                 synthesising=synthesising,
+                passed_over=passed_over,
+                warning=warning,
             )
         return
 
@@ -877,7 +890,7 @@ def _daily_progress(quiet: bool, settings: Settings) -> Iterator[Progress]:
             detail = f": {entry.error}" if entry.error and entry.status != "failed" else ""
             _say(f"{entry.status}: {entry.source}{tokens}{detail}", one_line=True)
 
-    yield Progress(done=done, synthesising=synthesising)
+    yield Progress(done=done, synthesising=synthesising, passed_over=passed_over, warning=warning)
 
 
 SourceOption = Annotated[
@@ -1111,4 +1124,24 @@ def schema(
 
 
 def run() -> None:
-    app()
+    """The console script: the app, with Click's own usage errors made inert before they are printed (they
+    quote option values and environment variables, which may carry terminal escapes)."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        sys.exit(ExitCode.INTERRUPTED)
+    except typer.TyperException as error:  # Click's usage errors (Typer ships its own Click)
+        from io import StringIO
+
+        from .render import inert
+
+        shown = StringIO()
+        show = getattr(error, "show", None)
+        if show is not None:
+            show(file=shown)
+        else:
+            shown.write(f"Error: {error}\n")
+        sys.stderr.write(inert(shown.getvalue()))
+        sys.exit(getattr(error, "exit_code", ExitCode.USAGE))
+    sys.exit(code if isinstance(code, int) else 0)

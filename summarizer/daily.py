@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .digest import (
     Entry,
@@ -54,13 +55,16 @@ from .session import FailureProbe, llm_session, read_inputs
 from .settings import Settings
 from .sizing import SYNTHESIS_CALL_TOKENS
 from .store import (
+    MAX_SAVED_BYTES,
     atomic_write_text,
     cannot_write,
     ensure_writable,
     load_brief,
     load_digest,
     make_folder,
+    model_json,
     output_stems,
+    read_limited,
     remove_leftovers,
     save_brief,
     save_model,
@@ -120,7 +124,8 @@ class BatchRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(
-        description="b1, b2, …: its files here are batches/NAME.input.jsonl, .output.jsonl, .errors.jsonl"
+        pattern=r"^b[0-9]{1,9}$",
+        description="b1, b2, …: its files here are batches/NAME.input.jsonl, .output.jsonl, .errors.jsonl",
     )
     status: BatchStatus = "written"
     requests: int = 0
@@ -167,13 +172,14 @@ class Manifest(BaseModel):
 
 class Prices(BaseModel):
     """Money per million tokens, from the price table: {"model": {"input": 0.15, "output": 0.6, "batch": 0.5}};
-    ``batch`` is the factor on tokens answered by the Batch API (half price: 0.5, the default)."""
+    ``batch`` is the factor on tokens answered by the Batch API (half price: 0.5, the default). Strict: a
+    price is a JSON number, never a string or a boolean taken for one."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    batch: float = Field(0.5, ge=0, le=1)
+    input: float = Field(ge=0, allow_inf_nan=False)
+    output: float = Field(ge=0, allow_inf_nan=False)
+    batch: float = Field(0.5, ge=0, le=1, allow_inf_nan=False)
 
     def cost(self, usage: Usage, batch_usage: Usage | None = None) -> float:
         """The cost of ``usage``, of which ``batch_usage`` was answered by a batch at the batch factor."""
@@ -184,26 +190,52 @@ class Prices(BaseModel):
         return (full + discounted) / 1e6
 
 
+PRICES_MAX_BYTES = 1024 * 1024
+
+
 def load_prices(path: Path | None, model: str) -> Prices | None:
+    """The prices of ``model`` in the table at ``path`` (None when the table does not list it). A table that
+    cannot be read, is not an object of objects, or holds a price that is not a number ≥ 0 is an input error."""
     if path is None:
         return None
     try:
-        table = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot read the price table ({error})") from error
+        table = json.loads(read_limited(path, PRICES_MAX_BYTES).decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise InputError(f"{path}: cannot read the price table ({reason})") from None
+    if not isinstance(table, dict):
+        raise InputError(f"{path}: the price table must be a JSON object, e.g. {PRICE_EXAMPLE}, not a {_kind(table)}")
     if model not in table:
         return None
-    return Prices.model_validate(table[model])
+    try:
+        return Prices.model_validate(table[model])
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InputError(
+            f"{path}: the price of {model!r} is not valid ({where + ': ' if where else ''}{first['msg']}); "
+            f"each model's prices are numbers of USD per million tokens, e.g. {PRICE_EXAMPLE}"
+        ) from None
+
+
+PRICE_EXAMPLE = '{"gpt-4o-mini": {"input": 0.15, "output": 0.6}}'
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "null")
 
 
 NOT_DOCUMENTS = ("readme", "license", "licence", "notice", "changelog")
 
 
-def collect_inputs(paths: list[str]) -> list[str]:
+def collect_inputs(paths: list[str], out: Path | None = None, skipped: list[str] | None = None) -> list[str]:
     """Files as given; folders expanded to their .txt/.md files, recursively and sorted.
 
     Hidden files and folders, and a folder's README / LICENSE / NOTICE /
-    CHANGELOG notes, are not documents of the day.
+    CHANGELOG notes, are not documents of the day; nor is anything in the
+    ``out`` folder or in another day folder (one holding a manifest this program
+    wrote): briefing a day's own digest and briefs as news would grow with every
+    rerun. The folders passed over are added to ``skipped``.
     """
     inputs: list[str] = []
     for path in paths:
@@ -211,16 +243,40 @@ def collect_inputs(paths: list[str]) -> list[str]:
         if not folder.is_dir():
             inputs.append(path)
             continue
-        for file in sorted(folder.rglob("*")):
-            relative = file.relative_to(folder).parts
-            if (
-                (file.is_file() or file.is_symlink())
-                and file.suffix.lower() in SUPPORTED_SUFFIXES
-                and not any(part.startswith(".") for part in relative)
-                and file.stem.lower() not in NOT_DOCUMENTS
-            ):
-                inputs.append(str(file))
+        for root, folders, files in os.walk(folder, followlinks=False):
+            here = Path(root)
+            if here != folder and (_same_folder(here, out) or is_day_folder(here)):
+                folders.clear()
+                (skipped if skipped is not None else []).append(root)
+                continue
+            folders[:] = sorted(name for name in folders if not name.startswith("."))
+            for name in sorted(files):
+                file = here / name
+                if (
+                    file.suffix.lower() in SUPPORTED_SUFFIXES
+                    and not name.startswith(".")
+                    and file.stem.lower() not in NOT_DOCUMENTS
+                ):
+                    inputs.append(str(file))
     return list(dict.fromkeys(inputs))
+
+
+def _same_folder(a: Path, b: Path | None) -> bool:
+    try:
+        return b is not None and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def is_day_folder(folder: Path) -> bool:
+    """Whether ``folder`` is the --out folder of a daily run: its manifest.json starts as this program writes
+    one (a schema version, then the provider, model and prompt version)."""
+    try:
+        with open(folder / MANIFEST, "rb") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return False
+    return b'"schema_version"' in head and b'"prompt_version"' in head and b'"entries"' in head
 
 
 def brief_names(documents: list[tuple[str, Document | None]]) -> dict[str, str]:
@@ -274,6 +330,8 @@ class Progress:
     total: Callable[[int], None] = lambda n: None
     sending: Callable[[], None] = lambda: None  # the provider is open; documents go out now
     synthesising: Callable[[int, float | None], None] = lambda briefs, limit: None  # a model's synthesis starts
+    passed_over: Callable[[str], None] = lambda folder: None  # a day folder inside the inbox, not read
+    warning: Callable[[str], None] = lambda message: None  # something ignored, and why
     done: Callable[[ManifestEntry], None] = lambda entry: None
 
 
@@ -363,7 +421,7 @@ class _Run:
         self.manifest.batch_usage = sum((e.batch_usage for e in self.manifest.entries), self.digest_batch_usage)
         if self.prices:
             self.manifest.cost = self.prices.cost(self.manifest.usage, self.manifest.batch_usage)
-        return self.manifest.model_dump_json(indent=2) + "\n"
+        return model_json(self.manifest)
 
 
 @contextmanager
@@ -415,18 +473,22 @@ async def run_daily(
     """
     progress = progress or Progress()
     started = time.perf_counter()
-    inputs = collect_inputs(paths)
+    passed_over: list[str] = []
+    inputs = collect_inputs(paths, options.out, passed_over)
+    for skipped in passed_over:
+        progress.passed_over(skipped)
     if not inputs:
         raise DocumentError(
             f"{', '.join(paths)}: no documents found (.txt, .md, .html files); nothing was sent or written"
         )
+    load_prices(options.prices, settings.model)  # a bad price table is refused before anything is written
     make_folder(options.out)
     with holding(options.out), ThreadPoolExecutor(max_workers=8, thread_name_prefix="summarizer-save") as saver:
         for folder in (options.out, options.out / BRIEFS):
             remove_leftovers(folder)  # a run killed mid-write left them; the lock says none is ours now
         for folder in (options.out, options.out / BRIEFS):
             ensure_writable(folder)  # before the first LLM call: a bad output costs no tokens
-        run, documents, names, to_send = _plan(inputs, settings, options)
+        run, documents, names, to_send = _plan(inputs, settings, options, progress.warning)
         run.saver = saver
         try:
             return await _brief_and_digest(run, documents, names, to_send, settings, progress, started)
@@ -474,7 +536,7 @@ async def _brief_and_digest(
 
 
 def _plan(
-    inputs: list[str], settings: Settings, options: DailyOptions
+    inputs: list[str], settings: Settings, options: DailyOptions, warn: Callable[[str], None] = lambda m: None
 ) -> tuple[_Run, list[tuple[str, Document | None]], dict[str, str], list[tuple[str, Document]]]:
     """Read every input and decide what to send: unreadable → failed, unchanged → skipped, the rest pending."""
     documents: list[tuple[str, Document | None]] = []
@@ -492,7 +554,7 @@ def _plan(
         ),
         load_prices(options.prices, settings.model),
         kept=_load_digest(options.out),
-        previous=_previous_names(options.out),
+        previous=_previous_names(options.out, warn),
     )
     to_send: list[tuple[str, Document]] = []
     first: dict[str, str] = {}  # document id → the first input with that text
@@ -521,13 +583,28 @@ def _plan(
     return run, documents, names, to_send
 
 
-def _previous_names(folder: Path) -> dict[str, str]:
-    """source → brief file in this folder's manifest from an earlier run (empty when there is none)."""
+# What a manifest may name as a brief: a plain file name in the day's briefs/ folder. Anything else (an
+# absolute path, "..", a hidden name) is ignored: nothing outside --out is ever read as a brief or removed.
+_BRIEF_NAME = re.compile(rf"^{BRIEFS}/(?!\.)[^/\\\x00-\x1f]+\.json$")
+
+
+def _previous_names(folder: Path, warn: Callable[[str], None]) -> dict[str, str]:
+    """source → brief file in this folder's manifest from an earlier run (empty when there is none); an
+    entry naming anything but a plain file of briefs/ is left out, with a warning."""
     try:
-        manifest = Manifest.model_validate_json((folder / MANIFEST).read_bytes())
+        manifest = Manifest.model_validate_json(read_limited(folder / MANIFEST, MAX_SAVED_BYTES))
     except (OSError, ValueError):
         return {}
-    return {entry.source: entry.brief for entry in manifest.entries if entry.brief}
+    names = {}
+    for entry in manifest.entries:
+        if not entry.brief:
+            continue
+        if _BRIEF_NAME.match(entry.brief) and ".." not in entry.brief:
+            names[entry.source] = entry.brief
+        else:
+            where = f"{folder / MANIFEST}: ignored the entry of {entry.source}"
+            warn(f"{where}: its brief {entry.brief} is not a file name in {BRIEFS}/")
+    return names
 
 
 def _cached(run: _Run, source: str, name: str, document: Document) -> Brief | None:

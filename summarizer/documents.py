@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DocumentError
+from .store import NotRegular, TooLarge, read_limited
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
@@ -61,7 +62,10 @@ def from_bytes(data: bytes, path: str) -> Document:
 def read_document(path: str) -> Document:
     """Read a .txt/.md file (or '-' for stdin) as UTF-8 text."""
     if path == STDIN:
-        return from_bytes(sys.stdin.buffer.read(), STDIN)
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise DocumentError(f"standard input is over {MAX_BYTES // 1_048_576} MiB, the limit")
+        return from_bytes(data, STDIN)
     file = Path(path)
     if file.is_symlink() and not file.exists():
         raise DocumentError(f"{path}: broken or looping symbolic link")
@@ -72,13 +76,13 @@ def read_document(path: str) -> Document:
     if file.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise DocumentError(f"{path}: unsupported file type '{file.suffix or '(none)'}'; use .txt, .md or .html")
     try:
-        size = file.stat().st_size
-        if size > MAX_BYTES:
-            raise DocumentError(
-                f"{path}: file is {size / 1_048_576:.0f} MiB; the limit is "
-                f"{MAX_BYTES // 1_048_576} MiB; split it into smaller documents"
-            )
-        data = file.read_bytes()
+        data = read_limited(file, MAX_BYTES)  # only a regular file, never more than the limit + 1 byte
+    except TooLarge:
+        raise DocumentError(
+            f"{path}: file is over {MAX_BYTES // 1_048_576} MiB, the limit; split it into smaller documents"
+        ) from None
+    except NotRegular as error:
+        raise DocumentError(f"{path}: {error}; give a document file") from None
     except OSError as error:
         raise DocumentError(f"{path}: cannot read file ({error.strerror or error})") from error
     if file.suffix.lower() in HTML_SUFFIXES:

@@ -70,6 +70,9 @@ class SummarizerError(Exception):
     """The root of every error the library raises on purpose; its message says what to do."""
 
     exit_code: ClassVar[ExitCode] = ExitCode.INTERNAL
+    # Printed on one line (a file name's newline cannot forge a line of its own), unless the message ends
+    # with a log meant to be read as lines.
+    multiline: ClassVar[bool] = False
     kind: ClassVar[ErrorKind] = "internal"
 
 
@@ -120,6 +123,12 @@ class ProviderError(SummarizerError):
 
     exit_code = ExitCode.PROVIDER
     kind = "provider"
+
+
+class ServerError(ProviderError):
+    """The embedded server failed to start or died; the message ends with the last lines of its log."""
+
+    multiline = True
 
 
 class LLMError(SummarizerError):

@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from .errors import ProviderError
+from .errors import ProviderError, ServerError
 from .settings import LOCAL_MODEL_NAME
 
 GGUF_MAGIC = b"GGUF"
@@ -144,13 +144,11 @@ class LocalServer:
             assert self.process is not None
             code = self.process.poll()
             if code is not None:
-                raise ProviderError(
-                    f"the embedded model server exited during start-up (code {code}).\n{self.log_tail()}"
-                )
+                raise ServerError(f"the embedded model server exited during start-up (code {code}).\n{self.log_tail()}")
             if self._answers():
                 return
             time.sleep(0.1)
-        raise ProviderError(
+        raise ServerError(
             f"the embedded model server did not answer within {self.startup_timeout_s:.0f} s.\n{self.log_tail()}"
         )
 
@@ -164,11 +162,11 @@ class LocalServer:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def failure(self) -> ProviderError | None:
+    def failure(self) -> ServerError | None:
         """An error describing a server that died while in use, or None."""
         if self.process is None or self.process.poll() is None:
             return None
-        return ProviderError(
+        return ServerError(
             f"the embedded model server stopped unexpectedly (code {self.process.returncode}).\n{self.log_tail()}"
         )
 

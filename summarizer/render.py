@@ -40,21 +40,48 @@ def inert(text: str, *, newlines: bool = True) -> str:
     )
 
 
+# What a renderer with autolinks (GitHub's) turns into a link although no markup asks for one: a scheme
+# and "://", "www.", or an e-mail address. Such text is set as a code span, which nothing links.
+_AUTOLINK = re.compile(
+    r"(?i)\b(?:[a-z][a-z0-9+.\-]{1,30}://|www\.)[^\s<>]*[^\s<>.,;:!?\"')\]]|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"
+)
+
+
 def md(text: str | None) -> str:
-    """A string from a model or a document as inert Markdown text on one line: no raw HTML, no links,
-    no emphasis, no block markers, no control characters; it reads as the characters it holds."""
+    """A string from a model or a document as inert Markdown text on one line: no raw HTML, no links (not
+    even a bare URL a renderer would autolink: it is set as code), no emphasis, no block markers, no control
+    characters; it reads as the characters it holds."""
     plain = inert(text or "", newlines=False)
+    out, at = [], 0
+    for match in _AUTOLINK.finditer(plain):
+        out.append(_md_text(plain, at, match.start()))
+        out.append(_code_span(match.group()))
+        at = match.end()
+    out.append(_md_text(plain, at, len(plain)))
+    escaped = "".join(out)
+    return _MD_LINE_START.sub(
+        lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\{m.group(4)}"), escaped, count=1
+    )
+
+
+def _md_text(plain: str, start: int, end: int) -> str:
+    """``plain[start:end]`` with what could form markup backslash-escaped (an ``_`` inside a word is kept)."""
 
     def escape(match: re.Match[str]) -> str:
-        at = match.start()
+        at = start + match.start()
         if match.group() == "_" and 0 < at < len(plain) - 1 and plain[at - 1].isalnum() and plain[at + 1].isalnum():
             return "_"
         return "\\" + match.group()
 
-    escaped = _MD_ACTIVE.sub(escape, plain)
-    return _MD_LINE_START.sub(
-        lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\{m.group(4)}"), escaped, count=1
-    )
+    return _MD_ACTIVE.sub(escape, plain[start:end])
+
+
+def _code_span(text: str) -> str:
+    """``text`` as a Markdown code span: a fence of more backticks than any run inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def render(brief: Brief, fmt: str) -> str:

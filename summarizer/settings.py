@@ -148,6 +148,19 @@ class Settings(BaseModel):
         return _without_credentials(self.base_url) if self.base_url else None
 
 
+def _clean(value: str | None, name: str) -> str | None:
+    """A key, URL or model name without the white space around it (a CRLF ``.env`` leaves a ``\\r``); one
+    with a control character inside is refused, naming where it came from (never the value: it may be a key)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in value):
+        raise ProviderError(
+            f"{name} holds a control character (a line break or tab) inside it; set it again on one line"
+        )
+    return value or None
+
+
 def _without_credentials(url: str, mark: str = "") -> str:
     """``url`` without user, password, query or fragment; ``mark`` (e.g. "***@") where the user was."""
     from urllib.parse import urlsplit, urlunsplit
@@ -271,13 +284,15 @@ def _provider_values(
     chosen = choose_provider(provider, env, replay_dir=replay_dir)
     if chosen == "replay" and replay_dir is None:
         raise ProviderError("provider 'replay' needs --replay DIR (for example --replay fixtures)")
+    base_url = _clean(base_url, "--base-url")
+    model = _clean(model, "--model") if model else _clean(env.get("SUMMARIZER_MODEL"), "SUMMARIZER_MODEL")
     if chosen == "openai":
-        key = env.get("OPENAI_API_KEY")
-        base_url = base_url or env.get("OPENAI_BASE_URL")
+        key = _clean(env.get("OPENAI_API_KEY"), "OPENAI_API_KEY")
+        base_url = base_url or _clean(env.get("OPENAI_BASE_URL"), "OPENAI_BASE_URL")
         if not key and not base_url:
             raise ProviderError("provider 'openai' needs OPENAI_API_KEY (or --base-url for a local endpoint)")
         _refuse_credentials(base_url)
-        model = model or env.get("SUMMARIZER_MODEL") or DEFAULT_OPENAI_MODEL
+        model = model or DEFAULT_OPENAI_MODEL
         return {
             "provider": "openai",
             "model": model,
@@ -288,5 +303,5 @@ def _provider_values(
     if chosen == "replay":
         base_url = REPLAY_BASE_URL
     _refuse_credentials(base_url)
-    model = model or env.get("SUMMARIZER_MODEL") or LOCAL_MODEL_NAME
+    model = model or LOCAL_MODEL_NAME
     return {"provider": chosen, "model": model, "base_url": base_url, "replay_dir": replay_dir}

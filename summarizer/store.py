@@ -30,6 +30,47 @@ M = TypeVar("M", bound=BaseModel)
 
 
 PART_SUFFIX = ".part"
+# The most a saved brief, digest or manifest may weigh when read back: far above what a day of 10,000
+# documents writes, far below what would exhaust memory. Only regular files are read, never more than this.
+MAX_SAVED_BYTES = 256 * 1024 * 1024
+# C1 controls and bidirectional overrides: valid in JSON strings, but a terminal acts on them (U+009B is
+# a CSI) and an editor reorders text around them. Written as \u escapes: the same data, inert on screen.
+_JSON_INERT = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class TooLarge(ValueError):
+    """A file over the size limit of what it is read as."""
+
+
+class NotRegular(ValueError):
+    """A path that is not a regular file (a device, a pipe, a socket, a folder)."""
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path`` (symbolic links followed), refusing anything else (``/dev/zero``,
+    a FIFO) and reading at most ``limit`` + 1 bytes: ``TooLarge`` past ``limit``, whatever the file claims."""
+    import stat
+
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
+        raise NotRegular(f"is {kind}")
+    with open(path, "rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"is over {limit / 1_048_576:g} MiB, the limit for this kind of file")
+    return data
+
+
+def inert_json(text: str) -> str:
+    """JSON text with C1 controls and bidirectional overrides written as ``\\uXXXX`` escapes (still valid
+    JSON, the same data). They can only stand inside strings, where any character may be escaped."""
+    return _JSON_INERT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def model_json(model: BaseModel, *, indent: int | None = 2) -> str:
+    """A model as JSON text, made inert (``inert_json``); a newline after it when indented."""
+    return inert_json(model.model_dump_json(indent=indent)) + ("\n" if indent else "")
 
 
 def cannot_write(path: Path | str, error: OSError) -> OutputError:
@@ -139,12 +180,12 @@ def _umask() -> int:
 
 
 def brief_json(brief: Brief, *, indent: int | None = 2) -> str:
-    return brief.model_dump_json(indent=indent) + ("\n" if indent else "")
+    return model_json(brief, indent=indent)
 
 
 def save_model(path: Path, model: BaseModel) -> None:
     """A manifest, digest or brief as indented JSON, atomically."""
-    atomic_write_text(path, model.model_dump_json(indent=2) + "\n")
+    atomic_write_text(path, model_json(model))
 
 
 def save_brief(
@@ -217,9 +258,11 @@ def _path_hash(source: str) -> str:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return read_limited(path, MAX_SAVED_BYTES)
     except OSError as error:
         raise BriefError(f"{path}: cannot read ({error.strerror or error})") from error
+    except ValueError as error:
+        raise BriefError(f"{path}: cannot read: it {error}") from error
 
 
 def _parse(path: Path, raw: bytes) -> Any:
@@ -287,7 +330,8 @@ def load_digest(path: Path) -> Digest:
 
 def write_jsonl(path: Path, items: Iterable[dict[str, Any]]) -> None:
     """JSON Lines, keys sorted, non-ASCII kept, atomically (a fixture file)."""
-    atomic_write_text(path, "".join(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n" for item in items))
+    lines = (inert_json(json.dumps(item, ensure_ascii=False, sort_keys=True)) + "\n" for item in items)
+    atomic_write_text(path, "".join(lines))
 
 
 def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:

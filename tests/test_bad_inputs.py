@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,7 @@ from summarizer.cli import app
 from summarizer.daily import Manifest
 from summarizer.errors import ExitCode as Exit
 
-from .conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "bench"))
-from fake_server import FakeServer, document  # noqa: E402
+from .support.fake_server import FakeServer, document
 
 runner = CliRunner()
 
@@ -51,7 +47,7 @@ def test_a_20_mb_text_file_is_refused_with_the_limit(tmp_path: Path) -> None:
         while stream.tell() < 20 * 1024 * 1024:
             stream.write(line)
     result = brief(str(path))
-    assert result.exit_code == Exit.INPUT and "the limit is 10 MiB" in result.stderr
+    assert result.exit_code == Exit.INPUT and "is over 10 MiB, the limit" in result.stderr
 
 
 def test_missing_path_and_symlink_loop(tmp_path: Path) -> None:
@@ -68,10 +64,10 @@ def test_a_file_without_read_permission(tmp_path: Path, monkeypatch: pytest.Monk
     path.chmod(0)
     if os.geteuid() == 0:  # root reads it anyway: simulate what everyone else gets
 
-        def refuse(self: Path) -> bytes:
+        def refuse(path: Path, limit: int) -> bytes:
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr(Path, "read_bytes", refuse)
+        monkeypatch.setattr("summarizer.documents.read_limited", refuse)
     result = brief(str(path))
     assert result.exit_code == Exit.INPUT and "cannot read file (Permission denied)" in result.stderr
 
