@@ -16,7 +16,7 @@ help:
 	@echo "make lint      ruff check, ruff format --check, mypy --strict on summarizer/, import-linter contracts"
 	@echo "make fixtures  re-record every fixture with the embedded model (after a prompt/schema change)"
 	@echo "make fixtures-strong  re-record fixtures/strong against the strong reference-answer server"
-	@echo "make quality   score the embedded and strong fixture sets against the Wikinews gold (offline)"
+	@echo "make quality   the quality gate: the embedded default, the reference answers and the rules baseline scored against the Wikinews gold (offline); exit 1 if a figure is below its floor in bench/quality_floors.json"
 	@echo "make bench     one table: start-up, replay overhead, concurrency, naive baseline, rerun, embedded model"
 
 PIP := $(BIN)/python -m pip -qq --disable-pip-version-check

@@ -38,8 +38,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import daily as daily_bench  # noqa: E402
 import replay as replay_bench  # noqa: E402
-from fake_server import SHAPES, FakeServer  # noqa: E402
 from local import machine, one_run  # noqa: E402
+
+from tests.support.fake_server import SHAPES, FakeServer  # noqa: E402
 
 
 def median(values: list[float]) -> float:

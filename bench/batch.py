@@ -5,7 +5,7 @@
 1. Submit: ``summarizer daily INBOX --out DAY --batch`` as a new process: every document read, its
    request made by the online path and captured, the batch input file written, uploaded, the batch
    created (target < 60 s).
-2. The fake Batch API (``bench/fake_batch.py``, its own process) answers the whole batch; this is polled
+2. The fake Batch API (``tests/support/fake_batch.py``, its own process) answers the whole batch; this is polled
    here and reported apart (the Batch API's time, not ours).
 3. Collect: ``summarizer daily DAY --collect`` as a new process: output downloaded, every answer validated,
    grounded and written as a brief, the manifest and the digest (target < 120 s).
@@ -27,10 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from fake_batch import FakeBatchAPI  # noqa: E402
-from fake_server import document  # noqa: E402
+from tests.support.fake_batch import FakeBatchAPI  # noqa: E402
+from tests.support.fake_server import document  # noqa: E402
 
 TARGETS = {"submit_s": 60.0, "collect_s": 120.0, "peak_mib": 500.0}
 

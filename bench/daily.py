@@ -3,7 +3,7 @@
     python bench/daily.py [--docs 400] [--concurrency 16] [--latency 0.5] [--shapes one-call,repairs]
                           [--rerun-docs 5000] [--memory-docs 1000]
 
-1. For each answer shape of the fake server (``bench/fake_server.py``):
+1. For each answer shape of the fake server (``tests/support/fake_server.py``):
    ``one-call`` (the answer grounds at once: one request per document) and
    ``repairs`` (a minimal answer whose first claim misquotes the document, so
    every document needs one targeted repair: two requests each), 400 generated
@@ -35,12 +35,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from fake_server import SHAPES, FakeServer, document  # noqa: E402
 
 from summarizer.daily import DailyOptions, Progress, run_daily  # noqa: E402
 from summarizer.settings import build_settings  # noqa: E402
+from tests.support.fake_server import SHAPES, FakeServer, document  # noqa: E402
 
 TARGETS = {"one-call": 1.03, "repairs": 1.05}
 CALLS_PER_DOCUMENT = {"one-call": 1, "repairs": 2}

@@ -10,7 +10,7 @@ their actors, so the groups of documents that share an actor are far larger
 than one request: the planner must split them.
 
 The synthesis runs through the real client against the loopback fake server
-(``bench/fake_server.py``: each batch answered with a story of its first two
+(``tests/support/fake_server.py``: each batch answered with a story of its first two
 documents and a question on its first claim). Reported per shape, each in a
 child process: the synthesis requests and the longest one (characters of its
 messages and tool schema, and those characters / 3, the project's token
@@ -33,11 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from fake_server import FakeServer  # noqa: E402
 
 from summarizer.models import Brief  # noqa: E402
+from tests.support.fake_server import FakeServer  # noqa: E402
 
 CONTEXT = 128_000
 

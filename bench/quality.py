@@ -1,631 +1,87 @@
-"""Quality benchmark: briefs scored against GUM's gold attributions and salient entities.
+"""Quality gate: briefs scored against the Wikinews gold, each figure checked against its committed floor.
 
-    python bench/quality.py                                   # replay each fixture set offline and score it
-    python bench/quality.py --briefs out/day/ --label mine    # score briefs already written
-    python bench/quality.py --per-document --json             # per-document rows; numbers as JSON
+    python bench/quality.py                                    # replay each set offline, score it, check floors
+    python bench/quality.py --briefs out/day/ --label embedded # score briefs already written (embedded's floors)
+    python bench/quality.py --per-document --json              # per-document rows; numbers as JSON
 
-With no --briefs it runs, for each fixture set that has recordings ("embedded"
-= fixtures/daily, "strong" = fixtures/strong), the project's own command
-``summarizer daily seeds/ --out TMP --replay SET --force -q`` and scores
-TMP/briefs/*.json. A "rules" baseline (no model: one claim per sentence that
-carries a lexicon cue) is always scored too, so model runs have a floor.
+With no --briefs it scores three columns:
 
-Gold (seeds/wikinews/): ``attributions.jsonl`` (219 source/cue/content spans,
-GUM eRST, CC BY 4.0) and ``meta.jsonl`` (salient entities). A brief is paired
-with its gold by the basename of ``document.path``; briefs without gold (the
-seed article) count for span exactness only.
+* "embedded": the project's own ``summarizer daily seeds/ --out TMP --replay
+  fixtures/daily --force -q`` (the embedded default: guided rules, no model per
+  document);
+* "reference": the same over ``fixtures/strong`` with ``--model gpt-4o-mini``:
+  hand-written reference answers served by a loopback server. A plumbing check:
+  the pipeline keeps what a careful answer gives. Its "tokens" are the answers'
+  characters / 4, not a model's;
+* "rules": ``bench/baseline.py`` (no model: one claim per cue sentence).
 
-Measures and matching rules (the pure functions below; tests/test_quality.py):
+Each column's briefs are written by its own process and read here as plain JSON
+by ``bench/scorer.py``, whose matching rules are its own (its docstring and
+docs/quality.md state them); neither module imports the ``summarizer`` package.
 
-* match: a claim matches a gold attribution when its evidence overlaps the
-  gold content or the gold cue, or its cue overlaps the gold cue (character
-  offsets, half-open intervals). The gold keeps GUM's segment boundaries, so
-  overlap, not equality, is the fair test.
-* attribution recall: gold attributions matched by at least one claim.
-* claim precision: claims that match at least one gold attribution.
-* claimant agreement: over matched gold attributions whose source is a name,
-  the share where some matching claim's claimant (or the name and aliases of
-  the actor its claimant_id points to) shares a content word with the source.
-  A source is a name when one of its words is a *name word*: capitalised, not
-  a pronoun, determiner or title, and either an acronym ("WHO", "KCNA") or a
-  word whose lower-case form never occurs in the article (so a sentence-initial
-  "Officials" or "The report" is not a name, "Wilkins" is). Claimants
-  "author" and "unnamed source" never agree with a named source.
-* actor recall: gold actors are salient persons, organizations and places
-  (salience >= 3); one is found when a brief actor's name or alias shares a
-  content word with the capitalised words of its first mention ("Trump 's").
-* span exactness: kept spans (actor mentions, claim evidence and cues,
-  uncertainty evidence) with text[start:end] == quote, and with match "exact".
-* completion tokens per matched attribution (gold documents only).
-
-The rules baseline's actors are its distinct claimants (it has no other notion
-of an actor), and it spends no tokens.
+The gate: ``bench/quality_floors.json`` holds a floor per measure and column,
+each with a reason. The run prints a floors table (measure, column, figure,
+floor, ok/BELOW) and exits 1 when any figure is below its floor or missing, 0
+otherwise (2: a usage error). With --briefs, the set is checked against the
+floors of its --label (if that label has floors) and the rules baseline against
+its own. A floor is raised when a change improves a figure, never lowered
+silently: lowering one is a reviewed change of that file with its reason.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import re
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from summarizer.cues import cue_lexicon, find_cues  # noqa: E402
-from summarizer.grounding import sentences  # noqa: E402
-from summarizer.models import Brief  # noqa: E402
+from bench.scorer import GoldDoc, SetScore, load_gold, measures, score_folder
 
-GOLD_DIR = ROOT / "seeds" / "wikinews"
-# Each set: its fixtures and the options it was recorded with (the request bodies depend on the model).
+FLOORS = Path(__file__).resolve().parent / "quality_floors.json"
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    tokens: str = "completion tokens"  # what the brief's completion_tokens count
+
+
+COLUMNS = {
+    "embedded": Column("embedded default (guided rules, no model per document)"),
+    "reference": Column(
+        "reference answers (plumbing: the pipeline keeps what a careful answer gives)", tokens="characters / 4"
+    ),
+    "rules": Column("rules baseline (no model: one claim per cue sentence)"),
+}
+# Each replayed set: its fixtures and the options it was recorded with (the request bodies depend on the model).
 FIXTURE_SETS = {
     "embedded": (ROOT / "fixtures" / "daily", []),
-    "strong": (ROOT / "fixtures" / "strong", ["--model", "gpt-4o-mini"]),
+    "reference": (ROOT / "fixtures" / "strong", ["--model", "gpt-4o-mini"]),
 }
-ACTOR_TYPES = frozenset({"person", "organization", "place"})
-MIN_SALIENCE = 3
-SPECIAL_CLAIMANTS = frozenset({"author", "unnamed source"})
-
-PRONOUNS = frozenset(
-    [
-        "i",
-        "me",
-        "my",
-        "mine",
-        "myself",
-        "we",
-        "us",
-        "our",
-        "ours",
-        "ourselves",
-        "you",
-        "your",
-        "yours",
-        "he",
-        "him",
-        "his",
-        "himself",
-        "she",
-        "her",
-        "hers",
-        "herself",
-        "it",
-        "its",
-        "itself",
-        "they",
-        "them",
-        "their",
-        "theirs",
-        "themselves",
-        "someone",
-        "somebody",
-        "anyone",
-        "anybody",
-        "everyone",
-        "everybody",
-        "nobody",
-        "one",
-        "who",
-        "whom",
-        "whose",
-    ]
-)
-STOPWORDS = PRONOUNS | frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "this",
-        "that",
-        "these",
-        "those",
-        "some",
-        "any",
-        "all",
-        "each",
-        "other",
-        "such",
-        "and",
-        "or",
-        "but",
-        "nor",
-        "of",
-        "to",
-        "for",
-        "in",
-        "on",
-        "at",
-        "by",
-        "with",
-        "from",
-        "as",
-        "into",
-        "about",
-        "over",
-        "under",
-        "after",
-        "before",
-        "than",
-        "so",
-        "not",
-        "no",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "has",
-        "have",
-        "had",
-        "do",
-        "does",
-        "did",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-        "also",
-        "according",
-    ]
-)
-TITLES = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "dr",
-        "prof",
-        "professor",
-        "president",
-        "vice",
-        "prime",
-        "minister",
-        "secretary",
-        "senator",
-        "governor",
-        "ambassador",
-        "general",
-        "major",
-        "colonel",
-        "captain",
-        "sir",
-        "dame",
-        "lord",
-        "lady",
-        "chief",
-        "director",
-        "spokesperson",
-        "spokesman",
-        "spokeswoman",
-        "ceo",
-        "chairman",
-        "chairwoman",
-        "chair",
-        "administrator",
-        "emeritus",
-        "senior",
-        "junior",
-        "deputy",
-        "undersecretary",
-        "mayor",
-        "king",
-        "queen",
-        "prince",
-        "princess",
-        "judge",
-        "justice",
-        "rev",
-        "reverend",
-        "st",
-        "saint",
-    ]
-)
-_TOKEN = re.compile(r"[^\W_](?:[\w.'\u2019-]*[^\W_])?")
+# The measures a floor may hold (rates in [0, 1]); tokens are a cost, not a quality, and are not gated.
+GATED = {
+    "attribution_recall": "attribution recall",
+    "claim_precision": "claim precision",
+    "claimant_agreement_strict": "claimant agreement, strict",
+    "claimant_agreement_lenient": "claimant agreement, lenient",
+    "unnamed_source_agreement": '"unnamed source" on unnamed gold',
+    "actor_recall": "actor recall",
+    "span_holds_quote": "spans: text[start:end] == quote",
+    "span_match_exact": "spans: match == exact",
+}
 
 
 # --------------------------------------------------------------------------
-# Lightweight inputs: what scoring needs of a brief and of the gold
+# Running the systems: summarizer daily and the rules baseline, each its own process
 # --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Span:
-    """A character span [start, end) and what a brief says it holds."""
-
-    start: int
-    end: int
-    quote: str = ""
-    match: str = "exact"
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A claim as scoring sees it: ``names`` are the resolved actor's name and aliases."""
-
-    evidence: Span
-    claimant: str
-    cue: Span | None = None
-    names: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DocBrief:
-    """One brief reduced to what is scored, with the source text its offsets point into."""
-
-    file: str
-    text: str
-    claims: tuple[Claim, ...] = ()
-    actors: tuple[tuple[str, ...], ...] = ()  # per actor: name, then aliases
-    spans: tuple[Span, ...] = ()  # every kept span, for exactness
-    completion_tokens: int = 0
-
-
-@dataclass(frozen=True)
-class GoldAttribution:
-    source: str | None
-    cue: Span | None
-    content: Span | None
-
-
-@dataclass(frozen=True)
-class GoldDoc:
-    file: str
-    attributions: tuple[GoldAttribution, ...]
-    actors: tuple[str, ...]  # first mentions, tokenised as GUM writes them
-
-
-@dataclass
-class DocScore:
-    """Counts for one document; rates are computed only after summing, so documents weigh by size."""
-
-    file: str
-    has_gold: bool = False
-    claims: int = 0
-    claims_matched: int = 0
-    gold: int = 0
-    gold_matched: int = 0
-    named: int = 0
-    named_agree: int = 0
-    actors: int = 0
-    actors_matched: int = 0
-    spans: int = 0
-    spans_hold: int = 0
-    spans_exact: int = 0
-    completion_tokens: int = 0
-
-
-@dataclass
-class SetScore:
-    """A scored set of briefs: its label, where they came from, and per-document counts."""
-
-    label: str
-    origin: str
-    documents: list[DocScore] = field(default_factory=list)
-    failed: int = 0
-    note: str | None = None
-
-
-# --------------------------------------------------------------------------
-# Words: tokenising names the same way on both sides
-# --------------------------------------------------------------------------
-
-
-def tokens(text: str) -> list[str]:
-    """Words with internal dots, hyphens and apostrophes kept ("U.S.", "al-Amr", "Trump's")."""
-    return _TOKEN.findall(text)
-
-
-def norm_word(word: str) -> str:
-    """Lower case, possessive 's and dots dropped: "Trump's" and "Trump 's" -> "trump", "U.S." -> "us"."""
-    word = word.lower().replace("\u2019", "'")
-    if word.endswith("'s"):
-        word = word[:-2]
-    return word.replace(".", "").strip("'-")
-
-
-def is_acronym(token: str) -> bool:
-    """Two capitals or more ("WHO", "U.S.", "KCNA"): a name even where its letters spell a function word."""
-    return sum(char.isupper() for char in token) >= 2
-
-
-def key_word(token: str) -> str | None:
-    """The normalised word if it can identify a name: stopwords, pronouns and titles ("Mr", "President") cannot."""
-    word = norm_word(token)
-    if not word or word in TITLES or (word in STOPWORDS and not is_acronym(token)):
-        return None
-    return word
-
-
-def content_words(text: str) -> set[str]:
-    """The words of a name or source that can identify it, normalised for comparison."""
-    return {word for word in map(key_word, tokens(text)) if word}
-
-
-def lowercase_words(text: str) -> frozenset[str]:
-    """Words the article writes in lower case: a capitalised word among them is capitalised by position only."""
-    return frozenset(norm_word(token) for token in tokens(text) if token[0].islower())
-
-
-def is_name_word(token: str, lower: frozenset[str]) -> bool:
-    """Capitalised, not a function word or title, and an acronym or a word the article never writes in lower case."""
-    word = key_word(token)
-    return token[0].isupper() and word is not None and (is_acronym(token) or word not in lower)
-
-
-def is_name_source(source: str | None, lower: frozenset[str]) -> bool:
-    """A gold source names someone (see module docstring); pronouns and generic phrases do not."""
-    return source is not None and any(is_name_word(token, lower) for token in tokens(source))
-
-
-def capitalised_words(text: str) -> set[str]:
-    """Content words of a tokenised GUM mention that are written with a capital ("all - girl Afghan team" -> afghan)."""
-    return {word for word in (key_word(token) for token in tokens(text) if token[0].isupper()) if word}
-
-
-# --------------------------------------------------------------------------
-# Matching rules (pure)
-# --------------------------------------------------------------------------
-
-
-def overlaps(a: Span | None, b: Span | None) -> bool:
-    """Half-open intervals share at least one character; a missing span overlaps nothing."""
-    return a is not None and b is not None and a.start < b.end and b.start < a.end
-
-
-def claim_matches(claim: Claim, gold: GoldAttribution) -> bool:
-    """Evidence on the gold content or cue, or the claim's cue on the gold cue."""
-    return overlaps(claim.evidence, gold.content) or overlaps(claim.evidence, gold.cue) or overlaps(claim.cue, gold.cue)
-
-
-def match_pairs(claims: tuple[Claim, ...], golds: tuple[GoldAttribution, ...]) -> list[tuple[int, int]]:
-    """Every (claim index, gold index) that matches; both recall and precision are read off it."""
-    return [(c, g) for c, claim in enumerate(claims) for g, gold in enumerate(golds) if claim_matches(claim, gold)]
-
-
-def claimant_agrees(claim: Claim, source: str) -> bool:
-    """The claimant or its actor's names share a content word with the gold source; author/unnamed never do."""
-    if claim.claimant.strip().lower() in SPECIAL_CLAIMANTS:
-        return False
-    names = set().union(*(content_words(name) for name in (claim.claimant, *claim.names)))
-    return bool(names & content_words(source))
-
-
-def actor_found(first_mention: str, actors: tuple[tuple[str, ...], ...]) -> bool:
-    """Some brief actor's name or alias shares a word with the capitalised words of the gold mention."""
-    gold = capitalised_words(first_mention)
-    return any(gold & content_words(name) for names in actors for name in names)
-
-
-# --------------------------------------------------------------------------
-# Measures (pure)
-# --------------------------------------------------------------------------
-
-
-def score_claims(brief: DocBrief, gold: GoldDoc, score: DocScore) -> None:
-    """Recall, precision and claimant agreement counts of one document."""
-    pairs = match_pairs(brief.claims, gold.attributions)
-    lower = lowercase_words(brief.text)
-    score.claims, score.gold = len(brief.claims), len(gold.attributions)
-    score.claims_matched = len({c for c, _ in pairs})
-    score.gold_matched = len({g for _, g in pairs})
-    for g, attribution in enumerate(gold.attributions):
-        matching = [brief.claims[c] for c, gg in pairs if gg == g]
-        if matching and is_name_source(attribution.source, lower):
-            score.named += 1
-            score.named_agree += any(claimant_agrees(claim, attribution.source or "") for claim in matching)
-
-
-def score_spans(brief: DocBrief, score: DocScore) -> None:
-    """Kept spans that hold their quote in the source, and those the program found verbatim."""
-    score.spans = len(brief.spans)
-    score.spans_hold = sum(brief.text[s.start : s.end] == s.quote for s in brief.spans)
-    score.spans_exact = sum(s.match == "exact" for s in brief.spans)
-
-
-def score_document(brief: DocBrief, gold: GoldDoc | None) -> DocScore:
-    """All counts of one brief; without gold only its spans are scored."""
-    score = DocScore(file=brief.file, has_gold=gold is not None)
-    score_spans(brief, score)
-    if gold is None:
-        return score
-    score_claims(brief, gold, score)
-    score.actors = len(gold.actors)
-    score.actors_matched = sum(actor_found(mention, brief.actors) for mention in gold.actors)
-    score.completion_tokens = brief.completion_tokens
-    return score
-
-
-def rate(part: int, whole: int) -> float | None:
-    """A share, or None when there is nothing to share (printed as n/a, not as a misleading 0)."""
-    return part / whole if whole else None
-
-
-def measures(scores: list[DocScore]) -> dict[str, Any]:
-    """Rates and their counts over documents summed (micro-averaged)."""
-    total = {
-        name: sum(getattr(s, name) for s in scores)
-        for name in DocScore.__dataclass_fields__
-        if name not in ("file", "has_gold")
-    }
-    gold_docs = sum(s.has_gold for s in scores)
-    return {
-        "documents": len(scores),
-        "documents_with_gold": gold_docs,
-        "claims": total["claims"],
-        "attribution_recall": _measure(total["gold_matched"], total["gold"]),
-        "claim_precision": _measure(total["claims_matched"], total["claims"]),
-        "claimant_agreement": _measure(total["named_agree"], total["named"]),
-        "actor_recall": _measure(total["actors_matched"], total["actors"]),
-        "span_holds_quote": _measure(total["spans_hold"], total["spans"]),
-        "span_match_exact": _measure(total["spans_exact"], total["spans"]),
-        "completion_tokens": total["completion_tokens"],
-        "completion_tokens_per_matched": rate(total["completion_tokens"], total["gold_matched"]),
-    }
-
-
-def _measure(part: int, whole: int) -> dict[str, Any]:
-    return {"rate": rate(part, whole), "n": part, "of": whole}
-
-
-# --------------------------------------------------------------------------
-# Rules baseline (pure): no model
-# --------------------------------------------------------------------------
-
-
-def first_name(sentence: str, lower: frozenset[str]) -> str | None:
-    """The first run of capitalised words that starts with a name word ("Afghan Ambassador Hamdullah Mohib")."""
-    words = tokens(sentence)
-    for index, token in enumerate(words):
-        if is_name_word(token, lower):
-            run = [token]
-            for following in words[index + 1 :]:
-                if not following[0].isupper():
-                    break
-                run.append(following)
-            return " ".join(run)
-    return None
-
-
-def rules_brief(file: str, text: str, cues: list[str]) -> DocBrief:
-    """One claim per sentence that carries a lexicon cue; its claimant is the first name in it."""
-    lower = lowercase_words(text)
-    claims = []
-    for start, end in sentences(text):
-        sentence = text[start:end]
-        if find_cues(sentence, cues):
-            claimant = first_name(sentence, lower) or "unnamed source"
-            claims.append(Claim(evidence=Span(start, end, sentence), claimant=claimant))
-    actors = tuple(dict.fromkeys((c.claimant,) for c in claims if c.claimant != "unnamed source"))
-    return DocBrief(file=file, text=text, claims=tuple(claims), actors=actors, spans=tuple(c.evidence for c in claims))
-
-
-# --------------------------------------------------------------------------
-# I/O: gold, briefs, the daily command, output
-# --------------------------------------------------------------------------
-
-
-def _span(raw: dict[str, Any] | None) -> Span | None:
-    return None if raw is None else Span(raw["start"], raw["end"], raw.get("text", ""))
-
-
-def load_gold(folder: Path = GOLD_DIR) -> dict[str, GoldDoc]:
-    """Gold per article file name, from attributions.jsonl and meta.jsonl."""
-    actors = {
-        row["file"]: tuple(
-            e["first_mention"]
-            for e in row["salient_entities"]
-            if e["gum_type"] in ACTOR_TYPES and e["salience"] >= MIN_SALIENCE
-        )
-        for row in _jsonl(folder / "meta.jsonl")
-    }
-    gold = {}
-    for row in _jsonl(folder / "attributions.jsonl"):
-        attributions = tuple(
-            GoldAttribution(a["source"]["text"] if a["source"] else None, _span(a["cue"]), _span(a["content"]))
-            for a in row["attributions"]
-        )
-        gold[row["file"]] = GoldDoc(row["file"], attributions, actors.get(row["file"], ()))
-    return gold
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def source_text(brief: Brief, folder: Path) -> str | None:
-    """The text the brief's offsets point into: its document.path, tried from here, the project and the folder.
-
-    Only a text whose sha256 is the brief's document id is accepted, so offsets are never scored against
-    a different version of the article.
-    """
-    path = Path(brief.document.path or "")
-    candidates = [path, ROOT / path, folder / path, folder.parent / path, GOLD_DIR / path.name]
-    for candidate in candidates:
-        if path.name and candidate.is_file():
-            text = candidate.read_text(encoding="utf-8")
-            if hashlib.sha256(text.encode("utf-8")).hexdigest() == brief.document.id:
-                return text
-    return None
-
-
-def to_doc_brief(brief: Brief, text: str) -> DocBrief:
-    """The scored view of a Brief: claims with their actor's names, every kept span, completion tokens."""
-    actors = {a.id: (a.name, *a.aliases) for a in brief.actors}
-    claims = tuple(
-        Claim(
-            evidence=_kept(c.evidence),
-            claimant=c.claimant,
-            cue=_kept(c.cue) if c.cue else None,
-            names=actors.get(c.claimant_id or "", ()),
-        )
-        for c in brief.claims
-    )
-    spans = [a.mention for a in brief.actors] + [c.evidence for c in brief.claims]
-    spans += [c.cue for c in brief.claims if c.cue] + [u.evidence for u in brief.uncertainties]
-    return DocBrief(
-        file=Path(brief.document.path or "").name,
-        text=text,
-        claims=claims,
-        actors=tuple(actors.values()),
-        spans=tuple(_kept(s) for s in spans),
-        completion_tokens=brief.run.usage.completion_tokens,
-    )
-
-
-def _kept(span: Any) -> Span:
-    return Span(span.start, span.end, span.quote, span.match)
-
-
-def load_brief(path: Path) -> Brief | str | None:
-    """The brief in ``path``; None for the daily's other JSON (manifest, digest); a warning if unreadable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or "claims" not in data:
-            return None
-        return Brief.model_validate(data)
-    except ValueError as error:  # not JSON, or not a valid brief (pydantic's error is a ValueError)
-        return f"{path.name}: not a valid brief ({str(error).splitlines()[0]})"
-
-
-def read_briefs(folder: Path) -> tuple[list[DocBrief], list[str]]:
-    """Briefs in a daily --out folder, its briefs/ subfolder or any folder of brief JSON; and warnings."""
-    if (folder / "briefs").is_dir():
-        folder = folder / "briefs"
-    briefs, warnings = [], []
-    for path in sorted(folder.glob("*.json")):
-        brief = load_brief(path)
-        text = source_text(brief, folder) if isinstance(brief, Brief) else None
-        if isinstance(brief, str):
-            warnings.append(brief)
-        elif isinstance(brief, Brief) and text is None:
-            warnings.append(f"{path.name}: source text not found or changed (document.path {brief.document.path})")
-        elif isinstance(brief, Brief) and text is not None:
-            briefs.append(to_doc_brief(brief, text))
-    return briefs, warnings
-
-
-def failed_documents(folder: Path) -> int:
-    """Manifest entries with status failed (a daily run still writes the other briefs)."""
-    manifest = folder / "manifest.json"
-    if not manifest.is_file():
-        return 0
-    entries = json.loads(manifest.read_text(encoding="utf-8")).get("entries", [])
-    return sum(entry.get("status") == "failed" for entry in entries)
 
 
 def summarizer_command() -> list[str]:
@@ -653,29 +109,16 @@ def run_daily(
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
-def gold_for(brief: DocBrief, gold: dict[str, GoldDoc]) -> GoldDoc | None:
-    """The gold of the brief's file name, only if the brief was made from the very text the gold annotates."""
-    annotated = GOLD_DIR / brief.file
-    if brief.file not in gold or not annotated.is_file():
-        return None
-    return gold[brief.file] if annotated.read_text(encoding="utf-8") == brief.text else None
-
-
-def score_folder(folder: Path, gold: dict[str, GoldDoc], label: str, origin: str) -> SetScore:
-    """Score every brief in ``folder`` against its gold (by source file name)."""
-    briefs, warnings = read_briefs(folder)
-    result = SetScore(
-        label, origin, [score_document(b, gold_for(b, gold)) for b in briefs], failed=failed_documents(folder)
-    )
-    result.note = "; ".join(warnings) or None
-    return result
+def _origin(path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def score_fixture_set(
     label: str, fixtures: Path, gold: dict[str, GoldDoc], options: list[str] | None = None
 ) -> SetScore:
     """Replay one fixture set through `summarizer daily` and score what it wrote (skipped if not recorded)."""
-    origin = str(fixtures.relative_to(ROOT)) if fixtures.is_relative_to(ROOT) else str(fixtures)
+    origin = _origin(fixtures)
     if not any(fixtures.glob("*.jsonl")):
         return SetScore(label, origin, note=f"skipped: {origin} has no *.jsonl fixtures")
     with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
@@ -688,12 +131,83 @@ def score_fixture_set(
 
 
 def score_rules(gold: dict[str, GoldDoc]) -> SetScore:
-    """The no-model baseline over every gold article."""
-    cues = cue_lexicon()
-    briefs = [rules_brief(name, (GOLD_DIR / name).read_text(encoding="utf-8"), cues) for name in sorted(gold)]
-    return SetScore(
-        "rules", "no model: one claim per cue sentence", [score_document(brief, gold[brief.file]) for brief in briefs]
-    )
+    """The no-model baseline (bench/baseline.py, its own process) over every Wikinews article."""
+    with tempfile.TemporaryDirectory(prefix="quality-rules-") as tmp:
+        command = [sys.executable, str(ROOT / "bench" / "baseline.py"), "--out", tmp]
+        process = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        result = score_folder(Path(tmp), gold, "rules", "bench/baseline.py")
+    if process.returncode != 0:
+        tail = (process.stderr.strip().splitlines() or ["no message"])[-1]
+        result.note = "; ".join(filter(None, [result.note, f"baseline exited {process.returncode}: {tail}"]))
+    return result
+
+
+# --------------------------------------------------------------------------
+# The gate
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    measure: str
+    column: str
+    figure: float | None
+    floor: float
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        """At or above the floor; a missing figure (a set not scored, nothing to share) is below it."""
+        return self.figure is not None and round(self.figure, 6) >= self.floor
+
+
+def load_floors(path: Path = FLOORS) -> dict[str, dict[str, dict[str, Any]]]:
+    """Column -> measure -> {floor, reason}; a floor of an unknown measure, or without a reason, is an error."""
+    floors: dict[str, dict[str, dict[str, Any]]] = json.loads(path.read_text(encoding="utf-8"))["floors"]
+    for column, entries in floors.items():
+        for measure, entry in entries.items():
+            if measure not in GATED:
+                raise ValueError(f"{path.name}: {column}.{measure} is not a gated measure ({', '.join(GATED)})")
+            if not 0.0 <= float(entry["floor"]) <= 1.0 or not str(entry.get("reason", "")).strip():
+                raise ValueError(f"{path.name}: {column}.{measure} needs a floor in [0, 1] and a reason")
+    return floors
+
+
+def checks(results: list[SetScore], floors: dict[str, dict[str, dict[str, Any]]]) -> list[Check]:
+    """One check per floor of every scored column that has floors."""
+    found = []
+    for result in results:
+        m = measures(result.documents) if result.documents else {}
+        for measure, entry in floors.get(result.label, {}).items():
+            figure = m[measure]["rate"] if m else None
+            found.append(Check(measure, result.label, figure, float(entry["floor"]), entry["reason"]))
+    return found
+
+
+def render_gate(found: list[Check], results: list[SetScore], floors: dict[str, Any], path: Path = FLOORS) -> str:
+    """The floors table: measure, column, figure, floor, ok or BELOW; then what was not gated, and the verdict."""
+    rows = [
+        (
+            GATED[c.measure],
+            c.column,
+            "n/a" if c.figure is None else f"{c.figure:.3f}",
+            f"{c.floor:.3f}",
+            "ok" if c.ok else "BELOW",
+        )
+        for c in found
+    ]
+    below = sum(not c.ok for c in found)
+    text = render_table(f"floors ({_origin(path)})", ("measure", "column", "figure", "floor", "status"), rows)
+    ungated = [r.label for r in results if r.label not in floors]
+    if ungated:
+        text += "\n  not gated (no floors): " + ", ".join(ungated)
+    verdict = f"{below} figure(s) BELOW their floor" if below else f"all {len(found)} figures at or above their floor"
+    return f"{text}\n  {verdict}"
+
+
+# --------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------
 
 
 def _fmt(measure: dict[str, Any]) -> tuple[str, str]:
@@ -705,19 +219,22 @@ def table_rows(result: SetScore) -> list[tuple[str, str, str]]:
     """Measure, value, count for one set."""
     m = measures(result.documents)
     per_matched = m["completion_tokens_per_matched"]
+    tokens = COLUMNS[result.label].tokens if result.label in COLUMNS else "completion tokens"
     return [
         ("documents", str(m["documents"]), f"{m['documents_with_gold']} with gold, {result.failed} failed"),
         ("claims", str(m["claims"]), ""),
         ("attribution recall (gold matched)", *_fmt(m["attribution_recall"])),
         ("claim precision", *_fmt(m["claim_precision"])),
-        ("claimant agreement (named sources)", *_fmt(m["claimant_agreement"])),
+        ("claimant agreement, strict (named sources)", *_fmt(m["claimant_agreement_strict"])),
+        ("claimant agreement, lenient (one shared word)", *_fmt(m["claimant_agreement_lenient"])),
+        ('"unnamed source" on unnamed gold sources', *_fmt(m["unnamed_source_agreement"])),
         ("actor recall", *_fmt(m["actor_recall"])),
         ("spans: text[start:end] == quote", *_fmt(m["span_holds_quote"])),
         ("spans: match == exact", *_fmt(m["span_match_exact"])),
         (
-            "completion tokens / matched attribution",
+            f"{tokens} per matched attribution",
             "n/a" if per_matched is None else f"{per_matched:.1f}",
-            f"{m['completion_tokens']} tokens",
+            f"{m['completion_tokens']} in all",
         ),
     ]
 
@@ -734,33 +251,24 @@ def render_table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]
 
 def document_rows(result: SetScore) -> list[tuple[str, ...]]:
     """One row per document with gold: its claims and the rates that depend on the gold."""
+    keys = ("attribution_recall", "claim_precision", "claimant_agreement_strict", "actor_recall", "span_holds_quote")
     rows = []
     for doc in sorted((d for d in result.documents if d.has_gold), key=lambda d: d.file):
         m = measures([doc])
-        rows.append(
-            (
-                doc.file,
-                str(doc.claims),
-                *(
-                    _fmt(m[k])[0]
-                    for k in (
-                        "attribution_recall",
-                        "claim_precision",
-                        "claimant_agreement",
-                        "actor_recall",
-                        "span_holds_quote",
-                    )
-                ),
-            )
-        )
+        rows.append((doc.file, str(doc.claims), *(_fmt(m[k])[0] for k in keys)))
     return rows
+
+
+def title(result: SetScore) -> str:
+    column = COLUMNS.get(result.label)
+    return f"{result.label}: {column.title} ({result.origin})" if column else f"{result.label} ({result.origin})"
 
 
 def render(result: SetScore, per_document: bool) -> str:
     """The set's table, its note, and with --per-document its documents."""
     if not result.documents:
-        return f"{result.label} ({result.origin}): {result.note or 'no briefs'}"
-    text = render_table(f"{result.label} ({result.origin})", ("measure", "value", "count"), table_rows(result))
+        return f"{title(result)}: {result.note or 'no briefs'}"
+    text = render_table(title(result), ("measure", "value", "count"), table_rows(result))
     if result.note:
         text += f"\n  note: {result.note}"
     if per_document:
@@ -772,6 +280,7 @@ def render(result: SetScore, per_document: bool) -> str:
 def as_json(result: SetScore, per_document: bool) -> dict[str, Any]:
     data = {
         "label": result.label,
+        "title": COLUMNS[result.label].title if result.label in COLUMNS else result.label,
         "origin": result.origin,
         "failed": result.failed,
         "note": result.note,
@@ -786,15 +295,17 @@ def as_json(result: SetScore, per_document: bool) -> dict[str, Any]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--briefs", type=Path, help="score this folder of briefs instead of replaying the fixture sets")
-    parser.add_argument("--label", help="name of the --briefs set (default: the folder name)")
+    parser.add_argument("--label", help="name of the --briefs set, and whose floors it meets (default: folder name)")
+    parser.add_argument("--floors", type=Path, default=FLOORS, help="the floors file (default: %(default)s)")
     parser.add_argument("--per-document", action="store_true", help="also one row per document")
-    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    parser.add_argument("--json", action="store_true", help="print the numbers and the floors as JSON")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    floors = load_floors(args.floors)
     gold = load_gold()
     if args.briefs:
         if not args.briefs.is_dir():
@@ -804,15 +315,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         results = [score_fixture_set(label, path, gold, options) for label, (path, options) in FIXTURE_SETS.items()]
     results.append(score_rules(gold))
+    found = checks(results, floors)
+    passed = all(c.ok for c in found)
     wall = time.perf_counter() - started
     if args.json:
-        print(
-            json.dumps({"sets": [as_json(r, args.per_document) for r in results], "wall_s": round(wall, 2)}, indent=2)
-        )
+        gate = [{**c.__dict__, "ok": c.ok} for c in found]
+        sets = [as_json(r, args.per_document) for r in results]
+        print(json.dumps({"sets": sets, "floors": gate, "passed": passed, "wall_s": round(wall, 2)}, indent=2))
     else:
         print("\n\n".join(render(r, args.per_document) for r in results))
+        print("\n" + render_gate(found, results, floors, args.floors))
         print(f"\nwall time: {wall:.1f} s")
-    return 0
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

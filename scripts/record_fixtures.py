@@ -32,7 +32,7 @@ briefed with ``--method extract --n-ctx 4096``, so in 13 parts plus the summary
 call → ``fixtures/long/``.
 
 A daily run with ``--batch --wait`` over two Wikinews articles (``--method extract --profile embedded``)
-through the loopback fake Batch API (``bench/fake_batch.py``), whose batch requests and online calls the
+through the loopback fake Batch API (``tests/support/fake_batch.py``), whose batch requests and online calls the
 embedded server answers: the Files and Batches exchanges (upload, create, polls, output download) →
 ``fixtures/batch/batch.jsonl``, the online follow-ups → ``fixtures/batch/<document>.jsonl``, the digest's
 synthesis → ``fixtures/batch/digest.jsonl``.
@@ -258,10 +258,8 @@ BATCH_MODEL = "smollm2-135m-instruct"
 
 def record_batch(server: LocalServer, folder: Path) -> None:
     """A batch submitted, polled and collected in one run (the recording must hold every poll in order)."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    from fake_batch import FakeBatchAPI
-
     from summarizer.batch import BatchOptions, run_batch
+    from tests.support.fake_batch import FakeBatchAPI
 
     work = Path(tempfile.mkdtemp(prefix="batch-"))
     inbox = work / "inbox"

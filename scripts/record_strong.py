@@ -12,7 +12,7 @@ user would, against it with ``--model gpt-4o-mini`` at the default settings:
   an answer cut at 800 tokens, then asked again with the output ceiling →
   ``fixtures/strong/cut/``;
 * ``summarizer daily INBOX --batch --wait --record ...`` over four Wikinews
-  articles, through the loopback fake Batch API (``bench/fake_batch.py``) whose
+  articles, through the loopback fake Batch API (``tests/support/fake_batch.py``) whose
   batch requests and online calls the server answers: upload, create, polls and
   the output download → ``fixtures/strong/batch/batch.jsonl``, the online
   follow-ups and the digest's synthesis beside it.
@@ -32,12 +32,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
 
-sys.path.insert(0, str(ROOT / "bench"))
-
-from fake_batch import FakeBatchAPI  # noqa: E402
-from strong_server import StrongServer  # noqa: E402
+from scripts.strong_server import StrongServer  # noqa: E402
+from tests.support.fake_batch import FakeBatchAPI  # noqa: E402
 
 FIXTURES = ROOT / "fixtures" / "strong"
 MODEL = "gpt-4o-mini"

@@ -1,6 +1,6 @@
 """daily --batch: submit to the Batch API, collect later; every fault leaves nothing lost and nothing sent twice.
 
-The Batch API is the loopback fake in ``bench/fake_batch.py``, in its own process (started and stopped by
+The Batch API is the loopback fake in ``tests/support/fake_batch.py``, in its own process (started and stopped by
 its PID); the recorded fixtures in ``fixtures/batch`` replay a real model's batch offline.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -31,11 +30,8 @@ from summarizer.store import load_brief
 from summarizer.structured import batch_key
 
 from .conftest import FIXTURES, ROOT
-
-sys.path.insert(0, str(ROOT / "bench"))
-
-from fake_batch import FakeBatchAPI  # noqa: E402
-from fake_server import document  # noqa: E402
+from .support.fake_batch import FakeBatchAPI
+from .support.fake_server import document
 
 runner = CliRunner()
 BATCH_FIXTURES = FIXTURES / "batch"

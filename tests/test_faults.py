@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,7 @@ from summarizer.daily import DailyOptions, run_daily
 from summarizer.digest import STORY_DOCUMENTS
 from summarizer.settings import build_settings
 
-from .conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "bench"))
-from fake_server import FAULTS, FakeServer, document  # noqa: E402
+from .support.fake_server import FAULTS, FakeServer, document
 
 DOCUMENTS = 50
 SECRET = "sk-test-0123456789abcdefghijklmnop"

@@ -38,12 +38,10 @@ from summarizer.render import print_review, to_markdown
 from summarizer.settings import build_settings
 from summarizer.store import load_digest
 
-from .conftest import FIXTURES, ROOT, SEED, SEEDS
+from .conftest import FIXTURES, SEED, SEEDS
 from .processes import server_processes
+from .support.fake_server import FakeServer, document
 from .test_daily import DocumentFake, settings, use_fake
-
-sys.path.insert(0, str(ROOT / "bench"))
-from fake_server import FakeServer, document  # noqa: E402
 
 runner = CliRunner()
 KOREA = SEEDS / "wikinews" / "korea.txt"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -16,11 +15,9 @@ from summarizer.models import Brief
 from summarizer.pipeline import brief_document, chunk_budget
 from summarizer.settings import build_settings
 
-from .conftest import FIXTURES, ROOT, SEEDS
+from .conftest import FIXTURES, SEEDS
+from .support.fake_server import FakeServer, document
 from .test_daily import DocumentFake
-
-sys.path.insert(0, str(ROOT / "bench"))
-from fake_server import FakeServer, document  # noqa: E402
 
 runner = CliRunner()
 LONG = FIXTURES / "long" / "wikinews-long.txt"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -171,8 +170,7 @@ def test_a_4000_word_article_at_the_defaults_is_complete() -> None:
 
 
 def test_an_answer_cut_at_the_ceiling_itself_fails_and_says_what_to_do(tmp_path: Path) -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from strong_server import StrongServer
+    from scripts.strong_server import StrongServer
 
     with StrongServer() as server:
         settings = build_settings(

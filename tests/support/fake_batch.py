@@ -20,7 +20,7 @@ rest in the error file with code ``batch_expired``), ``failed`` (the batch fails
 ``cancel`` (cancelling works: a batch cancelled before it ended answers nothing), ``no-files`` (an
 endpoint without the Files API: every upload is HTTP 404).
 
-    python bench/fake_batch.py [--delay 1] [--fault none] [--shape one-call] [--upstream URL]
+    python -m tests.support.fake_batch [--delay 1] [--fault none] [--shape one-call] [--upstream URL]
 """
 
 from __future__ import annotations
@@ -29,18 +29,14 @@ import argparse
 import copy
 import json
 import re
-import sys
 import threading
 import time
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from fake_server import SHAPES, TEMPLATE, ChildServer, _Server  # noqa: E402
+from tests.support.fake_server import SHAPES, TEMPLATE, ChildServer, _Server
 
 BATCH_FAULTS = ("none", "expired", "failed", "partial", "cancel", "no-files")
 
@@ -314,7 +310,7 @@ class FakeBatchAPI(ChildServer):
 
     def __init__(self, delay_s: float = 0.2, fault: str = "none", shape: str = "one-call", upstream: str | None = None):
         assert fault in BATCH_FAULTS and shape in SHAPES
-        argv = [__file__, "--delay", str(delay_s), "--fault", fault, "--shape", shape]
+        argv = ["-m", "tests.support.fake_batch", "--delay", str(delay_s), "--fault", fault, "--shape", shape]
         super().__init__(argv + (["--upstream", upstream] if upstream else []))
 
 

@@ -37,7 +37,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+MODULE = "tests.support.fake_server"  # run as ``python -m tests.support.fake_server`` from ROOT
 RECORDED = (ROOT / "fixtures" / "extract" / "crane.jsonl").read_text(encoding="utf-8")
 TEMPLATE = json.loads(RECORDED.splitlines()[0])["response"]["body"]
 
@@ -236,7 +237,8 @@ class _Server:
 
 class ChildServer:
     """A loopback server in a child process, so its work never shares the client's interpreter lock; started
-    with ``argv`` (it prints its port first) and stopped by its own PID."""
+    with ``argv`` (``-m tests.support.<module>`` and its options, run from the repository root; it prints its
+    port first) and stopped by its own PID."""
 
     def __init__(self, argv: list[str]):
         self.argv = argv
@@ -252,7 +254,7 @@ class ChildServer:
             return dict(json.loads(answer.read()))
 
     def __enter__(self) -> Self:
-        self.process = subprocess.Popen([sys.executable, *self.argv], stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen([sys.executable, *self.argv], stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert self.process.stdout is not None
         self.port = int(self.process.stdout.readline())
         return self
@@ -267,7 +269,7 @@ class FakeServer(ChildServer):
     """The fake chat-completions server in a child process."""
 
     def __init__(self, latency_s: float = 0.25, fault: str = "none", shape: str = "one-call"):
-        super().__init__([__file__, str(latency_s), fault, shape])
+        super().__init__(["-m", MODULE, str(latency_s), fault, shape])
         self.latency_s = latency_s
         self.fault = fault
         self.shape = shape

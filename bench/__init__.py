@@ -1,0 +1,1 @@
+"""Benchmarks and the quality gate; a package so that tests import bench.quality and bench.scorer."""
