@@ -81,7 +81,8 @@ def copies(briefs: list[Brief], count: int, shape: str) -> list[Brief]:
 
 
 async def measure(count: int, shape: str, latency: float, concurrency: int, context: int) -> dict[str, float]:
-    from summarizer.digest import Entry, build_digest, digest_markdown, merge_actors, synthesise
+    from summarizer.digest import Entry, build_digest, merge_actors, synthesise
+    from summarizer.render import digest_markdown
     from summarizer.session import llm_session
     from summarizer.settings import build_settings
 

@@ -36,6 +36,7 @@ from .models import (
     Span,
     Uncertainty,
     UncertaintyDraft,
+    clip,
 )
 
 CUE_WINDOW = 120
@@ -44,6 +45,7 @@ CUE_WINDOW = 120
 MIN_CLAIM_EVIDENCE_WORDS = 3
 MIN_UNCERTAINTY_EVIDENCE_CHARS = 4
 HINT_CHARS = 240  # a hint is a verbatim prefix of a sentence, short enough to copy back as evidence
+QUOTE_CHARS = 80  # a model's quote shown in a reason for rejecting it
 
 ItemKind = Literal["claim", "uncertainty"]
 Item = TypeVar("Item", Claim, Uncertainty)
@@ -253,17 +255,17 @@ class Assembly:
 
     def evidence_problem(self, quote: str, part: Part) -> str:
         """Why a quote fails, with the closest source sentence as a hint to copy from."""
-        problem = f'evidence "{clip(quote)}" is not in the document'
+        problem = f'evidence "{clip(quote, QUOTE_CHARS, "chars")}" is not in the document'
         hint = grounding.closest_sentence(quote, self.part_text(part))
         if hint:
-            problem += f'; the closest sentence is "{clip_words(hint, HINT_CHARS)}"'
+            problem += f'; the closest sentence is "{clip(hint, HINT_CHARS, "verbatim")}"'
         return problem
 
     def claim_problems(self, draft: ClaimDraft, part: Part) -> list[str]:
         problems = []
         if len(draft.evidence.split()) < MIN_CLAIM_EVIDENCE_WORDS:
             problems.append(
-                f'evidence "{clip(draft.evidence)}" is too short to support a claim '
+                f'evidence "{clip(draft.evidence, QUOTE_CHARS, "chars")}" is too short to support a claim '
                 f"(at least {MIN_CLAIM_EVIDENCE_WORDS} words)"
             )
         elif self.span(draft.evidence, part) is None:
@@ -304,7 +306,9 @@ class Assembly:
         # judged against the resolved name (a listed actor's, author, unnamed source), not the model's raw text
         names = [resolved[0], *(n for a in self.actors for n in (a.name, *a.aliases))]
         if grounding.name_only(evidence.quote, names):
-            self.rejected.append(reject("claim", draft, NAME_ONLY.format(quote=clip(evidence.quote))))
+            self.rejected.append(
+                reject("claim", draft, NAME_ONLY.format(quote=clip(evidence.quote, QUOTE_CHARS, "chars")))
+            )
             return
         position = duplicate_of(evidence, part, self.claims, self.parts, same=lambda c: c.claimant == resolved[0])
         if position is None:
@@ -459,18 +463,6 @@ def repaired_draft(pending: Pending, item: RepairedItem) -> ClaimDraft | Uncerta
 
 def reject(kind: RejectedKind, draft: Any, reason: str) -> Rejected:
     return Rejected(kind=kind, item=draft.model_dump(mode="json"), reason=reason)
-
-
-def clip(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def clip_words(text: str, limit: int) -> str:
-    """A prefix of ``text`` of at most ``limit`` characters, cut at a word boundary (still verbatim)."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    return cut[: cut.rfind(" ")] if " " in cut else cut
 
 
 def error_text(error: Exception) -> str:

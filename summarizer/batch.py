@@ -20,35 +20,35 @@ uploaded, created, collected), so a run killed anywhere resumes from it; a batch
 written down is looked up by its input file before another is made; a run that finds a batch still
 running only reports it; documents of an expired or cancelled batch that got no answer are left
 ``pending`` and those of a failed batch or with an error of their own ``failed``, for the next run.
+
+This module is the day's bookkeeping; the requests, the input files and every call to the Batch API are
+``batch_api.py``'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
-import re
+import shlex
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast, get_args
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import ValidationError
 
-from .chunking import estimate_tokens
+from . import batch_api
+from .batch_api import NOT_REACHED
 from .daily import (
     BRIEFS,
     ENDED,
     MANIFEST,
     BatchRecord,
-    BatchStatus,
     DailyOptions,
     Manifest,
-    ManifestEntry,
     Progress,
     _brief_all,
     _needs_synthesis,
@@ -62,24 +62,17 @@ from .daily import (
 )
 from .digest import SynthesisResult
 from .documents import Document
-from .errors import BatchError, Deferred, DocumentError, InputError, UsageError
+from .errors import DocumentError, ExitCode, InputError, UsageError
 from .models import Digest, Usage
-from .pipeline import openings
-from .prompts import prompt_version
+from .render import failure_lines, status_counts
 from .settings import Settings
-from .store import MAX_SAVED_BYTES, atomic_open, ensure_writable, make_folder, read_limited, remove_leftovers
+from .store import MAX_SAVED_BYTES, ensure_writable, make_folder, read_limited, remove_leftovers
 from .structured import BATCH_DOCUMENT, batch_key
 
 if TYPE_CHECKING:  # the LLM stack is imported when a batch is run, not when daily starts
-    from .fixtures import BatchRouter
-    from .llm import LLM, BatchAPI
+    from .llm import BatchAPI
 
 BATCHES = "batches"
-ENDPOINT = "/v1/chat/completions"
-MAX_BATCH_REQUESTS = 50_000  # the Batch API's limit per batch
-MAX_BATCH_BYTES = 190_000_000  # its input files may be up to 200 MB
-# A request that the batch never reached, by the code of its line in the error file: left pending, not failed.
-NOT_REACHED = ("batch_expired", "batch_cancelled")
 DIGEST = "digest"  # the custom_id prefix of the digest's synthesis requests (documents have hex ids)
 FollowUp = Literal["online", "batch"]
 
@@ -140,6 +133,20 @@ class _Day:
     def open(self) -> list[BatchRecord]:
         return [record for record in self.records if not record.collected]
 
+    def save(self) -> None:
+        self.run.save_manifest()
+
+    def drop(self, record: BatchRecord, why: str) -> None:
+        """Forget a batch that was never made: its documents are pending again, for the next run."""
+        for entry in self.run.manifest.entries:
+            if entry.status == "submitted" and entry.batch == record.name:
+                entry.status, entry.error, entry.batch, entry.custom_ids, entry.batches = "pending", why, None, [], []
+        self.run.manifest.batches = [r for r in self.records if r is not record]
+
+    def made(self, record: BatchRecord, found: bool) -> None:
+        self.created.append(record)
+        self.events.submitted(record, found)
+
 
 def load_manifest(folder: Path) -> Manifest | None:
     """The folder's manifest; None when there is none. One that cannot be read is an error, not a fresh
@@ -174,37 +181,6 @@ def has_open_batch(folder: Path) -> bool:
     except InputError:
         return False
     return manifest is not None and any(not record.collected for record in manifest.batches)
-
-
-def request_settings(settings: Settings) -> str:
-    """A hash of everything that shapes a request body (besides the document): a batch's answers are found
-    by their requests, so they are collected only with the settings that made them."""
-    shaping = {
-        "prompts": prompt_version(),
-        "endpoint": [settings.provider, settings.public_base_url],  # another endpoint does not know the batch
-        "settings": settings.model_dump(
-            mode="json",
-            include={
-                "model",
-                "profile",
-                "method",
-                "mode",
-                "temperature",
-                "seed",
-                "max_tokens",
-                "max_output_tokens",
-                "limits",
-                "passes",
-                "context_tokens",
-                "n_ctx",
-                "chunk_overlap_tokens",
-                "repair_attempts",
-                "repair_max_items",
-                "schema_reasks",
-            },
-        ),
-    }
-    return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
 
 
 async def run_batch(
@@ -248,7 +224,7 @@ async def run_batch(
         follow_up = (
             "online" if batch.cancel else batch.follow_up or (earlier.follow_up if earlier else None) or "online"
         )
-        run.manifest.follow_up, run.manifest.request_settings = follow_up, request_settings(settings)
+        run.manifest.follow_up, run.manifest.request_settings = follow_up, batch_api.request_settings(settings)
         from .llm import BatchAPI
 
         api = BatchAPI(settings)
@@ -280,7 +256,7 @@ def _inputs(paths: list[str], earlier: Manifest | None, settings: Settings, out:
                 f"{', '.join(paths)}: no documents found (.txt, .md, .html files); nothing was sent or written"
             )
         return inputs
-    if earlier.request_settings != request_settings(settings):
+    if earlier.request_settings != batch_api.request_settings(settings):
         raise UsageError(
             f"the open batch of this folder was submitted with other settings (model {earlier.model}, prompts "
             f"{earlier.prompt_version}, its endpoint); collect it with the same --model, --base-url, options and "
@@ -324,16 +300,16 @@ async def _drive(day: _Day, started: float) -> BatchOutcome:
     run = day.run
     run.save_manifest()
     if day.options.cancel:
-        await _cancel(day)
+        await batch_api.cancel(day)
     for record in day.open():  # a run killed while submitting: finish what it began
         if record.id is None:
-            await _create(day, record, resumed=True)
+            await batch_api.create(day, record, resumed=True)
     if not day.open() and not day.options.collect_only:
         await _submit_documents(day)
     delay = day.options.poll_s
     digest = None
     while True:
-        await _refresh(day)
+        await batch_api.refresh(day)
         ended = [record for record in day.open() if record.status in ENDED]
         if ended:
             await _collect(day, ended)
@@ -351,35 +327,6 @@ async def _drive(day: _Day, started: float) -> BatchOutcome:
     run.manifest.wall_s = round(time.perf_counter() - started, 3)
     run.save_manifest()
     return BatchOutcome(run.manifest, digest, day.open(), day.created)
-
-
-async def _cancel(day: _Day) -> None:
-    """--cancel: ask the Batch API to cancel every open batch (what it answered before is still collected;
-    the rest of its documents are left pending); a batch not created yet is dropped."""
-    await _refresh(day)
-    for record in day.open():
-        if record.id is None and record.input_file_id is not None:  # a killed run may have made it
-            found = await day.api.find(record.input_file_id)
-            if found is not None:
-                _update(record, found)
-        if record.id is None:
-            _drop(day, record, "its batch was cancelled (--cancel) before it was created")
-        elif record.status not in (*ENDED, "cancelling"):
-            try:
-                _update(record, await day.api.cancel(record.id))
-            except BatchError as error:
-                if error.status is None or error.status >= 500:
-                    raise
-                _update(record, await day.api.retrieve(record.id))  # it ended meanwhile: collected as it is
-    day.run.save_manifest()
-
-
-def _drop(day: _Day, record: BatchRecord, why: str) -> None:
-    """Forget a batch that was never made: its documents are pending again, for the next run."""
-    for entry in day.run.manifest.entries:
-        if entry.status == "submitted" and entry.batch == record.name:
-            entry.status, entry.error, entry.batch, entry.custom_ids, entry.batches = "pending", why, None, [], []
-    day.run.manifest.batches = [r for r in day.records if r is not record]
 
 
 # --------------------------------------------------------------------------
@@ -406,10 +353,10 @@ async def _submit_documents(day: _Day) -> None:
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # a captured request is no failed attempt to log
     try:
-        with _Writer(day, wave=1) as writer:
+        with batch_api.Writer(day, wave=1) as writer:
             for entry, document in todo:
-                captured = await _capture(llm, router, document, day.settings)
-                cost = sum(_estimate(body) for _, body in captured)
+                captured = await batch_api.capture(llm, router, document, day.settings)
+                cost = sum(batch_api.estimate(body) for _, body in captured)
                 if budget is not None and spent + cost > budget:
                     entry.status, entry.error = "skipped-budget", f"token budget of {budget} reached (estimated)"
                     entry.document_id = document.id
@@ -420,185 +367,7 @@ async def _submit_documents(day: _Day) -> None:
     finally:
         quiet.setLevel(level)
         await llm.aclose()
-    await _submit(day, writer)
-
-
-async def _capture(llm: LLM, router: BatchRouter, document: Document, settings: Settings) -> list[tuple[str, bytes]]:
-    """The first request of each part of ``document``, as the online path would send it: (custom_id, body)."""
-    BATCH_DOCUMENT.set(batch_key(document.id))
-    for opening in openings(document, settings):
-        with suppress(Deferred):
-            await llm.extract(opening.model, opening.prompt, reasks=0, max_tokens=opening.max_tokens)
-    captured, router.captured = list(router.captured.items()), {}
-    return captured
-
-
-_MAX_TOKENS = re.compile(rb'"max_tokens"\s*:\s*(\d+)')
-
-
-def _estimate(body: bytes) -> int:
-    """A request's tokens for the budget: the request (messages, tool schema) and the answer it allows."""
-    allowed = _MAX_TOKENS.search(body)
-    return estimate_tokens(body.decode("utf-8", "replace")) + (int(allowed.group(1)) if allowed else 0)
-
-
-def _next_name(day: _Day, adding: list[BatchRecord]) -> str:
-    """b1, b2, …: one more than any batch this folder has known, in the manifest or on disk (a name is never
-    given twice, so no batch is ever read from another's files)."""
-    names = [record.name for record in [*day.records, *adding]]
-    names += [path.name.split(".", 1)[0] for path in day.folder.glob("b*.*.jsonl")]
-    numbers = [int(name[1:]) for name in names if name[1:].isdigit()]
-    return f"b{max(numbers, default=0) + 1}"
-
-
-class _Writer:
-    """Batch input files written request by request (a day of documents is never held in memory): a new
-    file where the next document's requests would pass a batch's limits (requests, bytes); a document's
-    requests stay in one file. Each file appears only once complete."""
-
-    def __init__(self, day: _Day, *, wave: int | None = None, synthesis: bool = False):
-        """``wave``: 1 for documents' first requests; by default the wave after the folder's last."""
-        self.day, self.synthesis = day, synthesis
-        self.wave = wave if wave is not None else max((record.wave for record in day.records), default=0) + 1
-        self.records: list[BatchRecord] = []
-        self.members: list[tuple[ManifestEntry | None, str, BatchRecord, list[str]]] = []
-        self.files = ExitStack()
-        self.stream: BinaryIO | None = None
-        self.size = 0  # bytes in the file being written
-
-    def add(self, entry: ManifestEntry | None, document: str, captured: list[tuple[str, bytes]]) -> None:
-        """``document``'s requests; ``entry`` its manifest entry (None for the digest's synthesis)."""
-        if not captured:
-            return
-        lines = [_line(custom, body) for custom, body in captured]
-        size = sum(len(line) for line in lines)
-        record = self.records[-1] if self.records else None
-        if record is None or record.requests + len(lines) > MAX_BATCH_REQUESTS or self.size + size > MAX_BATCH_BYTES:
-            record = self._next()
-        assert self.stream is not None
-        for line in lines:
-            self.stream.write(line)
-        record.requests += len(lines)
-        self.size += size
-        self.members.append((entry, document, record, [custom for custom, _ in captured]))
-
-    def _next(self) -> BatchRecord:
-        self.files.close()  # the file before is complete
-        record = BatchRecord(name=_next_name(self.day, self.records), wave=self.wave, synthesis=self.synthesis)
-        self.records.append(record)
-        self.stream = self.files.enter_context(atomic_open(self.day.folder / f"{record.name}.input.jsonl"))
-        self.size = 0
-        return record
-
-    def close(self) -> list[BatchRecord]:
-        """Every file complete; its documents marked submitted."""
-        self.files.close()
-        for entry, document, record, customs in self.members:
-            if entry is None:
-                continue
-            follows = entry.status == "submitted"  # a follow-up: its round goes on
-            entry.status, entry.batch, entry.error, entry.error_kind = "submitted", record.name, None, None
-            entry.custom_ids, entry.document_id = customs, document
-            entry.batches = [*entry.batches, record.name] if follows else [record.name]
-        self.day.records.extend(self.records)
-        return self.records
-
-    def __enter__(self) -> _Writer:
-        return self
-
-    def __exit__(self, *error: Any) -> None:
-        """On an error no file of the submit is left half-written; else the files wait for ``close``."""
-        if error[0] is not None:
-            self.files.__exit__(*error)
-
-
-async def _submit(day: _Day, writer: _Writer) -> None:
-    """Mark the written requests' documents submitted, then upload each file and create its batch."""
-    records = writer.close()
-    if not records:
-        return
-    day.run.save_manifest()  # the documents are submitted from here on: a killed run resumes these records
-    for number, record in enumerate(records):
-        try:
-            await _create(day, record, resumed=False)
-        except BatchError as error:
-            for later in records[number + 1 :]:  # never uploaded: their documents are free again as well
-                _drop(day, later, f"not submitted: {error}")
-            day.run.save_manifest()
-            raise
-
-
-def _line(custom: str, body: bytes) -> bytes:
-    """One request of a batch input file; the body as the SDK encoded it (one line of JSON)."""
-    if b"\n" in body:
-        body = json.dumps(json.loads(body), ensure_ascii=False, separators=(",", ":")).encode()
-    return b'{"custom_id":%s,"method":"POST","url":"%s","body":%s}\n' % (
-        json.dumps(custom).encode(),
-        ENDPOINT.encode(),
-        body,
-    )
-
-
-async def _create(day: _Day, record: BatchRecord, *, resumed: bool) -> None:
-    """Upload ``record``'s input file and create its batch, writing each step down.
-
-    An upload that fails creates nothing: the record is dropped and its documents are pending again (the
-    endpoint may have no Batch API at all). A create that the endpoint refused (HTTP 4xx) is dropped the
-    same way; one whose answer did not come may have made the batch, so the record stays and the next run
-    looks the batch up by its input file before making another (as it does for a run killed here)."""
-    if record.input_file_id is None:
-        try:
-            record.input_file_id = await day.api.upload(day.folder / f"{record.name}.input.jsonl")
-        except BatchError as error:  # nothing was created: the documents are free again
-            _drop(day, record, f"not submitted: {error}")
-            day.run.save_manifest()
-            raise
-        record.status = "uploaded"
-        day.run.save_manifest()
-    found = await day.api.find(record.input_file_id) if resumed else None  # an error here keeps the record
-    try:
-        batch = found or await day.api.create(record.input_file_id, {"summarizer_batch": record.name})
-    except BatchError as error:
-        if error.status is not None and error.status < 500:  # refused: no batch was made
-            _drop(day, record, f"not submitted: {error}")
-            day.run.save_manifest()
-        raise  # else it may have been made: the next run looks it up before making another
-    _update(record, batch)
-    day.run.save_manifest()
-    day.created.append(record)
-    day.events.submitted(record, found is not None)
-
-
-def _update(record: BatchRecord, batch: dict[str, Any]) -> None:
-    record.id = batch["id"]
-    status = batch.get("status")
-    # a status this version does not know (a compatible endpoint's own) is a batch still running
-    record.status = cast(BatchStatus, status) if status in get_args(BatchStatus) else "in_progress"
-    record.output_file_id = batch.get("output_file_id")
-    record.error_file_id = batch.get("error_file_id")
-    counts = batch.get("request_counts") or {}
-    record.completed, record.failed = counts.get("completed") or 0, counts.get("failed") or 0
-    errors = [error.get("message") or error.get("code") for error in (batch.get("errors") or {}).get("data") or []]
-    if errors:
-        record.error = "; ".join(str(error) for error in errors)[:500]
-    elif record.status in ("expired", "cancelled"):
-        record.error = f"the batch {record.status} before every request was answered"
-
-
-async def _refresh(day: _Day) -> None:
-    changed = False
-    for record in day.open():
-        if record.id is not None and record.status not in ENDED:
-            try:
-                _update(record, await day.api.retrieve(record.id))
-            except BatchError as error:
-                if error.status != 404:
-                    raise
-                record.status = "lost"  # deleted, or another account's: its documents go again
-                record.error = f"the Batch API does not know batch {record.id} (HTTP 404)"
-            changed = True
-    if changed:
-        day.run.save_manifest()
+    await batch_api.submit(day, writer)
 
 
 # --------------------------------------------------------------------------
@@ -613,14 +382,14 @@ async def _collect(day: _Day, ended: list[BatchRecord]) -> None:
     an answer always wins, and only an error of its latest batch counts (an error of an earlier round is
     history: the request was sent again since)."""
     for record in ended:
-        await _download(day, record)
+        await batch_api.download(day, record)
     names = {record.name for record in ended}
     day.collected_now |= names
     waiting = [e for e in day.run.manifest.entries if e.status == "submitted" and e.batch in names]
     counts = {record.name: sum(1 for e in waiting if e.batch == record.name) for record in ended}
     wanted = {batch_key(entry.document_id or "") for entry in waiting}
     chains = {name for entry in waiting for name in (entry.batches or [entry.batch or ""])}
-    answers, errors = _results(day, chains, wanted)
+    answers, errors = batch_api.results(day, chains, wanted)
     to_brief: list[tuple[str, Document]] = []
     by_name = {record.name: record for record in ended}
     for entry in waiting:
@@ -654,91 +423,11 @@ async def _collect(day: _Day, ended: list[BatchRecord]) -> None:
     day.run.save_manifest()
 
 
-async def _download(day: _Day, record: BatchRecord) -> None:
-    for file_id, suffix in ((record.output_file_id, "output"), (record.error_file_id, "errors")):
-        path = day.folder / f"{record.name}.{suffix}.jsonl"
-        if file_id and not path.exists():
-            content = await day.api.download(file_id)
-            with atomic_open(path) as stream:
-                stream.write(content)
-
-
-def _results(day: _Day, names: set[str], wanted: set[str]) -> tuple[dict[str, bytes], dict[str, tuple[str, str, str]]]:
-    """From the batches ``names``, for the documents ``wanted`` (their batch keys): the answers (custom_id →
-    chat completion) and errors (custom_id → (code, message, batch name))."""
-    answers: dict[str, bytes] = {}
-    errors: dict[str, tuple[str, str, str]] = {}
-    for record in day.records:
-        if record.name not in names:
-            continue
-        for suffix in ("output", "errors"):
-            path = day.folder / f"{record.name}.{suffix}.jsonl"
-            if not path.is_file():
-                continue
-            with path.open("rb") as lines:
-                for line in lines:
-                    if line.strip():
-                        _result(line, wanted, record.name, answers, errors)
-    return answers, errors
-
-
-def _result(
-    line: bytes,
-    wanted: set[str],
-    name: str,
-    answers: dict[str, bytes],
-    errors: dict[str, tuple[str, str, str]],
-) -> None:
-    """One line of an output or error file; a line that is not of the Batch API's shape is no answer."""
-    try:
-        item = json.loads(line)
-        custom = str(item["custom_id"])
-    except (ValueError, KeyError, TypeError, RecursionError):  # nested past any answer's depth: no answer
-        return
-    if _document_of(custom) not in wanted:
-        return
-    response = item.get("response") if isinstance(item.get("response"), dict) else {}
-    error = item.get("error") if isinstance(item.get("error"), dict) else None
-    status = response.get("status_code")
-    if status == 200 and not error and isinstance(response.get("body"), dict):
-        answers[custom] = json.dumps(response["body"], ensure_ascii=False).encode()
-        return
-    if error:
-        errors[custom] = (str(error.get("code") or "error"), str(error.get("message") or error.get("code")), name)
-    else:
-        body = response.get("body")
-        detail = body.get("error") if isinstance(body, dict) else None
-        message = detail.get("message") if isinstance(detail, dict) else None
-        errors[custom] = (f"http_{status}", f"the batch answered HTTP {status}: {message or 'no message'}", name)
-
-
-def _document_of(custom: str) -> str:
-    """The batch key of the document (or ``digest``) a custom_id belongs to."""
-    return custom.rsplit("-", 1)[0]
-
-
-def _routed(
-    settings: Settings, answers: dict[str, bytes], *, defer: bool, online: bool = True
-) -> tuple[LLM, BatchRouter]:
-    """An LLM whose chat requests are answered from ``answers``; the rest deferred to the next batch
-    (``defer``), sent online, or (neither) refused."""
-    from .fixtures import BatchRouter
-    from .llm import LLM, build_transport
-
-    routers: list[BatchRouter] = []
-
-    def route(inner: Any) -> BatchRouter:
-        routers.append(BatchRouter(inner if online else None, answers, defer=defer))
-        return routers[0]
-
-    return LLM(settings, transport=build_transport(settings, route=route)), routers[0]
-
-
 async def _brief_from_answers(day: _Day, to_brief: list[tuple[str, Document]], answers: dict[str, bytes]) -> None:
 
     run, settings = day.run, day.settings
     defer = day.options.follow_up == "batch"
-    llm, router = _routed(settings, answers, defer=defer)
+    llm, router = batch_api.routed(settings, answers, defer=defer)
     run.router = router
     position = {source: index for index, (source, _) in enumerate(day.documents)}
     planned, run.options = run.options, replace(run.options, token_budget=None)  # the answers are paid for
@@ -752,13 +441,13 @@ async def _brief_from_answers(day: _Day, to_brief: list[tuple[str, Document]], a
     if defer and router.captured:
         follow: dict[str, list[tuple[str, bytes]]] = {}
         for custom, body in router.captured.items():
-            follow.setdefault(_document_of(custom), []).append((custom, body))
-        with _Writer(day) as writer:
+            follow.setdefault(batch_api.document_of(custom), []).append((custom, body))
+        with batch_api.Writer(day) as writer:
             for entry in run.manifest.entries:
                 key = batch_key(entry.document_id or "")
                 if entry.status == "submitted" and entry.document_id and key in follow:
                     writer.add(entry, entry.document_id, follow[key])
-        await _submit(day, writer)
+        await batch_api.submit(day, writer)
     run.router = None
     answers.clear()  # the day's briefs are written; the digest needs the memory
 
@@ -781,9 +470,9 @@ async def _digest(day: _Day) -> Digest | None:
         # the answers of every synthesis batch (whatever --follow-up says now: they are paid for); the errors
         # of the latest only (an earlier one's requests were sent again since)
         sent = [record.name for record in day.records if record.synthesis and record.collected]
-        answers, errors = _results(day, set(sent), {DIGEST})
+        answers, errors = batch_api.results(day, set(sent), {DIGEST})
         again = defer and day.digest_sent
-        llm, router = _routed(day.settings, answers, defer=defer and not again, online=not again)
+        llm, router = batch_api.routed(day.settings, answers, defer=defer and not again, online=not again)
         router.failed = {
             custom: message
             for custom, (code, message, name) in errors.items()
@@ -797,11 +486,66 @@ async def _digest(day: _Day) -> Digest | None:
             await llm.aclose()
         run.digest_batch_usage = router.batch_usage.get(DIGEST, Usage())
         if router.captured:
-            with _Writer(day, synthesis=True) as writer:
+            with batch_api.Writer(day, synthesis=True) as writer:
                 writer.add(None, DIGEST, list(router.captured.items()))
-            await _submit(day, writer)
+            await batch_api.submit(day, writer)
             day.digest_sent = True
             return None
     digest = _write_digest(run, documents, names, made)
     _remove_renamed(run, names)
     return digest
+
+
+# --------------------------------------------------------------------------
+# Where the day stands: what the CLI says, and its exit code
+# --------------------------------------------------------------------------
+
+
+def check_batchable(settings: Settings) -> None:
+    """Refuse (``UsageError``) a batch run with nothing to batch, or no Batch API to send it to."""
+    if not settings.briefs_ask_model:
+        raise UsageError(
+            "--batch: the embedded default briefs by rule and asks no model per document, so there is nothing "
+            "to batch; give a capable model (--model, --base-url) or run daily without --batch"
+        )
+    if settings.provider == "local" and settings.replay_dir is None:
+        raise UsageError("--batch: the embedded llama.cpp server has no Batch API; use an OpenAI-compatible one")
+
+
+def batch_state(record: BatchRecord) -> str:
+    """A batch in a few words: its id (or name), its status, how many of its requests are answered."""
+    done = f", {record.completed + record.failed}/{record.requests} answered" if record.id else ""
+    return f"batch {record.id or record.name} {record.status}{done}"
+
+
+@dataclass
+class Standing:
+    """Where the day stands after ``run_batch``, said on stderr in this order: ``failures`` (errors),
+    ``pending`` (not with --quiet), ``said``; then, when ``finished``, the daily run's report, whose exit
+    code is the run's; else ``exit_code``."""
+
+    failures: list[str] = field(default_factory=list)
+    pending: str | None = None
+    said: str | None = None
+    finished: bool = False
+    exit_code: ExitCode = ExitCode.OK
+
+
+def standing(outcome: BatchOutcome, out: Path) -> Standing:
+    """Nothing to collect; or every batch collected (the documents left pending, then the report); or the
+    batches still open: exit 0 when this run submitted some (it did its part), else 10 (not ended yet)."""
+    manifest = outcome.manifest
+    if outcome.idle:
+        return Standing(said=f"{out} has no open batch: nothing to collect ({status_counts(manifest)})")
+    if not outcome.open:
+        pending = sum(1 for e in manifest.entries if e.status == "pending")
+        again = f"summarizer daily INBOX --out {shlex.quote(str(out))} --batch"
+        told = f"{pending} document(s) pending (not answered by a batch, or changed since): the day's command again"
+        return Standing(pending=f"{told} ({again}) sends them" if pending else None, finished=True)
+    states = "; ".join(batch_state(record) for record in outcome.open)
+    collect = f"summarizer daily {shlex.quote(str(out))} --collect"
+    if outcome.submitted:  # this run submitted (a first wave, or follow-ups): it did its part
+        said = f"{states}. The Batch API answers within 24 h; collect with: {collect} "
+        return Standing(failure_lines(manifest), said=said + "(the same --model and endpoint; add --wait to poll)")
+    said = f"{states}; not ended yet: run '{collect}' again later, or add --wait"
+    return Standing(failure_lines(manifest), said=said, exit_code=ExitCode.IN_PROGRESS)

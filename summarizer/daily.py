@@ -29,7 +29,6 @@ from .digest import (
     SynthesisResult,
     answer_reserve,
     build_digest,
-    digest_markdown,
     kept_synthesis,
     merge_actors,
     synthesise,
@@ -41,16 +40,19 @@ from .errors import (
     Deferred,
     DocumentError,
     ErrorKind,
+    ExitCode,
     FixtureMissing,
     InputError,
     LLMError,
     OutputError,
+    exit_code_of,
     kind_of,
 )
 from .guided import rules_version
 from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Usage
 from .pipeline import brief_document
 from .prompts import prompt_version
+from .render import digest_markdown
 from .session import FailureProbe, llm_session, read_inputs
 from .settings import Settings
 from .sizing import SYNTHESIS_CALL_TOKENS
@@ -640,6 +642,20 @@ def _remove_renamed(run: _Run, names: dict[str, str]) -> None:
 def synthesis_failed(digest: Digest) -> bool:
     """Whether the digest asked a model for its synthesis and has none, for a reason other than no claims."""
     return digest.stories_by == "model" and digest.synthesis_error not in (None, NO_CLAIMS)
+
+
+def synthesis_failure(digest: Digest | None) -> str | None:
+    """The error of the digest's synthesis when it failed (``synthesis_failed``); else None."""
+    return digest.synthesis_error if digest is not None and synthesis_failed(digest) else None
+
+
+def exit_code(manifest: Manifest, digest: Digest | None = None) -> ExitCode:
+    """A finished run's exit code: the most basic of its failures' (input, provider, LLM, fixture), else
+    ``SYNTHESIS`` when the digest's synthesis by a model failed, else ``OK``."""
+    failed = [exit_code_of(e.error_kind) for e in manifest.entries if e.status == "failed"]
+    if synthesis_failure(digest) is not None:
+        failed.append(ExitCode.SYNTHESIS)
+    return min(failed, default=ExitCode.OK)
 
 
 def _needs_synthesis(

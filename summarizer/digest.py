@@ -48,8 +48,9 @@ from .models import (
     StoryDraft,
     Synthesis,
     Usage,
-    clip_text,
+    clip,
     document_of,
+    word_set,
 )
 from .prompts import render
 from .sizing import SYNTHESIS_CALL_TOKENS
@@ -64,6 +65,8 @@ COMPACT_ACTORS = 20
 SYNTHESIS_MARGIN = 0.05
 # Fewer prompt tokens than this for the briefs of one request: the context is too small for a synthesis.
 MIN_SYNTHESIS_BUDGET = 300
+# Characters of a claimant or statement shown to the synthesis (one line, unable to close the briefs' tag).
+INERT_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def ref(entry: Entry, claim_id: str) -> str:
 def label(entry: Entry) -> str:
     """What a document is called: its title, else the start of its summary, else its brief file."""
     summary = " ".join(entry.brief.summary.split())
-    return entry.brief.document.title or (clip_text(summary, 80) if summary else entry.file)
+    return entry.brief.document.title or (clip(summary, 80) if summary else entry.file)
 
 
 # ------------------------------------------------------------------ actors
@@ -182,21 +185,17 @@ def canonical_claimants(actors: list[DigestActor]) -> dict[str, str]:
 # ------------------------------------------------------------------ figures: what is counted
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 # Words that say how something is measured, not what is counted; and words that say over what time. A
 # unit made of these alone ("year", "percent", "hours ago") does not say what it counts: never compared.
-MEASURE_WORDS = _words(
+MEASURE_WORDS = word_set(
     "percent per cent percentage point fold times number total amount figure dollar us usd euro pound yuan "
     "rupee ruble million billion thousand hundred dozen rank old age"
 )
-TIME_WORDS = _words(
+TIME_WORDS = word_set(
     "year month week day hour minute second decade century annual annually daily weekly monthly yearly last "
     "past this next previous current today yesterday ago so far since"
 )
-FILLER_WORDS = _words(
+FILLER_WORDS = word_set(
     "a an the of in on at to for by from with and or as that these those its their his her than about some "
     "who which were was is are be been has have had earlier later before after"
 )
@@ -408,12 +407,6 @@ class Batch:
     tokens: int = 0
 
 
-def _inert(text: str, limit: int = 200) -> str:
-    """A string from a brief placed in the synthesis request: one line, at most ``limit`` characters, and it
-    cannot close the briefs' tag."""
-    return clip_text(" ".join(re.sub(r"(?i)</\s*briefs", "</ briefs", text).split()), limit)
-
-
 def compact(entry: Entry, max_tokens: int | None = None) -> tuple[dict[str, Any], int]:
     """What the synthesis sees of one document: its title, actors and claims with their refs; and its tokens.
 
@@ -422,17 +415,17 @@ def compact(entry: Entry, max_tokens: int | None = None) -> tuple[dict[str, Any]
     """
     block: dict[str, Any] = {
         "document": entry.key,
-        "title": _inert(label(entry), 120),
-        "actors": [_inert(a.name, 60) for a in entry.brief.actors[:COMPACT_ACTORS]],
+        "title": clip(label(entry), 120, "inert"),
+        "actors": [clip(a.name, 60, "inert") for a in entry.brief.actors[:COMPACT_ACTORS]],
         "claims": [],
     }
     tokens = estimate_tokens(f"Document {entry.key}: {block['title']}\n  Actors: {', '.join(block['actors'])}\n")
     for claim in entry.brief.claims:
         line = {
             "id": ref(entry, claim.id),
-            "claimant": _inert(claim.claimant),
+            "claimant": clip(claim.claimant, INERT_CHARS, "inert"),
             "status": claim.status.value,
-            "statement": _inert(claim.statement),
+            "statement": clip(claim.statement, INERT_CHARS, "inert"),
         }
         cost = estimate_tokens(f"  {line['id']} [{line['claimant']}, {line['status']}] {line['statement']}\n")
         if max_tokens is not None and tokens + cost > max_tokens:
@@ -750,68 +743,3 @@ def build_digest(
         stories_by=stories_by,
         synthesis_final=synthesis_final,
     )
-
-
-def digest_markdown(digest: Digest) -> str:
-    """The daily brief as Markdown, by story; every string from a model, a document or a file name is escaped."""
-    from .render import RULE_STORIES, VERDICT_WORDS, format_figure, md
-
-    actors = {actor.id: actor for actor in digest.actors}
-    out = ["# Daily brief", ""]
-    stories = len(digest.stories)
-    together = sum(1 for s in digest.stories if len(s.documents) > 1)
-    out.append(
-        f"{len(digest.documents)} documents briefed in {stories} "
-        f"stor{'y' if stories == 1 else 'ies'} ({together} told by more than one document), "
-        f"{len(digest.failures)} missing." + (f" Compared with {md(digest.since)}." if digest.since else "")
-    )
-    if digest.stories_by == "rules":
-        out += ["", f"*{md(RULE_STORIES)}*"]
-    elif digest.synthesis_error:
-        out += ["", f"*Stories, contradictions and questions may be missing: {md(digest.synthesis_error)}*"]
-    if digest.failures:
-        out += ["", "## Missing", ""] + [
-            f"- {md(f.source)}: {md(f.status)}" + (f" — {md(f.error)}" if f.error else "") for f in digest.failures
-        ]
-    for story in digest.stories:
-        change = f" *[{story.change}]*" if story.change else ""
-        out += ["", f"## {md(story.name)}{change}", ""]
-        files = ", ".join(f"{key} ({md(digest.documents[key])})" for key in story.documents)
-        out.append(f"Documents: {files}")
-        names = [md(actors[a].name) for a in story.actors if a in actors]
-        if names:
-            out.append("")
-            out.append("Actors: " + ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else ""))
-        if story.contradictions:
-            out += ["", "### Contradictions", ""]
-            out += [
-                f"- {md(c.description)} ({md(', '.join(c.side_a))} vs {md(', '.join(c.side_b))})"
-                for c in story.contradictions
-            ]
-        if story.figures:
-            out += ["", "### Figures compared", ""]
-            for comparison in story.figures:
-                flag = VERDICT_WORDS[comparison.verdict]
-                out.append(
-                    f"- {md(comparison.subject)}: {'**' + flag + '**' if comparison.verdict == 'differ' else flag}"
-                )
-                out += [
-                    f"  - {md(item.ref)} {md(item.claimant)} ({item.status.value}): {md(format_figure(item.figure))}"
-                    for item in comparison.figures
-                ]
-        if story.open_questions:
-            out += ["", "### Open questions", ""]
-            out += [f"- {md(q.question)} ({md(', '.join(q.claim_ids))})" for q in story.open_questions]
-        if story.claim_groups:
-            out += ["", "### Claims by claimant", ""]
-            for group in story.claim_groups:
-                out.append(f"- **{md(group.actor)}**")
-                for claim in group.claims:
-                    change = f" *[{md(claim.change)}]*" if claim.change else ""
-                    out.append(f"  - {md(claim.ref)} *{claim.status.value}*: {md(claim.statement)}{change}")
-    if digest.duplicates:
-        out += ["", "## The same text under several names", ""] + [
-            f"- {md(key)} ({md(digest.documents.get(key, ''))}): also {md(', '.join(paths))}"
-            for key, paths in digest.duplicates.items()
-        ]
-    return "\n".join(out) + "\n"

@@ -15,6 +15,7 @@ This module imports nothing else from the package.
 from __future__ import annotations
 
 import json
+import re
 from contextvars import ContextVar
 from enum import Enum
 from functools import lru_cache
@@ -93,14 +94,44 @@ def _cached_schema(model: type[BaseModel], args: tuple[Any, ...], kwargs: tuple[
     return json.dumps(model_json_schema(model, *args, **dict(kwargs)))
 
 
-def clip_text(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters at a word boundary, with an ellipsis when cut."""
+ClipMode = Literal["words", "chars", "verbatim", "inert"]
+_CLOSING_BRIEFS = re.compile(r"(?i)</\s*briefs")
+
+
+def clip(text: str, limit: int, mode: ClipMode = "words") -> str:
+    """``text`` in at most ``limit`` characters; unchanged when it fits (after ``inert``'s rewriting).
+
+    * ``words``: cut at a word boundary (when one is in the second half), trailing ``,;:`` and spaces
+      dropped, then an ellipsis;
+    * ``chars``: the first ``limit - 1`` characters, then an ellipsis;
+    * ``verbatim``: a prefix cut at the last word boundary, no ellipsis (still the text's own words, so it
+      can be copied back as evidence);
+    * ``inert``: a string placed in a prompt: on one line (runs of whitespace made one space), unable to
+      close the prompt's ``<briefs>`` tag, then as ``words``.
+    """
+    if mode == "inert":
+        text = " ".join(_CLOSING_BRIEFS.sub("</ briefs", text).split())
     if len(text) <= limit:
         return text
+    if mode == "chars":
+        return text[: limit - 1] + "…"
+    if mode == "verbatim":
+        cut = text[:limit]
+        return cut[: cut.rfind(" ")] if " " in cut else cut
     cut = text[: limit - 1]
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rfind(" ")]
     return cut.rstrip(" ,;:") + "…"
+
+
+def clip_text(text: str, limit: int) -> str:
+    """``clip(text, limit, "words")``: kept only for guided.py, which imports it under this name."""
+    return clip(text, limit, "words")
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The words of a whitespace-separated word list (the lexicons written inline)."""
+    return frozenset(text.split())
 
 
 def _max_length(field: FieldInfo) -> int | None:
@@ -127,7 +158,7 @@ class _Draft(BaseModel):
             if limit is None:
                 continue
             if isinstance(value, str) and len(value) > limit:
-                clipped[name] = clip_text(value, limit)
+                clipped[name] = clip(value, limit)
             elif isinstance(value, list) and len(value) > limit:
                 clipped[name] = value[:limit]
         return clipped

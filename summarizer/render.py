@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote as url_quote
 
 from .cues import coverage_gaps
-from .models import Brief, Claim, Figure
+from .models import Brief, Claim, Digest, Figure
 from .settings import LOCAL_MODEL_NAME as EMBEDDED_MODEL
 from .settings import RULES_PROVIDER
 from .store import brief_json
+
+if TYPE_CHECKING:
+    from .daily import Manifest
 
 FORMATS = ("json", "md")
 
@@ -467,6 +470,69 @@ VERDICT_STYLE = {"differ": "bold red", "overlap": "yellow", "agree": "green"}
 VERDICT_WORDS = {"differ": "differ", "overlap": "ranges overlap", "agree": "agree"}
 
 
+def digest_markdown(digest: Digest) -> str:
+    """The daily brief as Markdown, by story; every string from a model, a document or a file name is escaped."""
+    actors = {actor.id: actor for actor in digest.actors}
+    out = ["# Daily brief", ""]
+    stories = len(digest.stories)
+    together = sum(1 for s in digest.stories if len(s.documents) > 1)
+    out.append(
+        f"{len(digest.documents)} documents briefed in {stories} "
+        f"stor{'y' if stories == 1 else 'ies'} ({together} told by more than one document), "
+        f"{len(digest.failures)} missing." + (f" Compared with {md(digest.since)}." if digest.since else "")
+    )
+    if digest.stories_by == "rules":
+        out += ["", f"*{md(RULE_STORIES)}*"]
+    elif digest.synthesis_error:
+        out += ["", f"*Stories, contradictions and questions may be missing: {md(digest.synthesis_error)}*"]
+    if digest.failures:
+        out += ["", "## Missing", ""] + [
+            f"- {md(f.source)}: {md(f.status)}" + (f" — {md(f.error)}" if f.error else "") for f in digest.failures
+        ]
+    for story in digest.stories:
+        change = f" *[{story.change}]*" if story.change else ""
+        out += ["", f"## {md(story.name)}{change}", ""]
+        files = ", ".join(f"{key} ({md(digest.documents[key])})" for key in story.documents)
+        out.append(f"Documents: {files}")
+        names = [md(actors[a].name) for a in story.actors if a in actors]
+        if names:
+            out.append("")
+            out.append("Actors: " + ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else ""))
+        if story.contradictions:
+            out += ["", "### Contradictions", ""]
+            out += [
+                f"- {md(c.description)} ({md(', '.join(c.side_a))} vs {md(', '.join(c.side_b))})"
+                for c in story.contradictions
+            ]
+        if story.figures:
+            out += ["", "### Figures compared", ""]
+            for comparison in story.figures:
+                flag = VERDICT_WORDS[comparison.verdict]
+                out.append(
+                    f"- {md(comparison.subject)}: {'**' + flag + '**' if comparison.verdict == 'differ' else flag}"
+                )
+                out += [
+                    f"  - {md(item.ref)} {md(item.claimant)} ({item.status.value}): {md(format_figure(item.figure))}"
+                    for item in comparison.figures
+                ]
+        if story.open_questions:
+            out += ["", "### Open questions", ""]
+            out += [f"- {md(q.question)} ({md(', '.join(q.claim_ids))})" for q in story.open_questions]
+        if story.claim_groups:
+            out += ["", "### Claims by claimant", ""]
+            for group in story.claim_groups:
+                out.append(f"- **{md(group.actor)}**")
+                for claim in group.claims:
+                    change = f" *[{md(claim.change)}]*" if claim.change else ""
+                    out.append(f"  - {md(claim.ref)} *{claim.status.value}*: {md(claim.statement)}{change}")
+    if digest.duplicates:
+        out += ["", "## The same text under several names", ""] + [
+            f"- {md(key)} ({md(digest.documents.get(key, ''))}): also {md(', '.join(paths))}"
+            for key, paths in digest.duplicates.items()
+        ]
+    return "\n".join(out) + "\n"
+
+
 def print_digest_review(digest: Any, console: Any) -> None:
     """The daily brief in the terminal, story by story: documents, actors, contradictions, figures compared,
     open questions, claims by claimant. Every string from a model, a document or a file name is inert (see
@@ -629,3 +695,50 @@ def digest_html(digest: Any, pages: dict[str, str]) -> str:
  {len(digest.failures)} missing</p></header>
 <main>{sections}</main></body></html>
 """
+
+
+# --------------------------------------------------------------------------
+# The closing lines of a daily run (the CLI prints them)
+# --------------------------------------------------------------------------
+
+ReportLine = tuple[Literal["error", "summary", "note"], str]
+
+
+def status_counts(manifest: Manifest) -> str:
+    """A manifest's entries counted by status: "3 ok, 1 failed"."""
+    return ", ".join(f"{n} {status}" for status, n in sorted(manifest.counts().items()))
+
+
+def failure_lines(manifest: Manifest) -> list[str]:
+    """One line per failed document: its error, led by its source."""
+    lines = []
+    for entry in manifest.entries:
+        if entry.status == "failed":
+            error = entry.error or "failed"
+            lines.append(error if error.startswith(entry.source) else f"{entry.source}: {error}")
+    return lines
+
+
+def daily_report(
+    manifest: Manifest, out: Path, *, note: str | None = None, synthesis_error: str | None = None
+) -> list[ReportLine]:
+    """What a finished daily run says last, in order: its failures (errors), the closing line (counts,
+    tokens and the Batch API's share of them, cost, time, the digest's path), ``note`` (an embedded run's,
+    said of the daily command) and the digest's failed synthesis (an error)."""
+    lines: list[ReportLine] = [("error", line) for line in failure_lines(manifest)]
+    cost = f", ${manifest.cost:.4f}" if manifest.cost is not None else ""
+    batched = manifest.batch_usage.total_tokens
+    share = f"; {batched} of them answered by the Batch API" if batched else ""
+    lines.append(
+        (
+            "summary",
+            f"{status_counts(manifest)}; {manifest.usage.total_tokens} tokens ({manifest.usage.prompt_tokens} "
+            f"prompt + {manifest.usage.completion_tokens} completion{share}){cost} in {manifest.wall_s:.1f} s; "
+            f"digest: {out / 'digest.md'}",
+        )
+    )
+    if note:
+        lines.append(("note", note.replace("summarizer brief FILE", "summarizer daily INBOX --out DAY")))
+    if synthesis_error is not None:
+        lines.append(("error", f"the digest's synthesis: {synthesis_error}"))
+    return lines

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from summarizer import batch as batch_module
+from summarizer import batch_api
 from summarizer.batch import BatchOptions, run_batch
 from summarizer.cli import app
 from summarizer.daily import DailyOptions, Manifest, Prices
@@ -459,7 +459,7 @@ def test_a_status_this_version_does_not_know_is_a_running_batch() -> None:
     from summarizer.daily import BatchRecord
 
     record = BatchRecord(name="b1")
-    batch_module._update(record, {"id": "batch_1", "status": "queued", "request_counts": {"completed": 2}})
+    batch_api.update(record, {"id": "batch_1", "status": "queued", "request_counts": {"completed": 2}})
     assert record.status == "in_progress" and record.completed == 2 and record.id == "batch_1"
 
 
@@ -547,9 +547,9 @@ def test_batch_files_are_split_at_the_api_limits(monkeypatch: pytest.MonkeyPatch
     from summarizer.daily import ManifestEntry
 
     def written(limit: int) -> list[list[str]]:
-        monkeypatch.setattr(batch_module, "MAX_BATCH_REQUESTS", limit)
+        monkeypatch.setattr(batch_api, "MAX_BATCH_REQUESTS", limit)
         day = SimpleNamespace(records=[], folder=tmp_path / str(limit))
-        writer = batch_module._Writer(day, wave=1)  # type: ignore[arg-type]  # what the writer reads of a day
+        writer = batch_api.Writer(day, wave=1)  # type: ignore[arg-type]  # what the writer reads of a day
         for i in range(4):
             body = json.dumps({"i": i}).encode()
             writer.add(

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from summarizer import batch as batch_module
+from summarizer import batch_api
 from summarizer.cli import app
 from summarizer.daily import Manifest
 from summarizer.errors import ExitCode as Exit
@@ -215,10 +215,10 @@ def test_05_a_batch_output_line_nested_past_any_answer_is_no_answer() -> None:
     answers: dict[str, bytes] = {}
     errors: dict[str, tuple[str, str, str]] = {}
     line = b'{"custom_id": "abc-1", "response": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
-    batch_module._result(line, {"abc"}, "b1", answers, errors)  # no RecursionError
+    batch_api.result(line, {"abc"}, "b1", answers, errors)  # no RecursionError
     assert answers == {} and errors == {}
     good = {"custom_id": "abc-2", "response": {"status_code": 200, "body": {"choices": []}}}
-    batch_module._result(json.dumps(good).encode(), {"abc"}, "b1", answers, errors)
+    batch_api.result(json.dumps(good).encode(), {"abc"}, "b1", answers, errors)
     assert list(answers) == ["abc-2"]  # the next line is read as before
 
 

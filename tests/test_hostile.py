@@ -30,11 +30,10 @@ from typer.testing import CliRunner
 from summarizer.assembly import assemble
 from summarizer.cli import app
 from summarizer.daily import DailyOptions, run_daily
-from summarizer.digest import digest_markdown
 from summarizer.documents import read_document
 from summarizer.errors import ExitCode, OutputError, ProviderError
 from summarizer.models import SCHEMA_VERSION, Brief, Digest, Extraction
-from summarizer.render import print_review, to_markdown
+from summarizer.render import digest_markdown, print_review, to_markdown
 from summarizer.settings import build_settings
 from summarizer.store import load_digest
 

@@ -17,7 +17,6 @@ from summarizer.digest import (
     answer_reserve,
     build_digest,
     counted_words,
-    digest_markdown,
     merge_actors,
     plan_batches,
     same_counted_thing,
@@ -27,7 +26,7 @@ from summarizer.digest import (
 )
 from summarizer.errors import LLMError
 from summarizer.models import VALIDATION_CONTEXT, Brief, Digest, Synthesis, Usage
-from summarizer.render import format_figure
+from summarizer.render import digest_markdown, format_figure
 from summarizer.store import load_digest
 from summarizer.structured import CallStats, StructuredLLM
 
