@@ -126,14 +126,27 @@ def test_port_already_taken() -> None:
             LocalServer(port=port).start()
 
 
+def _answers(pid: int) -> bool:
+    """Whether the server ``pid`` answers on its port yet (a loaded machine may take seconds to start it)."""
+    import urllib.request
+
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        port = int(words[words.index(b"--port") + 1])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1) as response:
+            return bool(response.status == 200)
+    except (OSError, ValueError, IndexError):
+        return False
+
+
 def test_server_dying_mid_request_is_a_clear_error() -> None:
     settings = build_settings(provider="local", method="extract", environ={}, transport_retries=1, max_retry_wait_s=0.1)
     killed = threading.Event()
 
     def kill_server_soon() -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not killed.is_set():
-            pids = server_processes()
+            pids = [pid for pid in server_processes() if _answers(pid)]  # started: a kill is mid-run, not mid-start
             if pids:
                 time.sleep(1.0)  # let the request start
                 for pid in pids:
