@@ -127,6 +127,7 @@ def score_fixture_set(
     if process.returncode != 0:
         tail = [line.split("; digest:")[0] for line in process.stderr.strip().splitlines()[-1:]] or ["no message"]
         result.note = "; ".join(filter(None, [result.note, f"daily exited {process.returncode}: {tail[0]}"]))
+        result.run_failed = True
     return result
 
 
@@ -139,6 +140,7 @@ def score_rules(gold: dict[str, GoldDoc]) -> SetScore:
     if process.returncode != 0:
         tail = (process.stderr.strip().splitlines() or ["no message"])[-1]
         result.note = "; ".join(filter(None, [result.note, f"baseline exited {process.returncode}: {tail}"]))
+        result.run_failed = True
     return result
 
 
@@ -316,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         results = [score_fixture_set(label, path, gold, options) for label, (path, options) in FIXTURE_SETS.items()]
     results.append(score_rules(gold))
     found = checks(results, floors)
-    passed = all(c.ok for c in found)
+    broken = [r for r in results if r.run_failed]  # a run that failed is scored on what it left: never a pass
+    passed = all(c.ok for c in found) and not broken
     wall = time.perf_counter() - started
     if args.json:
         gate = [{**c.__dict__, "ok": c.ok} for c in found]
@@ -325,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("\n\n".join(render(r, args.per_document) for r in results))
         print("\n" + render_gate(found, results, floors, args.floors))
+        for result in broken:
+            print(f"  FAILED RUN: {result.label}: {result.note}")
         print(f"\nwall time: {wall:.1f} s")
     return 0 if passed else 1
 

@@ -204,6 +204,7 @@ class SetScore:
     documents: list[DocScore] = field(default_factory=list)
     failed: int = 0
     note: str | None = None
+    run_failed: bool = False  # the run that wrote the briefs exited non-zero
 
 
 # --------------------------------------------------------------------------
