@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import polnear
 from bench.scorer import GoldDoc, SetScore, load_gold, measures, score_folder
 
 FLOORS = Path(__file__).resolve().parent / "quality_floors.json"
@@ -127,6 +129,20 @@ def score_fixture_set(
     if process.returncode != 0:
         tail = [line.split("; digest:")[0] for line in process.stderr.strip().splitlines()[-1:]] or ["no message"]
         result.note = "; ".join(filter(None, [result.note, f"daily exited {process.returncode}: {tail[0]}"]))
+        result.run_failed = True
+    return result
+
+
+def score_polnear(checkout: Path) -> SetScore:
+    """The embedded default over PolNeAR's dev split (bench/polnear.py); reported, not gated."""
+    texts, gold = polnear.load(checkout)
+    with tempfile.TemporaryDirectory(prefix="quality-polnear-") as tmp:
+        command = [*summarizer_command(), "daily", str(texts), "--out", tmp, "--force", "-q", "--synthesis", "rules"]
+        process = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        result = score_folder(Path(tmp), gold, "polnear-dev", f"PolNeAR data/{polnear.SPLIT}", texts)
+    if process.returncode != 0:
+        tail = (process.stderr.strip().splitlines() or ["no message"])[-1]
+        result.note = f"daily exited {process.returncode}: {tail}"
         result.run_failed = True
     return result
 
@@ -301,6 +317,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--floors", type=Path, default=FLOORS, help="the floors file (default: %(default)s)")
     parser.add_argument("--per-document", action="store_true", help="also one row per document")
     parser.add_argument("--json", action="store_true", help="print the numbers and the floors as JSON")
+    parser.add_argument(
+        "--polnear",
+        type=Path,
+        default=Path(os.environ["POLNEAR"]) if os.environ.get("POLNEAR") else None,
+        help="a PolNeAR checkout: also score the embedded default on its data/dev split, never data/test "
+        "(default: $POLNEAR)",
+    )
     return parser.parse_args(argv)
 
 
@@ -317,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         results = [score_fixture_set(label, path, gold, options) for label, (path, options) in FIXTURE_SETS.items()]
     results.append(score_rules(gold))
+    if args.polnear and not args.briefs:
+        results.append(score_polnear(args.polnear))
     found = checks(results, floors)
     broken = [r for r in results if r.run_failed]  # a run that failed is scored on what it left: never a pass
     passed = all(c.ok for c in found) and not broken

@@ -507,16 +507,18 @@ def failed_documents(folder: Path) -> int:
     return sum(entry.get("status") == "failed" for entry in entries)
 
 
-def gold_for(brief: DocBrief, gold: dict[str, GoldDoc]) -> GoldDoc | None:
+def gold_for(brief: DocBrief, gold: dict[str, GoldDoc], gold_dir: Path = GOLD_DIR) -> GoldDoc | None:
     """The gold of the brief's file name, only if the brief was made from the very text the gold annotates."""
-    annotated = GOLD_DIR / brief.file
+    annotated = gold_dir / brief.file
     if brief.file not in gold or not annotated.is_file():
         return None
     return gold[brief.file] if annotated.read_text(encoding="utf-8") == brief.text else None
 
 
-def score_folder(folder: Path, gold: dict[str, GoldDoc], label: str, origin: str) -> SetScore:
-    """Score every brief in ``folder`` against its gold (by source file name)."""
+def score_folder(
+    folder: Path, gold: dict[str, GoldDoc], label: str, origin: str, gold_dir: Path = GOLD_DIR
+) -> SetScore:
+    """Score every brief in ``folder`` against its gold (by source file name; the texts in ``gold_dir``)."""
     briefs, warnings = read_briefs(folder)
-    documents = [score_document(b, gold_for(b, gold)) for b in briefs]
+    documents = [score_document(b, gold_for(b, gold, gold_dir)) for b in briefs]
     return SetScore(label, origin, documents, failed=failed_documents(folder), note="; ".join(warnings) or None)

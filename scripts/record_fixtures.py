@@ -23,7 +23,7 @@ sits between the recorder and the real server → ``fixtures/faults/fault-*.json
   by the injector with the closest source sentence for every item (a perfect
   repairer), so the corrected item is known.
 
-A daily run over all 25 seeds on the embedded default: its only model call is
+A daily run over all 25 seeds on the embedded default with ``--synthesis model``: its only model call is
 the digest's synthesis → ``fixtures/daily/digest.jsonl`` (replayed by the daily
 tests and ``make quality``).
 
@@ -208,11 +208,13 @@ async def record(
 
 
 def record_daily(server: LocalServer, folder: Path) -> None:
-    """A daily run over every seed (concurrency 2) on the embedded default; its digest's synthesis → fixtures/daily/."""
+    """A daily run over every seed (concurrency 2) on the embedded default with --synthesis model: its digest's
+    synthesis, the only model call → fixtures/daily/."""
     settings = build_settings(provider="local", base_url=server.base_url, record_dir=folder, environ={})
     out = Path(tempfile.mkdtemp(prefix="daily-"))
     started = time.perf_counter()
-    manifest, digest = asyncio.run(run_daily([str(ROOT / "seeds")], settings, DailyOptions(out=out, concurrency=2)))
+    options = DailyOptions(out=out, concurrency=2, synthesis="model")  # the embedded model asked (--synthesis model)
+    manifest, digest = asyncio.run(run_daily([str(ROOT / "seeds")], settings, options))
     print(
         f"daily: {manifest.counts()}, {len(digest.stories)} stories, "
         f"{sum(len(s.contradictions) for s in digest.stories)} contradictions, "

@@ -500,6 +500,11 @@ class Claim(_Out):
     status: ClaimStatus
     figures: list[Figure] = Field(default_factory=list)
     origin: Origin = Field("model", description="model: from the model's answer; rules: found by the program")
+    check: str | None = Field(
+        default=None,
+        description="Why the program's rules are unsure of this claim, so a person looks at it (a pronoun read as "
+        "a name said sentences back, a follow-on quote, a source with no subject in the parse); null when they are not",
+    )
 
 
 class Uncertainty(_Out):
@@ -581,6 +586,9 @@ class RunMeta(_Out):
         "model", description="rules: the summary is the document's lead (guided extraction without a model's)"
     )
     rules_version: str | None = Field(None, description="Guided extraction: a hash of the rules that found the items")
+    nlp_model: str | None = Field(
+        None, description="Guided extraction: the spaCy pipeline that parsed the document ('name version')"
+    )
     prompt_version: str
     temperature: float
     seed: int | None

@@ -26,7 +26,7 @@ from typing import ParamSpec, TypeVar
 
 from pydantic import BaseModel
 
-from . import guided
+from . import guided, nlp
 from .assembly import Assembly, Part, Pending, reject, repaired_draft
 from .chunking import chunk_text, estimate_tokens
 from .cues import cue_sentences, uncovered
@@ -251,6 +251,7 @@ def _assemble(
             method=settings.extraction_method,
             summary_origin=assembly.summary_origin,
             rules_version=guided.rules_version() if settings.extraction_method == "guided" else None,
+            nlp_model=nlp.model_name() if settings.extraction_method == "guided" else None,
             prompt_version=prompt_version(),
             temperature=settings.temperature,
             seed=settings.seed,
@@ -334,6 +335,14 @@ def _add_found(found: guided.Found, text: str, part: Part, assembly: Assembly) -
         if not any(overlaps(span, seen) for seen in earlier):
             assembly.offer("uncertainty", item, Part(part.number, span, part.round))
     assembly.reject_pending(0)  # evidence is the document's own words: nothing to repair
+    checks = {(c.start + shift, c.end + shift): c.check for c in found.claims if c.check}
+    if checks:
+        assembly.claims = [
+            claim.model_copy(update={"check": checks[key]})
+            if (key := (claim.evidence.start, claim.evidence.end)) in checks and claim.origin == "rules"
+            else claim
+            for claim in assembly.claims
+        ]
 
 
 async def _guided_summary(

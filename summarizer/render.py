@@ -117,6 +117,8 @@ def _claim_line(claim: Claim) -> str:
     lines = [f"- **{claim.id}** {md(claim.claimant)}{cue} — *{claim.status.value}*: {md(claim.statement)}"]
     if figures:
         lines.append(f"  - figures: {figures}")
+    if claim.check:
+        lines.append(f"  - **check**: {md(claim.check)}")
     lines.append(
         f"  - > {md(claim.evidence.quote)}  `[{claim.evidence.start}:{claim.evidence.end}]`"
         + ("" if claim.evidence.match == "exact" else f" ({claim.evidence.match})")
@@ -211,7 +213,7 @@ mark.selected{outline:2px solid #e2742a}
 aside h2{font-size:1rem;margin:1rem 0 .3rem}aside ol,aside ul{padding-left:1.2rem;margin:0}
 button.item{all:unset;cursor:pointer;display:block;padding:.15rem 0}button.item:hover{text-decoration:underline}
 #details{background:#fff;border:1px solid #e2742a;border-radius:6px;padding:.6rem .9rem;margin-top:.6rem}
-.status{font-variant:small-caps;color:#555}.rejected{color:#777;font-size:.85rem}
+.status{font-variant:small-caps;color:#555}.check{color:#8a5a00;font-size:.85rem}.rejected{color:#777;font-size:.85rem}
 """
 
 _HTML_SCRIPT = """
@@ -303,7 +305,9 @@ def to_html(brief: Brief, text: str) -> str:
     claims = (
         "".join(
             f'<li><button class="item" data-id="{c.id}">{c.id} · {escape(c.claimant)} '
-            f'<span class="status">{c.status.value}</span> — {escape(c.statement)}</button></li>'
+            f'<span class="status">{c.status.value}</span> — {escape(c.statement)}'
+            + (f' <span class="check" title="{escape(c.check)}">check: {escape(c.check)}</span>' if c.check else "")
+            + "</button></li>"
             for c in brief.claims
         )
         or "<li>none</li>"
@@ -454,6 +458,8 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
         )
         if c.figures:
             console.print(Text.assemble("   figures: ", _text(_figures(c.figures))))
+        if c.check:
+            console.print(Text.assemble(("   check: ", "bold yellow"), _text(c.check)))
         console.print(Text("   ").append_text(_in_sentence(text, c.evidence, plain)))
     console.print(Text(f"Uncertainties ({len(brief.uncertainties)})", style="bold underline"))
     for u in brief.uncertainties:

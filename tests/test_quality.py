@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from bench import baseline
 from bench import quality as q
 from bench import scorer as s
-from summarizer import guided
+from summarizer import attribution
 from summarizer.cli import app
 
 from .conftest import FIXTURES, ROOT, SEEDS
@@ -219,8 +219,8 @@ def test_gold_loads_and_holds_its_text() -> None:
     gold_docs = s.load_gold()
     assert len(gold_docs) == 24 and sum(len(d.attributions) for d in gold_docs.values()) == 219
     text = (s.GOLD_DIR / "korea.txt").read_text(encoding="utf-8")
-    for attribution in gold_docs["korea.txt"].attributions:
-        for part in (attribution.cue, attribution.content):
+    for gold in gold_docs["korea.txt"].attributions:
+        for part in (gold.cue, gold.content):
             assert part is None or text[part.start : part.end] == part.quote
 
 
@@ -307,11 +307,9 @@ def test_the_embedded_default_meets_its_floors(tmp_path: Path, capsys: pytest.Ca
 def test_a_rule_that_loses_recall_fails_the_gate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # "said" out of guided extraction's lexicons: its reporting verbs (data/reporting.txt) and the attribution
-    # cues it also reads (data/cues.txt lists "said" too; either alone still finds every "said").
-    verbs, kinds = guided.reporting_verbs(), guided.cue_kinds()
-    monkeypatch.setattr(guided, "reporting_verbs", lambda: tuple(v for v in verbs if v != "said"))
-    monkeypatch.setattr(guided, "cue_kinds", lambda: {cue: kind for cue, kind in kinds.items() if cue != "said"})
+    # "say" out of the attribution predicates (data/predicates.txt): every "said", "says", "saying" is lost
+    predicates = attribution.lexicon()
+    monkeypatch.setattr(attribution, "lexicon", lambda: {lemma: k for lemma, k in predicates.items() if lemma != "say"})
     embedded_briefs(tmp_path)
     code, lines = gate(tmp_path, capsys)
     assert code == 1
