@@ -150,20 +150,22 @@ def pieces(text: str, limit: int = PIECE_CHARS) -> list[tuple[int, int]]:
 _SPACE = re.compile(r"\s+")
 
 
-def _lines(sentence: Any) -> Iterator[list[Any]]:
-    """A spaCy sentence's tokens, white space left out, cut where a line ends: a headline, a dateline and a
-    paragraph are never one sentence with what follows them."""
+def _lines(sentence: Any, text: str) -> Iterator[list[Any]]:
+    """A spaCy sentence's tokens, white space left out, cut where a line ends (``text`` is its piece's text): a
+    headline, a dateline and a paragraph are never one sentence with what follows them."""
     words: list[Any] = []
+    end = -1
     for token in sentence:
         if _SPACE.fullmatch(token.text):
             if "\n" in token.text and words:
                 yield words
                 words = []
             continue
-        if words and "\n" in token.doc.text[words[-1].idx + len(words[-1].text) : token.idx]:
+        if words and "\n" in text[end : token.idx]:
             yield words
             words = []
         words.append(token)
+        end = token.idx + len(token.text)
     if words:
         yield words
 
@@ -216,32 +218,36 @@ def _parse_composed(text: str) -> Parsed:
     sentences: list[Sentence] = []
     entities: list[Entity] = []
     spans = pieces(text)
-    for (offset, _), doc in zip(spans, nlp.pipe(text[a:b] for a, b in spans), strict=True):
-        base = len(tokens)
+    for (offset, end), doc in zip(spans, nlp.pipe(text[a:b] for a, b in spans), strict=True):
+        piece = text[offset:end]
+        start = len(tokens)
         kept: dict[int, int] = {}  # the piece's token index → index in ``tokens`` (white-space tokens dropped)
+        order: list[tuple[Any, int]] = []  # (spaCy token, its sentence's number), in text order
         for sent in doc.sents:
-            for words in _lines(sent):
-                number = len(sentences)
-                low = len(tokens)
+            for words in _lines(sent, piece):
+                number, first = len(sentences), start + len(order)
                 for token in words:
-                    kept[token.i] = len(tokens)
-                    tokens.append(
-                        Token(
-                            start=offset + token.idx,
-                            end=offset + token.idx + len(token.text),
-                            text=token.text,
-                            lemma=token.lemma_.lower(),
-                            pos=token.pos_,
-                            tag=token.tag_,
-                            dep=token.dep_,
-                            head=token.head.i,  # remapped below
-                            ent=token.ent_type_,
-                            sentence=number,
-                        )
-                    )
-                sentences.append(Sentence(tokens[low].start, tokens[-1].end, low, len(tokens)))
-        for i in range(base, len(tokens)):
-            tokens[i] = replace(tokens[i], head=kept.get(tokens[i].head, i))
+                    kept[token.i] = start + len(order)
+                    order.append((token, number))
+                last = words[-1]
+                sentences.append(
+                    Sentence(offset + words[0].idx, offset + last.idx + len(last.text), first, start + len(order))
+                )
+        for position, (token, number) in enumerate(order):
+            tokens.append(
+                Token(
+                    start=offset + token.idx,
+                    end=offset + token.idx + len(token.text),
+                    text=token.text,
+                    lemma=token.lemma_.lower(),
+                    pos=token.pos_,
+                    tag=token.tag_,
+                    dep=token.dep_,
+                    head=kept.get(token.head.i, start + position),
+                    ent=token.ent_type_,
+                    sentence=number,
+                )
+            )
         for ent in doc.ents:
             inside = [kept[t.i] for t in ent if t.i in kept]
             if inside:
