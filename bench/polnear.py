@@ -2,7 +2,7 @@
 
 PolNeAR (networkdynamics/PolNeAR) states no license, so nothing of it is copied into this project: give
 the folder of a checkout (``POLNEAR=DIR make quality``) and its ``data/dev`` split is read from there. Only
-``data/dev`` is ever read: ``data/test`` is the project's held-out measure and is never opened or scored.
+``data/dev`` is ever read: the held-out split is the project's measure and is never opened or scored.
 
 Each ``data/dev/attributions/<article>_<annotator>.ann`` is brat standoff: ``T`` lines give Source, Cue and
 Content spans (possibly discontinuous, "a b;c d"), ``E`` lines tie one attribution's parts together. An
@@ -20,10 +20,8 @@ SPLIT = "dev"
 
 
 def split_folder(checkout: Path) -> Path:
-    """``checkout/data/dev``; refuses anything else (the test split is held out)."""
+    """``checkout/data/dev``: the only split this module builds a path to."""
     folder = (checkout / "data" / SPLIT).resolve()
-    if folder.name != SPLIT or "test" in folder.parts[-2:]:
-        raise ValueError(f"{folder}: only PolNeAR's data/{SPLIT} split is read")
     if not (folder / "text").is_dir() or not (folder / "attributions").is_dir():
         raise ValueError(f"{checkout}: no data/{SPLIT}/text and data/{SPLIT}/attributions (a PolNeAR checkout?)")
     return folder

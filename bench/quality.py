@@ -321,8 +321,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--polnear",
         type=Path,
         default=Path(os.environ["POLNEAR"]) if os.environ.get("POLNEAR") else None,
-        help="a PolNeAR checkout: also score the embedded default on its data/dev split, never data/test "
-        "(default: $POLNEAR)",
+        help="a PolNeAR checkout: also score the embedded default on its data/dev split only (default: $POLNEAR)",
     )
     return parser.parse_args(argv)
 

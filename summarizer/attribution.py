@@ -46,7 +46,6 @@ ALWAYS_ACTORS = frozenset({"PERSON", "ORG"})
 PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
 GROUP_PRONOUNS = frozenset({"they", "it", "we", "them"})
 FIRST_PERSON = frozenset({"i", "we", "me", "us", "you"})
-QUOTE_MARKS = frozenset({'"', "\u201c", "\u201d", "''", "``"})
 SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
 # A verb that carries a reporting verb's clause up to a subject of its own: ", saying …", "…, adding …".
 CARRIERS = frozenset({"advcl", "xcomp", "conj", "ccomp", "acl", "relcl", "pcomp"})
@@ -95,18 +94,6 @@ class Attribution:
     source: Source
     kind: str  # "reporting", "stance", "according", "colon", "follow-on", "adverb"
     depth: int = 0  # how far below its sentence's root the predicate stands
-
-
-@dataclass
-class ActorName:
-    name: str
-    label: str
-    mentions: int = 0
-    aliases: list[str] = field(default_factory=list)
-
-
-def _is_quote(token_text: str) -> bool:
-    return token_text in QUOTE_MARKS or token_text in ("\u2018", "\u2019'") or token_text == "'"
 
 
 def quoted_regions(parsed: Parsed) -> list[tuple[int, int]]:
@@ -709,9 +696,6 @@ def actor_key(name: str) -> str:
     return " ".join(re.findall(r"\w+", re.sub(r"['\u2019]s\b", "", name)))
 
 
-_key = actor_key
-
-
 def _initials(name: str) -> str:
     return "".join(w[0] for w in re.findall(r"[A-Za-z][\w-]*", name) if w[0].isupper())
 
@@ -726,7 +710,7 @@ def actors(parsed: Parsed, attributions: list[Attribution], cap: int) -> tuple[l
         name = _name(parsed.text[entity.start : entity.end])
         if not name or len(name) > 60 or not any(c.isupper() for c in name):
             continue
-        actor = forms.setdefault(_key(name), Actor(name, entity.label))
+        actor = forms.setdefault(actor_key(name), Actor(name, entity.label))
         actor.mentions += 1
         tail = parsed.text[entity.end : entity.end + 12]
         acronym = re.match(r"\s*\(([A-Z][A-Z.&-]{1,9})\)", tail)
@@ -735,15 +719,15 @@ def actors(parsed: Parsed, attributions: list[Attribution], cap: int) -> tuple[l
     for attribution in attributions:
         claimant = attribution.source.claimant
         if claimant != UNNAMED_SOURCE:
-            actor = forms.setdefault(_key(claimant), Actor(claimant, ""))
+            actor = forms.setdefault(actor_key(claimant), Actor(claimant, ""))
             actor.claims += 1
             actor.aliases += [a for a in attribution.source.aliases if a not in actor.aliases]
     parent: dict[str, str] = {}
     keys = list(forms)
     for key, actor in forms.items():  # acronyms given in parentheses, or spelling one name's initials
         for alias in actor.aliases:
-            if _key(alias) != key:
-                parent.setdefault(_key(alias), key)
+            if actor_key(alias) != key:
+                parent.setdefault(actor_key(alias), key)
     singles = [k for k in keys if " " not in k]
     for key in singles:
         if key in parent:
@@ -781,7 +765,7 @@ def actors(parsed: Parsed, attributions: list[Attribution], cap: int) -> tuple[l
         into.mentions += actor.mentions
         into.claims += actor.claims
         for alias in [actor.name, *actor.aliases]:
-            if _key(alias) != top and alias not in into.aliases:
+            if actor_key(alias) != top and alias not in into.aliases:
                 into.aliases.append(alias)
     chosen = [
         a for a in merged.values() if a.claims or a.label in ALWAYS_ACTORS or (a.label == "GPE" and a.mentions >= 2)

@@ -59,6 +59,7 @@ from .daily import (
     _write_digest,
     collect_inputs,
     holding,
+    load_prices,
 )
 from .digest import SynthesisResult
 from .documents import Document
@@ -218,7 +219,8 @@ async def run_batch(
         for folder in (out, out / BRIEFS, out / BATCHES):
             ensure_writable(folder)
             remove_leftovers(folder)
-        run, documents, names, _ = _plan(inputs, settings, options, progress.warning)
+        prices = load_prices(options.prices, settings.model)
+        run, documents, names, _ = _plan(inputs, settings, options, prices, progress.warning)
         run.saver = saver
         # --cancel: out of the Batch API, so what the answers call for goes online
         follow_up = (

@@ -483,14 +483,14 @@ async def run_daily(
         raise DocumentError(
             f"{', '.join(paths)}: no documents found (.txt, .md, .html files); nothing was sent or written"
         )
-    load_prices(options.prices, settings.model)  # a bad price table is refused before anything is written
+    prices = load_prices(options.prices, settings.model)  # a bad table is refused before anything is written
     make_folder(options.out)
     with holding(options.out), ThreadPoolExecutor(max_workers=8, thread_name_prefix="summarizer-save") as saver:
         for folder in (options.out, options.out / BRIEFS):
             remove_leftovers(folder)  # a run killed mid-write left them; the lock says none is ours now
         for folder in (options.out, options.out / BRIEFS):
             ensure_writable(folder)  # before the first LLM call: a bad output costs no tokens
-        run, documents, names, to_send = _plan(inputs, settings, options, progress.warning)
+        run, documents, names, to_send = _plan(inputs, settings, options, prices, progress.warning)
         run.saver = saver
         try:
             return await _brief_and_digest(run, documents, names, to_send, settings, progress, started)
@@ -538,7 +538,11 @@ async def _brief_and_digest(
 
 
 def _plan(
-    inputs: list[str], settings: Settings, options: DailyOptions, warn: Callable[[str], None] = lambda m: None
+    inputs: list[str],
+    settings: Settings,
+    options: DailyOptions,
+    prices: Prices | None,
+    warn: Callable[[str], None] = lambda m: None,
 ) -> tuple[_Run, list[tuple[str, Document | None]], dict[str, str], list[tuple[str, Document]]]:
     """Read every input and decide what to send: unreadable → failed, unchanged → skipped, the rest pending."""
     documents: list[tuple[str, Document | None]] = []
@@ -554,7 +558,7 @@ def _plan(
         Manifest(
             provider=settings.brief_provider, model=settings.brief_model, prompt_version=prompt_version(), entries=[]
         ),
-        load_prices(options.prices, settings.model),
+        prices,
         kept=_load_digest(options.out),
         previous=_previous_names(options.out, warn),
     )
@@ -639,14 +643,12 @@ def _remove_renamed(run: _Run, names: dict[str, str]) -> None:
                     path.unlink(missing_ok=True)
 
 
-def synthesis_failed(digest: Digest) -> bool:
-    """Whether the digest asked a model for its synthesis and has none, for a reason other than no claims."""
-    return digest.stories_by == "model" and digest.synthesis_error not in (None, NO_CLAIMS)
-
-
 def synthesis_failure(digest: Digest | None) -> str | None:
-    """The error of the digest's synthesis when it failed (``synthesis_failed``); else None."""
-    return digest.synthesis_error if digest is not None and synthesis_failed(digest) else None
+    """Why the digest has no synthesis when it asked a model for one and got none for a reason other than no
+    claims; else None."""
+    if digest is None or digest.stories_by != "model" or digest.synthesis_error in (None, NO_CLAIMS):
+        return None
+    return digest.synthesis_error
 
 
 def exit_code(manifest: Manifest, digest: Digest | None = None) -> ExitCode:

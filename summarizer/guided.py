@@ -40,18 +40,14 @@ from .models import (
     Extraction,
     Limits,
     UncertaintyKind,
-    clip_text,
+    clip,
     draft_models,
+    word_set,
 )
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
 
 # Words, with internal dots, apostrophes and hyphens, and combining accents (a decomposed "José")
 _TOKEN = re.compile(r"[^\W_](?:[\w.'\u2019\u0300-\u036f-]*(?:[^\W_]|[\u0300-\u036f]))?")
-FUNCTION_WORDS = _words(
+FUNCTION_WORDS = word_set(
     "a an the this that these those some any all each other such and or but nor of to for in on at by with from as "
     "into about over under after before than so not no is are was were be been has have had do does did will would "
     "shall should can could may might must also i me my we us our you your he him his she her it its they them their "
@@ -248,11 +244,11 @@ def find(text: str, limits: Limits) -> Found:
 
 def statement(sentence: str) -> str:
     """A claim's statement: its sentence, whitespace collapsed, clipped."""
-    return clip_text(" ".join(sentence.split()), STATEMENT_CHARS)
+    return clip(" ".join(sentence.split()), STATEMENT_CHARS, "words")
 
 
 def description(sentence: str, cue: str) -> str:
-    return clip_text(f"{cue}: " + " ".join(sentence.split()), DESCRIPTION_CHARS)
+    return clip(f"{cue}: " + " ".join(sentence.split()), DESCRIPTION_CHARS, "words")
 
 
 def answer(found: Found, text: str) -> Extraction:
@@ -354,4 +350,4 @@ def lead(text: str) -> str:
         if chosen and len(" ".join([*chosen, sentence])) > LEAD_CHARS:
             break
         chosen.append(sentence)
-    return clip_text(" ".join(chosen), LEAD_CHARS * 2) if chosen else ""
+    return clip(" ".join(chosen), LEAD_CHARS * 2, "words") if chosen else ""

@@ -124,11 +124,6 @@ def clip(text: str, limit: int, mode: ClipMode = "words") -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
-def clip_text(text: str, limit: int) -> str:
-    """``clip(text, limit, "words")``: kept only for guided.py, which imports it under this name."""
-    return clip(text, limit, "words")
-
-
 def word_set(text: str) -> frozenset[str]:
     """The words of a whitespace-separated word list (the lexicons written inline)."""
     return frozenset(text.split())
