@@ -17,7 +17,7 @@ help:
 	@echo "make fixtures  re-record every fixture with the embedded model (after a prompt/schema change)"
 	@echo "make fixtures-strong  re-record fixtures/strong against the strong reference-answer server"
 	@echo "make quality   the quality gate: the embedded default, the reference answers and the rules baseline scored against the Wikinews gold (offline); exit 1 if a figure is below its floor in bench/quality_floors.json"
-	@echo "make bench     one table: start-up, replay overhead, concurrency, naive baseline, rerun, embedded model"
+	@echo "make bench     one table: start-up, the default daily run, replay overhead, concurrency, plain Instructor baselines, rerun, memory, digest, long documents, embedded model (BENCH_ARGS='--write docs/benchmarks.md' writes it into the docs, stamped)"
 
 PIP := $(BIN)/python -m pip -qq --disable-pip-version-check
 # EXTRAS= (empty) is the default install: what a user gets from `pip install summarizer`.
@@ -62,8 +62,7 @@ quality: venv
 
 bench:
 	$(MAKE) venv EXTRAS=test,local
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/all.py
-	$(BIN)/python bench/long.py
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -1,6 +1,6 @@
 """Benchmark: a day of 10,000 documents through the (fake) OpenAI Batch API.
 
-    python bench/batch.py [--docs 10000] [--shape one-call]
+    python bench/batch.py [--docs 10000] [--shape one-call] [--write docs/benchmarks.md]
 
 1. Submit: ``summarizer daily INBOX --out DAY --batch`` as a new process: every document read, its
    request made by the online path and captured, the batch input file written, uploaded, the batch
@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stamp import stamp, table, write_between_markers  # noqa: E402
 from tests.support.fake_batch import FakeBatchAPI  # noqa: E402
 from tests.support.fake_server import document  # noqa: E402
 
@@ -80,6 +81,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--shape", default="one-call", choices=("one-call", "repairs"))
+    parser.add_argument("--write", type=Path, help="write the table between the bench:batch markers of this file")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.measure:
@@ -120,8 +122,11 @@ def main() -> int:
         ),
         ("accounted for", f"{statuses} in the manifest, {briefs} briefs; {stats['online_requests']} online requests"),
     ]
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    heading = f"Measured by `bench/batch.py --docs {args.docs} --shape {args.shape}` at {stamp()}; one run."
+    text = table(heading, rows, ("measure", "result"))
+    print(text)
+    if args.write:
+        write_between_markers(args.write, "batch", text)
     ok = (
         accounted
         and submit["rc"] == 0
