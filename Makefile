@@ -63,6 +63,7 @@ quality: venv
 bench:
 	$(MAKE) venv EXTRAS=test,local
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/all.py $(BENCH_ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/long.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -26,6 +26,8 @@ Rows (medians over --runs where timed; the fake-server rows are single runs):
 - an unchanged rerun of 5,000 documents, and the peak memory of 1,000;
 - the digest of 5,000 strong-shaped briefs: synthesis requests within the
   context, time and peak memory (``bench/digest.py``);
+- (long documents have their own table: ``bench/long.py``, which ``make bench``
+  runs next;)
 - the embedded model's seed brief (time, tokens, memory), when llama-cpp-python
   is installed.
 """
@@ -118,21 +120,20 @@ def concurrent_instructor(base_url: str, count: int, concurrency: int) -> float:
     from summarizer.models import Extraction
 
     async def run() -> float:
-        client = instructor.from_openai(
-            openai.AsyncOpenAI(base_url=base_url, api_key="bench"), mode=instructor.Mode.TOOLS
-        )
-        gate = asyncio.Semaphore(concurrency)
-        requests = _requests(count)
+        async with openai.AsyncOpenAI(base_url=base_url, api_key="bench") as raw:
+            client = instructor.from_openai(raw, mode=instructor.Mode.TOOLS)
+            gate = asyncio.Semaphore(concurrency)
+            requests = _requests(count)
 
-        async def one(messages: list[dict[str, str]]) -> None:
-            async with gate:
-                await client.chat.completions.create(
-                    model="bench", response_model=Extraction, max_retries=1, messages=messages
-                )  # type: ignore[arg-type]
+            async def one(messages: list[dict[str, str]]) -> None:
+                async with gate:
+                    await client.chat.completions.create(
+                        model="bench", response_model=Extraction, max_retries=1, messages=messages
+                    )  # type: ignore[arg-type]
 
-        started = time.perf_counter()
-        await asyncio.gather(*(one(m) for m in requests))
-        return time.perf_counter() - started
+            started = time.perf_counter()
+            await asyncio.gather(*(one(m) for m in requests))
+            return time.perf_counter() - started
 
     return asyncio.run(run())
 
@@ -260,21 +261,6 @@ def embedded(runs: int) -> list[tuple[str, str]]:
     return rows
 
 
-def long_rows() -> list[tuple[str, str]]:
-    """Long documents in parts, the LLM faked in-process (``bench/long.py``, each size its own process)."""
-    command = [sys.executable, str(ROOT / "bench" / "long.py")]
-    lines = subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()
-    cells = [line.strip("|").split("|") for line in lines if line.startswith("| ") and line[2].isdigit()]
-    sizes = " / ".join(c[0].strip() for c in cells)
-    return [
-        (
-            f"long documents, LLM faked in-process (`bench/long.py`): {sizes} words",
-            f"{' / '.join(c[1].strip() for c in cells)} parts in {' / '.join(c[3].strip() for c in cells)} s; "
-            f"peak RSS {' / '.join(c[5].strip() for c in cells)} MiB",
-        )
-    ]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -285,7 +271,6 @@ def main() -> int:
     rows += embedded(args.runs)
     rows += concurrency_rows()
     rows.append(digest_row())
-    rows += long_rows()
     heading = (
         f"Measured by `make bench` (`bench/all.py --runs {args.runs}`) at {stamp()}; medians over {args.runs} "
         "runs where timed, the fake-server rows single runs."

@@ -13,7 +13,8 @@ are duplicates (``duplicate_of``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -176,21 +177,69 @@ def convert_figures(drafts: list[FigureDraft], evidence: str | None = None) -> t
     return figures, rejected
 
 
+class SpanIndex:
+    """Where the items of one list (an assembly's claims, or its uncertainties) lie in the text: their
+    evidence spans sorted, so the items a new span may duplicate are found by bisection rather than by
+    walking thousands of items once per new one.
+
+    It follows its list: items appended since the last look are added, a list replaced or shortened is
+    indexed anew; an item replaced in place is told with ``moved``.
+    """
+
+    def __init__(self) -> None:
+        self._source: list[Any] | None = None
+        self._rows: list[tuple[int, int, int]] = []  # (start, end, position), sorted
+        self._longest = 0
+        self._count = 0  # the items of ``_source`` indexed so far
+
+    def _add(self, start: int, end: int, position: int) -> None:
+        insort(self._rows, (start, end, position))
+        self._longest = max(self._longest, end - start)
+
+    def follow(self, items: list[Any]) -> None:
+        if items is not self._source or len(items) < self._count:
+            self._source, self._rows, self._longest = items, [], 0
+        for position in range(self._count, len(items)):
+            evidence = items[position].evidence
+            self._add(evidence.start, evidence.end, position)
+        self._count = len(items)
+
+    def moved(self, position: int, old: Span, new: Span) -> None:
+        """The item at ``position`` was replaced by one whose evidence is ``new``."""
+        if position < self._count:  # indexed already (else ``follow`` will index it as it is now)
+            self._rows.remove((old.start, old.end, position))
+            self._add(new.start, new.end, position)
+
+    def near(self, start: int, end: int) -> list[int]:
+        """The positions of the items that may overlap or equal [start, end), in list order (a superset)."""
+        low = bisect_left(self._rows, (start - self._longest, -1, -1))
+        high = bisect_right(self._rows, (end, end + self._longest + 1, len(self._rows) + self._count + 1))
+        return sorted(position for _, _, position in self._rows[low:high])
+
+
 def duplicate_of(
     evidence: Span,
     part: Part,
     items: list[Item],
     parts: dict[str, tuple[int, int]],
     same: Callable[[Item], bool] | None = None,
+    index: SpanIndex | None = None,
 ) -> int | None:
     """The position of the item that ``evidence`` duplicates, or None.
 
     The same span is a duplicate within one answer; across answers (chunks
     overlap, and a continuation pass may repeat an item) any overlap is.
     ``same`` narrows "the same span" further (a claim is the same only with the
-    same claimant).
+    same claimant). With an ``index`` of ``items``, only the items near the span
+    are looked at (the answer is the same: the first such item in list order).
     """
-    for position, item in enumerate(items):
+    if index is not None:
+        index.follow(items)
+        positions: Iterable[int] = index.near(evidence.start, evidence.end)
+    else:
+        positions = range(len(items))
+    for position in positions:
+        item = items[position]
         if (item.evidence.start, item.evidence.end) == (evidence.start, evidence.end) and (same is None or same(item)):
             return position
         earlier = parts.get(item.id, part.origin)
@@ -246,6 +295,8 @@ class Assembly:
     passes: int = 0  # extraction requests made: one per part, plus continuation passes
     added: int = 0  # claims and uncertainties kept from continuation passes
     parts: dict[str, tuple[int, int]] = field(default_factory=dict)  # item id → the part and pass it came from
+    claim_spans: SpanIndex = field(default_factory=SpanIndex, repr=False, compare=False)
+    uncertainty_spans: SpanIndex = field(default_factory=SpanIndex, repr=False, compare=False)
 
     def part_text(self, part: Part) -> str:
         return self.text if part.window is None else self.text[part.window[0] : part.window[1]]
@@ -304,13 +355,14 @@ class Assembly:
         resolved = self.index.resolve(draft.claimant)
         assert evidence is not None and resolved is not None, "add_claim needs a grounded claim"
         # judged against the resolved name (a listed actor's, author, unnamed source), not the model's raw text
-        names = [resolved[0], *(n for a in self.actors for n in (a.name, *a.aliases))]
-        if grounding.name_only(evidence.quote, names):
+        if grounding.only_names(evidence.quote, self.index.name_words() | grounding.name_words([resolved[0]])):
             self.rejected.append(
                 reject("claim", draft, NAME_ONLY.format(quote=clip(evidence.quote, QUOTE_CHARS, "chars")))
             )
             return
-        position = duplicate_of(evidence, part, self.claims, self.parts, same=lambda c: c.claimant == resolved[0])
+        position = duplicate_of(
+            evidence, part, self.claims, self.parts, same=lambda c: c.claimant == resolved[0], index=self.claim_spans
+        )
         if position is None:
             self._insert_claim(draft, evidence, resolved, f"C{len(self.claims) + 1}", len(self.claims), part)
             return
@@ -331,6 +383,7 @@ class Assembly:
             del self.claims[position]
             self.parts.pop(claim.id, None)
             self._insert_claim(draft, evidence, resolved, claim.id, position, part)
+            self.claim_spans.moved(position, claim.evidence, evidence)
             return
         self.rejected.append(reject("claim", draft, f"duplicate of {claim.id}"))
 
@@ -382,7 +435,7 @@ class Assembly:
     def add_uncertainty(self, draft: UncertaintyDraft, part: Part) -> None:
         evidence = self.span(draft.evidence, part)
         assert evidence is not None, "add_uncertainty needs a grounded uncertainty"
-        position = duplicate_of(evidence, part, self.uncertainties, self.parts)
+        position = duplicate_of(evidence, part, self.uncertainties, self.parts, index=self.uncertainty_spans)
         if position is not None:
             self.rejected.append(reject("uncertainty", draft, f"duplicate of {self.uncertainties[position].id}"))
             return
@@ -432,13 +485,14 @@ class Assembly:
 
     def relate_uncertainties(self) -> None:
         """An uncertainty concerns the claims whose evidence shares its sentence."""
+        claims = SpanIndex()
+        claims.follow(self.claims)
         for uncertainty in self.uncertainties:
             sentence = grounding.sentence_bounds(self.text, uncertainty.evidence.start)
             region = (min(sentence[0], uncertainty.evidence.start), max(sentence[1], uncertainty.evidence.end))
+            near = (self.claims[position] for position in claims.near(*region))
             uncertainty.claim_ids = [
-                claim.id
-                for claim in self.claims
-                if grounding.overlaps(region, (claim.evidence.start, claim.evidence.end))
+                claim.id for claim in near if grounding.overlaps(region, (claim.evidence.start, claim.evidence.end))
             ]
 
 

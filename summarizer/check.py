@@ -8,7 +8,7 @@ from pathlib import Path
 from .cues import Gap, coverage_gaps
 from .documents import Document, document_id, read_document
 from .errors import DocumentError
-from .grounding import name_only
+from .grounding import name_words, only_names
 from .models import Brief, Span
 from .store import source_candidates
 
@@ -104,6 +104,6 @@ def check_brief(brief: Brief, document: Document, cues: list[str] | None = None)
             report.failures.append(SpanFailure(name, span, found))
     covered = [(s.start, s.end) for name, s in named_spans(brief) if not name.endswith((".mention", ".cue"))]
     report.gaps = coverage_gaps(text, covered, cues)
-    names = [n for actor in brief.actors for n in (actor.name, *actor.aliases)]
-    report.unsupported = [c.id for c in brief.claims if name_only(c.evidence.quote, [c.claimant, *names])]
+    named = name_words(n for actor in brief.actors for n in (actor.name, *actor.aliases))
+    report.unsupported = [c.id for c in brief.claims if only_names(c.evidence.quote, named | name_words([c.claimant]))]
     return report

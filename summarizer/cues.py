@@ -105,4 +105,5 @@ def coverage_gaps(text: str, covered: list[tuple[int, int]], cues: list[str] | N
 
 def uncovered(sentences: list[Gap], covered: list[tuple[int, int]]) -> list[Gap]:
     """The cue sentences that no span of ``covered`` overlaps."""
-    return [gap for gap in sentences if not any(grounding.overlaps((gap.start, gap.end), span) for span in covered)]
+    overlaps = grounding.overlapping_any(covered)
+    return [gap for gap in sentences if not overlaps((gap.start, gap.end))]

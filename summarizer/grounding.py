@@ -26,7 +26,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -267,12 +269,36 @@ def _sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
+@lru_cache(maxsize=64)
+def _sentence_ends(text: str) -> tuple[int, ...]:
+    return tuple(end for _, end in _sentences(text))
+
+
 def sentence_bounds(text: str, position: int) -> tuple[int, int]:
-    """The [start, end) of the sentence (or line) that holds ``position``."""
-    for start, end in _sentences(text):
-        if position < end:
-            return (start, end) if position >= start else (position, end)
-    return position, len(text)
+    """The [start, end) of the sentence (or line) that holds ``position`` (found by bisection: sentences are in
+    text order and do not overlap)."""
+    spans = _sentences(text)
+    at = bisect_right(_sentence_ends(text), position)  # the first sentence that ends after ``position``
+    if at == len(spans):
+        return position, len(text)
+    start, end = spans[at]
+    return (start, end) if position >= start else (position, end)
+
+
+def overlapping_any(spans: list[tuple[int, int]]) -> Callable[[tuple[int, int]], bool]:
+    """A test of whether a span overlaps any of ``spans``: spans sorted once, each test a bisection (the
+    spans sorted by start, with the furthest end reached by any span up to each)."""
+    ordered = sorted(spans)
+    starts = [start for start, _ in ordered]
+    reach: list[int] = []
+    for _, end in ordered:
+        reach.append(max(end, reach[-1]) if reach else end)
+
+    def test(span: tuple[int, int]) -> bool:
+        before = bisect_left(starts, span[1])  # the spans that start before ``span`` ends
+        return before > 0 and reach[before - 1] > span[0]
+
+    return test
 
 
 def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -345,19 +371,28 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _NAME_GLUE = frozenset({"the", "of", "and", "for", "a", "an", "de", "la", "von", "van", "'s", "’s"})
 
 
+def _name_word_list(text: str) -> list[str]:
+    return [re.sub(r"['’]s$", "", w) for w in _WORD.findall(text.casefold())]
+
+
+def name_words(names: Iterable[str]) -> frozenset[str]:
+    """The words of ``names`` (case folded, possessives off), with the words that glue names together."""
+    return frozenset(w for name in names for w in _name_word_list(name)) | _NAME_GLUE
+
+
+def only_names(quote: str, named: frozenset[str]) -> bool:
+    """Whether every word of ``quote`` is one of ``named`` (``name_words``): see ``name_only``."""
+    said = _name_word_list(quote)
+    return bool(said) and all(w in named for w in said)
+
+
 def name_only(quote: str, names: list[str]) -> bool:
     """Whether ``quote`` says nothing but names (the claimant's, any actor's): not support for a claim.
 
     "Saudi Arabia's Civil Defense Authority." or "John Kirby" name a source but
     say nothing it asserted; "Kirby said" or "Kirby noted the losses" do.
     """
-
-    def words(text: str) -> list[str]:
-        return [re.sub(r"['’]s$", "", w) for w in _WORD.findall(text.casefold())]
-
-    named = {w for name in names for w in words(name)} | _NAME_GLUE
-    said = words(quote)
-    return bool(said) and all(w in named for w in said)
+    return only_names(quote, name_words(names))
 
 
 def name_key(name: str) -> str:
@@ -399,14 +434,25 @@ class ActorIndex:
         default=None, init=False, repr=False, compare=False
     )
 
+    _exact: dict[str, Actor] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _words: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
+
     def _table(self) -> list[tuple[Actor, frozenset[str], list[frozenset[str]]]]:
         if self._keys is None:
             table = []
             for actor in self.actors:
                 keys = [name_key(n) for n in [actor.name, *actor.aliases]]
                 table.append((actor, frozenset(keys), [frozenset(k.split()) for k in keys if k]))
+                for key in keys:
+                    self._exact.setdefault(key, actor)  # the first actor listed with that key, as a scan finds
             self._keys = table
         return self._keys
+
+    def name_words(self) -> frozenset[str]:
+        """Every word of every actor's name and aliases (``name_words``), made once."""
+        if self._words is None:
+            self._words = name_words(n for actor in self.actors for n in (actor.name, *actor.aliases))
+        return self._words
 
     def resolve(self, claimant: str) -> tuple[str, str | None] | None:
         """(canonical claimant, actor id) or None when it names no listed actor."""
@@ -414,7 +460,7 @@ class ActorIndex:
         if key in _SPECIAL_ALIASES:
             return _SPECIAL_ALIASES[key], None
         table = self._table()
-        exact = next((actor for actor, keys, _ in table if key in keys), None)
+        exact = self._exact.get(key)
         if exact is not None:
             return exact.name, exact.id
         # "Zelenskyy" for "Volodymyr Zelenskyy": a unique token-subset match.

@@ -32,7 +32,7 @@ from .chunking import chunk_text, estimate_tokens
 from .cues import cue_sentences, uncovered
 from .documents import Document
 from .errors import LLMError, ReasksExhausted
-from .grounding import overlaps
+from .grounding import overlapping_any
 from .models import (
     SPECIAL_CLAIMANTS,
     Additions,
@@ -323,16 +323,18 @@ def _add_found(found: guided.Found, text: str, part: Part, assembly: Assembly) -
         else:
             fresh.append(actor)
     assembly.add_actors(fresh)
-    earlier = [(c.evidence.start, c.evidence.end) for c in assembly.claims if c.evidence.end > shift]
+    earlier = overlapping_any([(c.evidence.start, c.evidence.end) for c in assembly.claims if c.evidence.end > shift])
     for draft, claim in zip(answer.claims, found.claims, strict=True):
         span = (claim.start + shift, claim.end + shift)
-        if not any(overlaps(span, seen) for seen in earlier):
+        if not earlier(span):
             draft.claimant = same.get(draft.claimant, draft.claimant)
             assembly.offer("claim", draft, Part(part.number, span, part.round))
-    earlier = [(u.evidence.start, u.evidence.end) for u in assembly.uncertainties if u.evidence.end > shift]
+    earlier = overlapping_any(
+        [(u.evidence.start, u.evidence.end) for u in assembly.uncertainties if u.evidence.end > shift]
+    )
     for item, uncertainty in zip(answer.uncertainties, found.uncertainties, strict=True):
         span = (uncertainty.start + shift, uncertainty.end + shift)
-        if not any(overlaps(span, seen) for seen in earlier):
+        if not earlier(span):
             assembly.offer("uncertainty", item, Part(part.number, span, part.round))
     assembly.reject_pending(0)  # evidence is the document's own words: nothing to repair
     checks = {(c.start + shift, c.end + shift): c.check for c in found.claims if c.check}

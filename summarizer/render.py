@@ -183,12 +183,12 @@ def to_markdown(brief: Brief) -> str:
         out += ["", f"## Rejected ({len(brief.rejected)})", ""]
         out += [f"- {r.kind}: {md(r.reason)}" for r in brief.rejected]
     usage = brief.run.usage
-    out += [
-        "",
-        f"*{usage.total_tokens} tokens in {brief.run.attempts} call(s), {brief.run.latency_s:.1f} s; "
-        f"prompt {md(brief.run.prompt_version)}*",
-        "",
-    ]
+    asked = (
+        f"{usage.total_tokens} tokens in {brief.run.attempts} call(s), {brief.run.latency_s:.1f} s of model time"
+        if brief.run.attempts
+        else "no model call"
+    )
+    out += ["", f"*{asked}; prompt {md(brief.run.prompt_version)}*", ""]
     return "\n".join(out)
 
 
@@ -281,9 +281,17 @@ def highlighted_source(text: str, brief: Brief) -> str:
 
     spans = [s for s in _html_spans(brief) if 0 <= s[0] < s[1] <= len(text)]
     cuts = sorted({0, len(text), *(s[0] for s in spans), *(s[1] for s in spans)})
+    starting: dict[int, list[int]] = {}  # cut → the spans (by their place in ``spans``) that open there
+    ending: dict[int, list[int]] = {}
+    for number, span in enumerate(spans):
+        starting.setdefault(span[0], []).append(number)
+        ending.setdefault(span[1], []).append(number)
+    open_spans: set[int] = set()
     out = []
-    for start, end in pairwise(cuts):
-        covering = [s for s in spans if s[0] <= start and end <= s[1]]
+    for start, end in pairwise(cuts):  # one sweep: the spans open over a stretch are those covering it
+        open_spans.difference_update(ending.get(start, ()))
+        open_spans.update(starting.get(start, ()))
+        covering = [spans[number] for number in sorted(open_spans)]
         piece = escape(text[start:end])
         if not covering:
             out.append(piece)

@@ -6,6 +6,7 @@ briefs ask the model something, and is always stopped; a bad input or a failed c
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ class Outcome:
     brief: Brief | None = None
     error: SummarizerError | None = None
     text: str | None = None  # the document's text, to save beside a brief of an HTML page
+    wall_s: float = 0.0  # the brief's real time, reading aside (``run.latency_s`` is the model's share)
 
 
 @asynccontextmanager
@@ -108,7 +110,9 @@ async def brief_inputs(
             if on_start:
                 on_start(source, running)
             try:
-                yield Outcome(source, brief=await brief_document(document, llm, running), text=document.text)
+                started = time.perf_counter()
+                brief = await brief_document(document, llm, running)
+                yield Outcome(source, brief=brief, text=document.text, wall_s=time.perf_counter() - started)
             except (LLMError, FixtureMissing) as failed:
                 dead = failure()
                 yield Outcome(source, error=dead or failed)

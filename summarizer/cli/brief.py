@@ -84,7 +84,8 @@ def _describe(outcome: Outcome) -> str:
     return (
         f"{outcome.source}: {len(brief.actors)} actors, {len(brief.claims)} claims, "
         f"{len(brief.uncertainties)} uncertainties, {len(brief.rejected)} rejected; "
-        f"{brief.run.attempts} call(s), {brief.run.usage.total_tokens} tokens, {brief.run.latency_s:.1f} s"
+        f"{brief.run.attempts} call(s), {brief.run.usage.total_tokens} tokens, {outcome.wall_s:.1f} s"
+        + (f" ({brief.run.latency_s:.1f} s waiting on the model)" if brief.run.attempts else "")
     )
 
 
