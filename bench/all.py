@@ -80,11 +80,11 @@ def replay_rows(runs: int) -> list[tuple[str, str]]:
     walls = replay_bench.cli_wall(runs)
     return [
         (
-            f"CPU per document, replayed exchanges (no LLM), {len(spent)} seeds one at a time",
+            f"CPU per document, a capable model's answers replayed (fixtures/strong), {len(spent)} seeds one at a time",
             f"median {median(spent):.1f} ms, worst {max(spent):.1f} ms (target: median <= 10 ms)",
         ),
         (
-            "`summarizer daily seeds --replay fixtures/daily --force`, a new process",
+            "`summarizer daily seeds --replay fixtures/strong --model gpt-4o-mini --force`, a new process",
             f"{median(walls):.2f} s (target < 2 s)",
         ),
     ]

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stamp import stamp, table, write_between_markers  # noqa: E402
+from bench.stamp import child_env, stamp, table, write_between_markers  # noqa: E402
 from tests.support.fake_batch import FakeBatchAPI  # noqa: E402
 from tests.support.fake_server import document  # noqa: E402
 
@@ -39,7 +39,7 @@ def measured(args: list[str], report: Path) -> dict[str, float]:
     """Run the summarizer CLI with ``args`` in a new process; its wall time, exit code and peak RSS."""
     command = [sys.executable, __file__, "--measure", str(report), "--", *args]
     started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env={"OPENAI_API_KEY": "bench", "PATH": ""})
+    result = subprocess.run(command, capture_output=True, text=True, env=child_env(OPENAI_API_KEY="bench"))
     wall = time.perf_counter() - started
     numbers = json.loads(report.read_text())
     if result.returncode != 0:

@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stamp import child_env  # noqa: E402
 from summarizer.daily import DailyOptions, Progress, run_daily  # noqa: E402
 from summarizer.settings import build_settings  # noqa: E402
 from tests.support.fake_server import SHAPES, FakeServer, document  # noqa: E402
@@ -115,7 +116,7 @@ def rerun_row(count: int, concurrency: int) -> tuple[Row, bool]:
         command += ["daily", str(inbox), "--out", str(out), "--base-url", server.base_url, "-q"]
         before = server.requests
         started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True, env={"OPENAI_API_KEY": "bench", "PATH": ""})
+        subprocess.run(command, check=True, capture_output=True, env=child_env(OPENAI_API_KEY="bench"))
         wall = time.perf_counter() - started
         calls = server.requests - before
     row = (

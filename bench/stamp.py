@@ -18,6 +18,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``summarizer`` child process: no provider settings, no PATH to other tools, and
+    PYTHONPATH kept, so that a checkout measured through PYTHONPATH measures its own code in every child."""
+    env = {"PATH": "", **extra}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return env
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
