@@ -50,10 +50,14 @@ Measures (counts summed over documents, then divided: documents weigh by size):
 * "unnamed source" on unnamed gold: over matched gold attributions that some
   matching claim gives to "unnamed source", the share whose gold source is
   unnamed ("unnamed source" agrees only with a source that names no one).
+* source span agreement: over matched gold attributions whose source GUM marks as
+  a span, the share where some matching claim's ``source`` span overlaps it (the
+  words the document uses for the source, whatever they resolve to); "given" is
+  the share where some matching claim gives a source span at all.
 * actor recall: gold actors are persons, organisations and places of salience >= 3
   in meta.jsonl; one is found when a brief actor's name or alias has a distinctive
   word among the name tokens of the actor's first mention ("Trump 's" -> trump).
-* span exactness: kept spans (actor mentions, claim evidence and cues, uncertainty
+* span exactness: kept spans (actor mentions, claim evidence, cues and sources, uncertainty
   evidence) with text[start:end] == quote, and those with match "exact".
 * completion tokens per matched attribution (gold documents only): what
   ``run.usage.completion_tokens`` says; for the reference answers that is their
@@ -144,6 +148,7 @@ class Claim:
     claimant: str
     cue: Span | None = None
     names: tuple[str, ...] = ()
+    source: Span | None = None  # the source as the document words it, where the brief gives it
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,7 @@ class GoldAttribution:
     source: str | None
     cue: Span | None
     content: Span | None
+    source_span: Span | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,9 @@ class DocScore:
     named: int = 0
     named_strict: int = 0
     named_lenient: int = 0
+    sourced: int = 0  # matched gold attributions with a source span
+    sourced_given: int = 0  # of those, some matching claim gives a source span
+    sourced_agree: int = 0  # ... that overlaps the gold source span
     unnamed_claimed: int = 0
     unnamed_claimed_ok: int = 0
     actors: int = 0
@@ -334,6 +343,11 @@ def score_claims(brief: DocBrief, gold: GoldDoc, score: DocScore) -> None:
             score.named += 1
             score.named_strict += any(names_source(claim, source or "") for claim in matching)
             score.named_lenient += any(names_source_leniently(claim, source or "") for claim in matching)
+        if attribution.source_span is not None:
+            score.sourced += 1
+            given = [claim.source for claim in matching if claim.source is not None]
+            score.sourced_given += bool(given)
+            score.sourced_agree += any(overlaps(span, attribution.source_span) for span in given)
         if any(claim.claimant.strip().lower() == UNNAMED for claim in matching):
             score.unnamed_claimed += 1
             score.unnamed_claimed_ok += not is_named(source)
@@ -384,6 +398,8 @@ def measures(scores: list[DocScore]) -> dict[str, Any]:
         "claimant_agreement_strict": _measure(total["named_strict"], total["named"]),
         "claimant_agreement_lenient": _measure(total["named_lenient"], total["named"]),
         "unnamed_source_agreement": _measure(total["unnamed_claimed_ok"], total["unnamed_claimed"]),
+        "source_span_given": _measure(total["sourced_given"], total["sourced"]),
+        "source_span_agreement": _measure(total["sourced_agree"], total["sourced"]),
         "actor_recall": _measure(total["actors_matched"], total["actors"]),
         "span_holds_quote": _measure(total["spans_hold"], total["spans"]),
         "span_match_exact": _measure(total["spans_exact"], total["spans"]),
@@ -407,7 +423,7 @@ def _gold_span(raw: dict[str, Any] | None) -> Span | None:
 
 def _attribution(raw: dict[str, Any]) -> GoldAttribution:
     source = raw["source"]["text"] if raw["source"] else None
-    return GoldAttribution(source, _gold_span(raw["cue"]), _gold_span(raw["content"]))
+    return GoldAttribution(source, _gold_span(raw["cue"]), _gold_span(raw["content"]), _gold_span(raw["source"]))
 
 
 def load_gold(folder: Path = GOLD_DIR) -> dict[str, GoldDoc]:
@@ -461,11 +477,12 @@ def doc_brief(data: dict[str, Any], text: str) -> DocBrief:
             claimant=str(c.get("claimant", "")),
             cue=_span(c["cue"]) if c.get("cue") else None,
             names=actors.get(c.get("claimant_id"), ()) if c.get("claimant_id") else (),
+            source=_span(c["source"]) if c.get("source") else None,
         )
         for c in data["claims"]
     )
     spans = [_span(a["mention"]) for a in data.get("actors", []) if a.get("mention")]
-    spans += [c.evidence for c in claims] + [c.cue for c in claims if c.cue]
+    spans += [c.evidence for c in claims] + [c.cue for c in claims if c.cue] + [c.source for c in claims if c.source]
     spans += [_span(u["evidence"]) for u in data.get("uncertainties", [])]
     usage = (data.get("run") or {}).get("usage") or {}
     return DocBrief(

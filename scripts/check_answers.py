@@ -6,14 +6,19 @@ document: ``{"document": "seeds/...txt", "summary", "actors", "claims",
 only checks the letter of an answer: valid JSON, known fields and enum values,
 every evidence and uncertainty quote verbatim in the document, every actor
 name (or an alias) in the document, every claimant a listed actor, "author" or
-"unnamed source", every cue found in the document near its evidence.
+"unnamed source", every cue found in the document near its evidence, every
+claim's source (when not null) verbatim in the document near its evidence: an
+occurrence ending at most 400 characters before the evidence's sentence starts
+and starting at most 120 characters after the evidence ends.
 
 Usage: python scripts/check_answers.py [fixtures/strong/answers/NAME.json ...]
+(by default every answer but digest.json, the synthesis, which has no document)
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -23,6 +28,25 @@ ACTOR_KINDS = {"person", "organisation", "government", "military", "media", "oth
 STATUSES = {"asserted", "reported", "estimated", "hedged", "denied"}
 UNCERTAINTY_KINDS = {"unconfirmed", "estimated", "disputed", "conflicting", "unknown"}
 SPECIAL = {"author", "unnamed source"}
+SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+|\n")
+SOURCE_BEFORE = 400  # characters a source may end before the evidence's sentence starts
+SOURCE_AFTER = 120  # characters a source may start after the evidence ends
+
+
+def sentence_start(text: str, where: int) -> int:
+    """Where the sentence holding position ``where`` of ``text`` starts."""
+    return max((m.end() for m in SENTENCE_END.finditer(text, 0, where) if m.end() <= where), default=0)
+
+
+def source_near(text: str, source: str, where: int, end: int) -> bool:
+    """Whether ``source`` occurs in ``text`` near the evidence at ``where``..``end``."""
+    earliest = sentence_start(text, where) - SOURCE_BEFORE
+    at = text.find(source)
+    while 0 <= at <= end + SOURCE_AFTER:
+        if at + len(source) >= earliest:
+            return True
+        at = text.find(source, at + 1)
+    return False
 
 
 def problems(path: Path) -> list[str]:
@@ -50,6 +74,14 @@ def problems(path: Path) -> list[str]:
             found.append(f"claim {number}: claimant {claim['claimant']!r} is not a listed actor name or alias")
         if claim.get("status") not in STATUSES:
             found.append(f"claim {number}: status {claim.get('status')!r}")
+        source = claim.get("source")
+        if source is not None:
+            if not isinstance(source, str) or not source:
+                found.append(f"claim {number}: source {source!r} is not a non-empty string or null")
+            elif source not in text:
+                found.append(f"claim {number}: source {source!r} not verbatim in the document")
+            elif where >= 0 and not source_near(text, source, where, where + len(claim["evidence"])):
+                found.append(f"claim {number}: source {source!r} not within reach of its evidence")
         cue = claim.get("cue")
         if cue and cue not in text:
             found.append(f"claim {number}: cue {cue!r} not in the document")
@@ -65,7 +97,7 @@ def problems(path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(p) for p in argv] or sorted(ANSWERS.glob("*.json"))
+    paths = [Path(p) for p in argv] or sorted(p for p in ANSWERS.glob("*.json") if p.name != "digest.json")
     failed = 0
     for path in paths:
         issues = problems(path)

@@ -13,6 +13,7 @@ are duplicates (``duplicate_of``).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from . import grounding
 from .grounding import ActorIndex, name_key, to_span
 from .models import (
     AUTHOR,
+    SOURCE_CHARS,
     UNNAMED_SOURCE,
     Actor,
     ActorDraft,
@@ -41,6 +43,7 @@ from .models import (
 )
 
 CUE_WINDOW = 120
+SOURCE_BEFORE = 400  # how far before the evidence's sentence a source's words are looked for ("He said")
 # A one-character "8" is found in most articles but grounds nothing: evidence
 # for a claim is a phrase; an uncertainty may be signalled by one word ("unclear").
 MIN_CLAIM_EVIDENCE_WORDS = 3
@@ -52,7 +55,7 @@ ItemKind = Literal["claim", "uncertainty"]
 Item = TypeVar("Item", Claim, Uncertainty)
 # Evidence that only names a source is not support for what the claim says it asserted.
 NAME_ONLY = 'evidence "{quote}" only names a source; it does not say what was asserted'
-RejectedKind = Literal["actor", "alias", "claim", "uncertainty", "figure", "cue"]
+RejectedKind = Literal["actor", "alias", "claim", "uncertainty", "figure", "cue", "source"]
 
 
 @dataclass(frozen=True)
@@ -414,6 +417,7 @@ class Assembly:
                         reason="attribution cue not found in the document; claim kept without it",
                     )
                 )
+        source = self._source_span(draft, evidence)
         figures, bad_figures = convert_figures(draft.figures, evidence.quote)
         self.rejected.extend(bad_figures)
         self.claims.insert(
@@ -425,12 +429,34 @@ class Assembly:
                 statement=draft.statement.strip(),
                 evidence=evidence,
                 cue=cue,
+                source=source,
                 status=draft.status,
                 figures=figures,
                 origin=self.origin,
             ),
         )
         self.parts[claim_id] = part.origin
+
+    def _source_span(self, draft: ClaimDraft, evidence: Span) -> Span | None:
+        """The model's source words grounded where it said them: its occurrence nearest the evidence, in the
+        evidence's sentence or up to ``SOURCE_BEFORE`` characters before it ("He said" follows a name)."""
+        words = getattr(draft, "source", None)  # only a capable model's drafts carry it
+        if not isinstance(words, str) or not words.strip():
+            return None
+        words = words.strip()
+        sentence = grounding.sentence_bounds(self.text, evidence.start)
+        window = (max(sentence[0] - SOURCE_BEFORE, 0), min(sentence[1] + CUE_WINDOW, len(self.text)))
+        span = None if len(words) > SOURCE_CHARS else nearest_span(words, self.text, window, evidence)
+        if span is None:
+            why = "over the length a source can have" if len(words) > SOURCE_CHARS else "not found near the claim"
+            self.rejected.append(
+                Rejected(
+                    kind="source",
+                    item={"claim": draft.statement, "source": clip(words, QUOTE_CHARS, "chars")},
+                    reason=f"source words {why}; claim kept without them",
+                )
+            )
+        return span
 
     def add_uncertainty(self, draft: UncertaintyDraft, part: Part) -> None:
         evidence = self.span(draft.evidence, part)
@@ -513,6 +539,21 @@ def repaired_draft(pending: Pending, item: RepairedItem) -> ClaimDraft | Uncerta
 # --------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------
+
+
+def nearest_span(words: str, text: str, window: tuple[int, int], evidence: Span) -> Span | None:
+    """``words`` in ``text`` within ``window``, as whole words: the occurrence nearest ``evidence`` (a
+    pronoun or a title is written many times), else whatever ``to_span`` finds there without fuzziness."""
+    pattern = re.compile(rf"(?<![\w]){re.escape(words)}(?![\w])")
+    found = [m.span() for m in pattern.finditer(text, window[0], window[1])]
+    if not found:
+        return to_span(words, text, window=window, fuzzy=False, whole_words=True)
+
+    def distance(span: tuple[int, int]) -> int:
+        return max(evidence.start - span[1], span[0] - evidence.end, 0)
+
+    start, end = min(found, key=distance)
+    return Span(quote=text[start:end], start=start, end=end, match="exact", score=1.0)
 
 
 def reject(kind: RejectedKind, draft: Any, reason: str) -> Rejected:

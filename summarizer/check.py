@@ -90,6 +90,8 @@ def named_spans(brief: Brief) -> list[tuple[str, Span]]:
         spans.append((f"{claim.id}.evidence", claim.evidence))
         if claim.cue:
             spans.append((f"{claim.id}.cue", claim.cue))
+        if claim.source:
+            spans.append((f"{claim.id}.source", claim.source))
     spans += [(f"{u.id}.evidence", u.evidence) for u in brief.uncertainties]
     return spans
 
@@ -102,7 +104,7 @@ def check_brief(brief: Brief, document: Document, cues: list[str] | None = None)
         found = text[span.start : span.end]
         if found != span.quote:
             report.failures.append(SpanFailure(name, span, found))
-    covered = [(s.start, s.end) for name, s in named_spans(brief) if not name.endswith((".mention", ".cue"))]
+    covered = [(s.start, s.end) for name, s in named_spans(brief) if not name.endswith((".mention", ".cue", ".source"))]
     report.gaps = coverage_gaps(text, covered, cues)
     named = name_words(n for actor in brief.actors for n in (actor.name, *actor.aliases))
     report.unsupported = [c.id for c in brief.claims if only_names(c.evidence.quote, named | name_words([c.claimant]))]

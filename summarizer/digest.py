@@ -322,6 +322,7 @@ def claim_refs(entry: Entry) -> list[ClaimRef]:
             claimant=claim.claimant,
             statement=claim.statement,
             evidence=claim.evidence.quote,
+            source=claim.source.quote if claim.source else None,
             status=claim.status,
             figures=claim.figures,
             origin=claim.origin,

@@ -35,7 +35,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import model_json_schema
 
-SCHEMA_VERSION = "1.5"  # 1.5: provider "rules" for briefs that asked no model; digest stories_by, synthesis_final
+# 1.6: Claim.source, the source as the document names it;
+SCHEMA_VERSION = "1.6"  # 1.5: provider "rules" for briefs that asked no model; digest stories_by, synthesis_final
 
 AUTHOR = "author"
 UNNAMED_SOURCE = "unnamed source"
@@ -307,6 +308,7 @@ def _drafts(quote_chars: int, name_chars: int) -> tuple[type[ActorDraft], type[C
         __doc__=ClaimDraft.__doc__,
         claimant=(str, Field(max_length=name_chars, description=ClaimDraft.model_fields["claimant"].description)),
         evidence=(str, Field(max_length=quote_chars, description=ClaimDraft.model_fields["evidence"].description)),
+        source=(str | None, Field(default=None, description=SOURCE_DESCRIPTION)),
         figures=(list_of[figure], Field(default_factory=list, max_length=2)),
     )
     uncertainty = create_model(
@@ -322,6 +324,15 @@ def _drafts(quote_chars: int, name_chars: int) -> tuple[type[ActorDraft], type[C
 
 
 DEFAULT_QUOTE_CHARS = 250
+# A capable model is asked for the source as the document words it (the embedded model's requests, recorded,
+# keep the schema they had: its briefs take the source from the parse when the rules find the claims).
+# No length limit in the schema (a long description is a normal answer, and a limit would re-ask the whole
+# answer); the assembly keeps a source of at most SOURCE_CHARS.
+SOURCE_CHARS = 200
+SOURCE_DESCRIPTION = (
+    "Who asserted it, verbatim as the document names them at this claim: 'an official familiar with the matter', "
+    "'the report', 'He', 'three people briefed on the discussions'; null for the author's own statement"
+)
 DEFAULT_NAME_CHARS = 60
 # A capable model names what a figure counts in full ("North Korean troops killed or wounded in the past
 # week"): the digest compares figures by it, so it is not cut at the embedded model's 40 characters.
@@ -495,6 +506,12 @@ class Claim(_Out):
     status: ClaimStatus
     figures: list[Figure] = Field(default_factory=list)
     origin: Origin = Field("model", description="model: from the model's answer; rules: found by the program")
+    source: Span | None = Field(
+        default=None,
+        description="The words the document uses for who asserted it ('an official familiar with the matter', "
+        "'the report', 'He'), grounded like the evidence; null where the document names no source (the author's "
+        "own statement) or the words were not found. `claimant` is what they resolve to",
+    )
     check: str | None = Field(
         default=None,
         description="Why the program's rules are unsure of this claim, so a person looks at it (a pronoun read as "
@@ -526,7 +543,7 @@ def _depth(value: Any, limit: int) -> int:
 
 
 class Rejected(_Out):
-    kind: Literal["actor", "alias", "claim", "uncertainty", "figure", "cue", "summary"]
+    kind: Literal["actor", "alias", "claim", "uncertainty", "figure", "cue", "source", "summary"]
     item: dict[str, Any]
     reason: str
 
@@ -734,6 +751,7 @@ class ClaimRef(_Out):
     claimant: str
     statement: str
     evidence: str = Field(description="The claim's verbatim evidence (see the brief for its offsets)")
+    source: str | None = Field(default=None, description="The source as the document names it (see Claim.source)")
     status: ClaimStatus
     figures: list[Figure] = Field(default_factory=list)
     origin: Origin = Field("model", description="model: from the model's answer; rules: found by the program")

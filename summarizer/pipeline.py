@@ -45,6 +45,7 @@ from .models import (
     RepairedItem,
     Repairs,
     RunMeta,
+    Span,
     Summary,
 )
 from .prompts import (
@@ -337,14 +338,29 @@ def _add_found(found: guided.Found, text: str, part: Part, assembly: Assembly) -
         if not earlier(span):
             assembly.offer("uncertainty", item, Part(part.number, span, part.round))
     assembly.reject_pending(0)  # evidence is the document's own words: nothing to repair
-    checks = {(c.start + shift, c.end + shift): c.check for c in found.claims if c.check}
-    if checks:
+    # What the parse knows of each claim beyond the draft: the rules' doubts, and the source's own words.
+    notes = {(c.start + shift, c.end + shift): _notes(c, text, shift) for c in found.claims}
+    notes = {key: update for key, update in notes.items() if update}
+    if notes:
         assembly.claims = [
-            claim.model_copy(update={"check": checks[key]})
-            if (key := (claim.evidence.start, claim.evidence.end)) in checks and claim.origin == "rules"
+            claim.model_copy(update=notes[key])
+            if (key := (claim.evidence.start, claim.evidence.end)) in notes and claim.origin == "rules"
             else claim
             for claim in assembly.claims
         ]
+
+
+def _notes(claim: guided.FoundClaim, text: str, shift: int) -> dict[str, object]:
+    """A found claim's check mark and source span (offsets into the whole document), where it has them."""
+    update: dict[str, object] = {}
+    if claim.check:
+        update["check"] = claim.check
+    if claim.source_start >= 0:
+        start, end = claim.source_start + shift, claim.source_end + shift
+        update["source"] = Span(
+            quote=text[claim.source_start : claim.source_end], start=start, end=end, match="exact", score=1.0
+        )
+    return update
 
 
 async def _guided_summary(

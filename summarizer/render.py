@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote as url_quote
 
 from .cues import coverage_gaps
+from .grounding import name_key
 from .models import Brief, Claim, Digest, Figure
 from .settings import LOCAL_MODEL_NAME as EMBEDDED_MODEL
 from .settings import RULES_PROVIDER
@@ -111,10 +113,27 @@ def _figures(figures: list[Figure]) -> str:
     return "; ".join(format_figure(f) for f in figures)
 
 
+def source_words(claimant: str, source: str | None) -> str | None:
+    """How the document named the source, where that says more than the claimant's name: "an official
+    familiar with the matter" for an unnamed source, "He" or "the senator" for the person they resolve to."""
+    if not source or source == claimant or _key(source) == _key(claimant):
+        return None
+    return source
+
+
+_key = lru_cache(maxsize=4096)(name_key)  # a digest names the same claimants thousands of times
+
+
+def _as_written_md(claimant: str, source: str | None) -> str:
+    words = source_words(claimant, source)
+    return f"{md(claimant)}" + (f" — *{md(words)}*" if words else "")
+
+
 def _claim_line(claim: Claim) -> str:
     figures = md(_figures(claim.figures))
     cue = f" ({md(claim.cue.quote)})" if claim.cue else ""
-    lines = [f"- **{claim.id}** {md(claim.claimant)}{cue} — *{claim.status.value}*: {md(claim.statement)}"]
+    who = _as_written_md(claim.claimant, claim.source.quote if claim.source else None)
+    lines = [f"- **{claim.id}** {who}{cue} — *{claim.status.value}*: {md(claim.statement)}"]
     if figures:
         lines.append(f"  - figures: {figures}")
     if claim.check:
@@ -208,6 +227,7 @@ mark.claim{background:#fff1a8}
 mark.uncertainty{background:#ffd6d6;text-decoration:underline dotted #c00}
 mark.claim.uncertainty{background:linear-gradient(#fff1a8 55%,#ffd6d6 55%)}
 mark.cue{font-weight:700;color:#7a4b00}
+mark.source{text-decoration:underline dotted 2px}
 mark.selected{outline:2px solid #e2742a}
 .legend mark{padding:0 .3rem;margin-right:.5rem;cursor:default}
 aside h2{font-size:1rem;margin:1rem 0 .3rem}aside ol,aside ul{padding-left:1.2rem;margin:0}
@@ -242,6 +262,7 @@ function show(id) {
   if (found.kind === 'claim') {
     details.append(row('Claimant', it.claimant), row('Status', it.status), row('Statement', it.statement));
     if (it.figures.length) details.append(row('Figures', it.figures.map(figure).join('; ')));
+    if (it.source) details.append(row('Source, as written', it.source.quote + ' [' + it.source.start + ':' + it.source.end + ']'));
     if (it.cue) details.append(row('Cue', it.cue.quote));
     details.append(row('Evidence', it.evidence.quote + ' [' + it.evidence.start + ':' + it.evidence.end + ', ' + it.evidence.match + ']'));
   } else if (found.kind === 'uncertainty') {
@@ -271,6 +292,8 @@ def _html_spans(brief: Brief) -> list[tuple[int, int, str, str]]:
         spans.append((claim.evidence.start, claim.evidence.end, "claim", claim.id))
         if claim.cue:
             spans.append((claim.cue.start, claim.cue.end, "cue", claim.id))
+        if claim.source:
+            spans.append((claim.source.start, claim.source.end, "source", claim.id))
     spans += [(u.evidence.start, u.evidence.end, "uncertainty", u.id) for u in brief.uncertainties]
     return spans
 
@@ -312,7 +335,13 @@ def to_html(brief: Brief, text: str) -> str:
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
     claims = (
         "".join(
-            f'<li><button class="item" data-id="{c.id}">{c.id} · {escape(c.claimant)} '
+            f'<li><button class="item" data-id="{c.id}">{c.id} · {escape(c.claimant)}'
+            + (
+                f" — <i>{escape(words)}</i>"
+                if (words := source_words(c.claimant, c.source.quote if c.source else None))
+                else ""
+            )
+            + " "
             f'<span class="status">{c.status.value}</span> — {escape(c.statement)}'
             + (f' <span class="check" title="{escape(c.check)}">check: {escape(c.check)}</span>' if c.check else "")
             + "</button></li>"
@@ -372,7 +401,7 @@ def to_html(brief: Brief, text: str) -> str:
 <title>{escape(title)}</title><style>{_HTML_STYLE}</style></head>
 <body>
 <header><h1>{escape(title)}</h1><p class="meta">{meta}</p><p class="meta" id="made-by">{made}</p><p>{escape(brief.summary)}</p>
-<p class="legend"><mark class="actor">actor</mark><mark class="claim">claim evidence</mark><mark class="cue">attribution cue</mark><mark class="uncertainty">uncertainty</mark></p></header>
+<p class="legend"><mark class="actor">actor</mark><mark class="claim">claim evidence</mark><mark class="cue">attribution cue</mark><mark class="source">source, as written</mark><mark class="uncertainty">uncertainty</mark></p></header>
 <main><article><div class="text" id="source">{highlighted_source(text, brief)}</div></article>
 <aside><div id="details" hidden></div>
 <h2>Claims ({len(brief.claims)})</h2><ol id="claims">{claims}</ol>
@@ -457,6 +486,11 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
             Text.assemble(
                 (f"{c.id} ", "bold"),
                 _text(c.claimant, "cyan"),
+                *(
+                    (" — ", _text(words, "italic"))
+                    if (words := source_words(c.claimant, c.source.quote if c.source else None))
+                    else ()
+                ),
                 cue,
                 " — ",
                 (c.status.value, "magenta"),
@@ -538,7 +572,9 @@ def digest_markdown(digest: Digest) -> str:
                 out.append(f"- **{md(group.actor)}**")
                 for claim in group.claims:
                     change = f" *[{md(claim.change)}]*" if claim.change else ""
-                    out.append(f"  - {md(claim.ref)} *{claim.status.value}*: {md(claim.statement)}{change}")
+                    words = source_words(group.actor, claim.source)
+                    said = f" — *{md(words)}*" if words else ""
+                    out.append(f"  - {md(claim.ref)}{said} *{claim.status.value}*: {md(claim.statement)}{change}")
     if digest.duplicates:
         out += ["", "## The same text under several names", ""] + [
             f"- {md(key)} ({md(digest.documents.get(key, ''))}): also {md(', '.join(paths))}"
@@ -600,7 +636,9 @@ def print_digest_review(digest: Any, console: Any) -> None:
             console.print(_text(f"  {group.actor}", "cyan"))
             for claim in group.claims:
                 change = f" [{claim.change}]" if claim.change else ""
-                line(f"    {claim.ref} {claim.status.value}: {claim.statement}{change}")
+                words = source_words(group.actor, claim.source)
+                said = f" — {words}" if words else ""
+                line(f"    {claim.ref}{said} {claim.status.value}: {claim.statement}{change}")
     if digest.duplicates:
         heading("The same text under several names")
         for key, paths in digest.duplicates.items():
@@ -690,7 +728,9 @@ def digest_html(digest: Any, pages: dict[str, str]) -> str:
                 [
                     f"<b>{escape(g.actor)}</b><ul>"
                     + "".join(
-                        f"<li>{link(c.ref)} <i>{c.status.value}</i>: {escape(c.statement)}"
+                        f"<li>{link(c.ref)}"
+                        + (f" — <i>{escape(w)}</i>" if (w := source_words(g.actor, c.source)) else "")
+                        + f" <i>{c.status.value}</i>: {escape(c.statement)}"
                         f"{' [' + escape(c.change) + ']' if c.change else ''}</li>"
                         for c in g.claims
                     )
