@@ -187,8 +187,12 @@ def load_floors(path: Path = FLOORS) -> dict[str, dict[str, dict[str, Any]]]:
         for measure, entry in entries.items():
             if measure not in GATED:
                 raise ValueError(f"{path.name}: {column}.{measure} is not a gated measure ({', '.join(GATED)})")
-            if not 0.0 <= float(entry["floor"]) <= 1.0 or not str(entry.get("reason", "")).strip():
-                raise ValueError(f"{path.name}: {column}.{measure} needs a floor in [0, 1] and a reason")
+            floor = entry.get("floor")
+            if (floor is not None and not 0.0 < float(floor) <= 1.0) or not str(entry.get("reason", "")).strip():
+                raise ValueError(
+                    f"{path.name}: {column}.{measure} needs a floor in (0, 1] (or null: a column that does not give "
+                    "what the measure needs) and a reason"
+                )
     return floors
 
 
@@ -198,6 +202,8 @@ def checks(results: list[SetScore], floors: dict[str, dict[str, dict[str, Any]]]
     for result in results:
         m = measures(result.documents) if result.documents else {}
         for measure, entry in floors.get(result.label, {}).items():
+            if entry["floor"] is None:  # not gated for this column; render_gate lists it with its reason
+                continue
             figure = m[measure]["rate"] if m else None
             found.append(Check(measure, result.label, figure, float(entry["floor"]), entry["reason"]))
     return found
@@ -220,6 +226,10 @@ def render_gate(found: list[Check], results: list[SetScore], floors: dict[str, A
     ungated = [r.label for r in results if r.label not in floors]
     if ungated:
         text += "\n  not gated (no floors): " + ", ".join(ungated)
+    for result in results:
+        for measure, entry in floors.get(result.label, {}).items():
+            if entry["floor"] is None:
+                text += f"\n  not gated: {GATED[measure]}, {result.label}: {entry['reason']}"
     verdict = f"{below} figure(s) BELOW their floor" if below else f"all {len(found)} figures at or above their floor"
     return f"{text}\n  {verdict}"
 

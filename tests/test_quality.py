@@ -265,11 +265,26 @@ def test_every_column_has_a_floor_with_a_reason_for_every_gated_measure() -> Non
     for column, entries in floors.items():
         assert set(entries) == set(q.GATED), column
         assert all(entry["reason"].strip() for entry in entries.values())
+    # a null floor (not gated) only where the column cannot give the measure, never for the default's figures
+    assert all(entry["floor"] is not None for entry in floors["embedded"].values())
+    assert [m for m, e in floors["rules"].items() if e["floor"] is None] == ["source_span_agreement"]
+
+
+def test_a_null_floor_is_listed_as_not_gated_and_checks_nothing() -> None:
+    floors = {"rules": {"source_span_agreement": {"floor": None, "reason": "gives none"}}}
+    result = s.SetScore(label="rules", origin="x", documents=[s.DocScore(file="a.txt", has_gold=True)])
+    assert q.checks([result], floors) == []
+    assert "not gated: source span agreement, rules: gives none" in q.render_gate([], [result], floors)
 
 
 def test_a_floor_without_a_reason_or_of_an_unknown_measure_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "floors.json"
-    for entry in ({"recall": {"floor": 0.5, "reason": "x"}}, {"actor_recall": {"floor": 0.5, "reason": " "}}):
+    for entry in (
+        {"recall": {"floor": 0.5, "reason": "x"}},
+        {"actor_recall": {"floor": 0.5, "reason": " "}},
+        {"actor_recall": {"floor": 0.0, "reason": "a floor that cannot fail"}},
+        {"actor_recall": {"floor": None, "reason": ""}},
+    ):
         path.write_text(json.dumps({"floors": {"embedded": entry}}), encoding="utf-8")
         with pytest.raises(ValueError):
             q.load_floors(path)
