@@ -14,7 +14,8 @@ mkdir "$work/repo" "$work/home"
 (cd "$repo" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -xf - -C "$work/repo"
 
 # What a login shell has, nothing of this session's: no keys, no endpoints, no activated venv.
-clean=(env -i "HOME=$HOME" "PATH=$PATH" "LANG=C.UTF-8" "TERM=dumb" "NO_COLOR=1")
+# Its data folder is the copy's own: the history database that daily writes stays out of this machine's home.
+clean=(env -i "HOME=$HOME" "XDG_DATA_HOME=$work/home/share" "PATH=$PATH" "LANG=C.UTF-8" "TERM=dumb" "NO_COLOR=1")
 run() {
     echo "== $*"
     (cd "$work/repo" && "${clean[@]}" bash -c "$*")

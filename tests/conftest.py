@@ -42,10 +42,12 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see the developer's keys or provider choice."""
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never see the developer's keys or provider choice, and never write the user's history database:
+    each test's daily runs go to a history of its own (child processes inherit it)."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_PROVIDER", "SUMMARIZER_MODEL", "SUMMARIZER_REPLAY"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SUMMARIZER_DB", str(tmp_path_factory.mktemp("history") / "history.db"))
 
 
 def fixture_entries(path: Path) -> list[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import typer
@@ -16,9 +17,16 @@ if TYPE_CHECKING:
 
 
 def daily_batch(
-    paths: list[str], settings: Settings, options: DailyOptions, choice: BatchOptions, *, quiet: bool
+    paths: list[str],
+    settings: Settings,
+    options: DailyOptions,
+    choice: BatchOptions,
+    *,
+    quiet: bool,
+    finished: Callable[[], None] = lambda: None,
 ) -> None:
-    """daily --batch / --collect: submit, or collect what has ended; report where the day stands."""
+    """daily --batch / --collect: submit, or collect what has ended; report where the day stands (``finished``
+    runs once the day's briefs and digest are written)."""
     from ..batch import BatchEvents, batch_state, check_batchable, run_batch, standing
 
     out = options.out
@@ -53,6 +61,7 @@ def daily_batch(
     if where.said:
         _say(where.said)
     if where.finished:
+        finished()
         daily_report(outcome.manifest, out, digest=outcome.digest)
     if where.exit_code:
         raise typer.Exit(where.exit_code)

@@ -25,6 +25,7 @@ from . import (
     exit_codes_epilog,
 )
 from .batch import daily_batch
+from .history import DbOption, record_day, since_folder
 from .options import (
     BaseUrlOption,
     ContextTokensOption,
@@ -105,7 +106,11 @@ def daily(
     force: Annotated[bool, typer.Option("--force", help="Brief every document again, even unchanged ones.")] = False,
     since: Annotated[
         Optional[Path],
-        typer.Option("--since", help="An earlier daily folder: mark each claim new, repeated or changed."),
+        typer.Option(
+            "--since",
+            help="An earlier daily folder, or a day the history holds (YYYY-MM-DD): mark each claim new, repeated "
+            "or changed.",
+        ),
     ] = None,
     token_budget: Annotated[
         Optional[int],
@@ -170,6 +175,11 @@ def daily(
             help="Ask the model again for a synthesis that ran past its time limit on these same briefs.",
         ),
     ] = False,
+    history: Annotated[
+        bool,
+        typer.Option("--history/--no-history", help="Add the day's briefs to the history database (see 'history')."),
+    ] = True,
+    db: DbOption = None,
     provider: ProviderOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -206,6 +216,7 @@ def daily(
         raise typer.BadParameter("give the day's documents (a folder or files)", param_hint="PATH...")
     if str(out) == "-":
         raise typer.BadParameter("daily writes a folder (briefs, manifest, digest): give its path", param_hint="--out")
+    since = since_folder(str(since), db) if since is not None else None
     if since is not None and not since.is_dir():
         raise typer.BadParameter(
             f"{since}: no such folder (give the --out folder of an earlier day)", param_hint="--since"
@@ -244,7 +255,7 @@ def daily(
             cancel=cancel,
             poll_s=poll,
         )
-        daily_batch(paths, settings, options, choice, quiet=quiet)
+        daily_batch(paths, settings, options, choice, quiet=quiet, finished=lambda: record_day(out, db, history, quiet))
         return
     for given, name in ((wait, "--wait"), (follow_up, "--follow-up"), (poll != POLL_S, "--poll")):
         if given:
@@ -254,5 +265,6 @@ def daily(
         daily_progress(quiet, settings) as progress,
     ):
         manifest, digest = _run(run_daily(paths, settings, options, progress))
+    record_day(out, db, history, quiet)
     note = _embedded_note(settings, len(digest.claims()) < THIN_CLAIMS * len(digest.documents))
     daily_report(manifest, out, note if digest.documents and not quiet else None, digest)
