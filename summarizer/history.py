@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,18 @@ CREATE TABLE IF NOT EXISTS story_briefs (
     story INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
     brief_file TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS register (    -- one row per actor name (normalised) across all days: the actors query
+    key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,                 -- the name as first imported
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    briefs INTEGER NOT NULL,            -- briefs that list it
+    claims INTEGER NOT NULL             -- claims it made in them
+);
+CREATE TABLE IF NOT EXISTS name_keys (key TEXT PRIMARY KEY);  -- every name and alias key, once: --actor scans it
+CREATE TABLE IF NOT EXISTS register_kinds (key TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (key, kind));
+CREATE INDEX IF NOT EXISTS register_claims ON register(claims);
+CREATE INDEX IF NOT EXISTS register_first ON register(first_seen);
 CREATE INDEX IF NOT EXISTS briefs_day ON briefs(day);
 CREATE INDEX IF NOT EXISTS actors_brief ON actors(brief_id);
 CREATE INDEX IF NOT EXISTS actors_key ON actors(key);
@@ -124,15 +137,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS claims_text USING fts5(
 CREATE VIRTUAL TABLE IF NOT EXISTS figures_text USING fts5(
     unit, content='figures', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER IF NOT EXISTS claims_in AFTER INSERT ON claims BEGIN
-    INSERT INTO claims_text(rowid, statement, evidence) VALUES (new.id, new.statement, new.evidence);
-END;
 CREATE TRIGGER IF NOT EXISTS claims_out AFTER DELETE ON claims BEGIN
     INSERT INTO claims_text(claims_text, rowid, statement, evidence)
     VALUES ('delete', old.id, old.statement, old.evidence);
-END;
-CREATE TRIGGER IF NOT EXISTS figures_in AFTER INSERT ON figures BEGIN
-    INSERT INTO figures_text(rowid, unit) VALUES (new.id, new.unit);
 END;
 CREATE TRIGGER IF NOT EXISTS figures_out AFTER DELETE ON figures BEGIN
     INSERT INTO figures_text(figures_text, rowid, unit) VALUES ('delete', old.id, old.unit);
@@ -196,6 +203,7 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
         )
 
 
+@lru_cache(maxsize=65536)  # a day names the same actors in brief after brief
 def name_key(name: str) -> str:
     """A name compared across briefs: case, accents of ASCII letters, "the", possessives and punctuation off."""
     key = name.casefold().replace("’", "'")
@@ -249,6 +257,8 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
             row["brief_file"]: (row["id"], row["brief_sha256"])
             for row in db.execute("SELECT id, brief_file, brief_sha256 FROM briefs WHERE day = ?", (day,))
         }
+        rows = _Rows(db)
+        forgotten: set[str] = set()
         for path in sorted(briefs_dir.glob("*.json")) if briefs_dir.is_dir() else []:
             relative = f"briefs/{path.name}"
             raw = path.read_bytes()
@@ -264,11 +274,13 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
             if not isinstance(brief, dict) or not isinstance(brief.get("claims"), list):
                 continue
             if earlier:
-                _forget_brief(db, earlier[0])
+                forgotten |= _forget_brief(db, earlier[0])
                 result.replaced += 1
             else:
                 result.added += 1
-            _add_brief(db, day, relative, digest, brief, briefs_dir)
+            rows.add_brief(day, relative, digest, brief, briefs_dir)
+        rows.write()
+        _update_register(db, day, rows.register, forgotten)
         result.stories = _replace_stories(db, day, folder)
         db.execute("COMMIT")
     except BaseException:
@@ -277,13 +289,16 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
     return result
 
 
-def _forget_brief(db: sqlite3.Connection, brief_id: int) -> None:
+def _forget_brief(db: sqlite3.Connection, brief_id: int) -> set[str]:
+    """Delete a brief's rows; the actor keys it named (their register entries are counted again)."""
+    keys = {row[0] for row in db.execute("SELECT key FROM actors WHERE brief_id = ?", (brief_id,))}
     db.execute("DELETE FROM figures WHERE claim IN (SELECT id FROM claims WHERE brief_id = ?)", (brief_id,))
     db.execute("DELETE FROM claims WHERE brief_id = ?", (brief_id,))
     db.execute("DELETE FROM actor_names WHERE actor IN (SELECT id FROM actors WHERE brief_id = ?)", (brief_id,))
     db.execute("DELETE FROM actors WHERE brief_id = ?", (brief_id,))
     db.execute("DELETE FROM uncertainties WHERE brief_id = ?", (brief_id,))
     db.execute("DELETE FROM briefs WHERE id = ?", (brief_id,))
+    return keys
 
 
 def _text(value: Any) -> str | None:
@@ -294,105 +309,174 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _add_brief(
-    db: sqlite3.Connection, day: str, relative: str, digest: str, brief: dict[str, Any], briefs_dir: Path
-) -> None:
-    document: dict[str, Any] = brief["document"] if isinstance(brief.get("document"), dict) else {}
-    where = _text(document.get("path"))
-    if where and not os.path.isabs(where):  # a brief records its document relative to itself
-        where = os.path.normpath(briefs_dir / where)
-    run: dict[str, Any] = brief["run"] if isinstance(brief.get("run"), dict) else {}
-    brief_id = db.execute(
-        "INSERT INTO briefs(day, brief_file, brief_sha256, document_sha256, document_path, title, provider, model) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            day,
-            relative,
-            digest,
-            _text(document.get("sha256")),
-            where,
-            _text(document.get("title")),
-            _text(run.get("provider")),
-            _text(run.get("model")),
-        ),
-    ).lastrowid
-    actor_rows: dict[str, int] = {}
-    names = []
-    cited: dict[str, int] = {}
-    for claim in brief.get("claims") or []:
-        if isinstance(claim, dict):
+class _Rows:
+    """A day's rows, gathered with their ids given here and written with one executemany per table (a row at
+    a time, a million claims took over a minute)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.next = {
+            table: db.execute(f"SELECT IFNULL(MAX(id), 0) + 1 FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+            for table in ("briefs", "actors", "claims")
+        }
+        self.tables: dict[str, list[tuple[Any, ...]]] = {
+            name: [] for name in ("briefs", "actors", "actor_names", "claims", "figures", "uncertainties")
+        }
+        # actor key -> [a name, kinds, briefs, claims]: what this import adds to the register
+        self.register: dict[str, list[Any]] = {}
+
+    def _id(self, table: str) -> int:
+        given: int = self.next[table]
+        self.next[table] += 1
+        return given
+
+    def add_brief(self, day: str, relative: str, digest: str, brief: dict[str, Any], briefs_dir: Path) -> None:
+        document: dict[str, Any] = brief["document"] if isinstance(brief.get("document"), dict) else {}
+        run: dict[str, Any] = brief["run"] if isinstance(brief.get("run"), dict) else {}
+        where = _text(document.get("path"))
+        if where and not os.path.isabs(where):  # a brief records its document relative to itself
+            where = os.path.normpath(briefs_dir / where)
+        brief_id = self._id("briefs")
+        self.tables["briefs"].append(
+            (
+                brief_id,
+                day,
+                relative,
+                digest,
+                _text(document.get("sha256")),
+                where,
+                _text(document.get("title")),
+                _text(run.get("provider")),
+                _text(run.get("model")),
+            )
+        )
+        claims = [c for c in brief.get("claims") or [] if isinstance(c, dict) and isinstance(c.get("evidence"), dict)]
+        cited: dict[str, int] = {}
+        for claim in claims:
             cited[str(claim.get("claimant_id"))] = cited.get(str(claim.get("claimant_id")), 0) + 1
-    for actor in brief.get("actors") or []:
-        if not isinstance(actor, dict) or not _text(actor.get("name")):
-            continue
-        aliases = [a for a in actor.get("aliases") or [] if isinstance(a, str)]
-        row = db.execute(
-            "INSERT INTO actors(brief_id, actor_id, name, key, claims, kind, role, aliases) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                brief_id,
-                str(actor.get("id", "")),
-                actor["name"],
-                name_key(actor["name"]),
-                cited.get(str(actor.get("id", "")), 0),
-                _text(actor.get("kind")),
-                _text(actor.get("role")),
-                json.dumps(aliases, ensure_ascii=False),
-            ),
-        ).lastrowid
-        assert row is not None
-        actor_rows[str(actor.get("id", ""))] = row
-        names += [(row, key) for key in dict.fromkeys(name_key(n) for n in [actor["name"], *aliases]) if key]
-    db.executemany("INSERT INTO actor_names(actor, key) VALUES (?, ?)", names)
-    figures = []
-    for claim in brief.get("claims") or []:
-        if not isinstance(claim, dict) or not isinstance(claim.get("evidence"), dict):
-            continue
-        evidence, source = claim["evidence"], claim.get("source")
-        row = db.execute(
-            "INSERT INTO claims(brief_id, claim_id, claimant, actor, statement, status, evidence, evidence_start, "
-            "evidence_end, source, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                brief_id,
-                str(claim.get("id", "")),
-                str(claim.get("claimant", "")),
-                actor_rows.get(str(claim.get("claimant_id"))),
-                str(claim.get("statement", "")),
-                _text(claim.get("status")),
-                str(evidence.get("quote", "")),
-                evidence.get("start"),
-                evidence.get("end"),
-                _text(source.get("quote")) if isinstance(source, dict) else None,
-                _text(claim.get("origin")),
-            ),
-        ).lastrowid
-        for figure in claim.get("figures") or []:
-            if isinstance(figure, dict) and _text(figure.get("unit")):
-                figures.append(
-                    (
-                        row,
-                        _number(figure.get("value")),
-                        _number(figure.get("low")),
-                        _number(figure.get("high")),
-                        figure["unit"],
-                        _text(figure.get("qualifier")),
-                    )
+        actor_rows: dict[str, int] = {}
+        for actor in brief.get("actors") or []:
+            if not isinstance(actor, dict) or not _text(actor.get("name")):
+                continue
+            aliases = [a for a in actor.get("aliases") or [] if isinstance(a, str)]
+            row, key, said = self._id("actors"), name_key(actor["name"]), cited.get(str(actor.get("id", "")), 0)
+            kind = _text(actor.get("kind"))
+            self.tables["actors"].append(
+                (
+                    row,
+                    brief_id,
+                    str(actor.get("id", "")),
+                    actor["name"],
+                    key,
+                    said,
+                    kind,
+                    _text(actor.get("role")),
+                    json.dumps(aliases, ensure_ascii=False),
                 )
-    db.executemany("INSERT INTO figures(claim, value, low, high, unit, qualifier) VALUES (?, ?, ?, ?, ?, ?)", figures)
-    db.executemany(
-        "INSERT INTO uncertainties(brief_id, uncertainty_id, kind, description, evidence) VALUES (?, ?, ?, ?, ?)",
-        [
+            )
+            actor_rows[str(actor.get("id", ""))] = row
+            names = dict.fromkeys(name_key(n) for n in [actor["name"], *aliases])
+            self.tables["actor_names"] += [(row, name) for name in names if name]
+            entry = self.register.setdefault(key, [actor["name"], set(), 0, 0])
+            entry[1].add(kind or "")
+            entry[2] += 1
+            entry[3] += said
+        for claim in claims:
+            evidence, source = claim["evidence"], claim.get("source")
+            row = self._id("claims")
+            self.tables["claims"].append(
+                (
+                    row,
+                    brief_id,
+                    str(claim.get("id", "")),
+                    str(claim.get("claimant", "")),
+                    actor_rows.get(str(claim.get("claimant_id"))),
+                    str(claim.get("statement", "")),
+                    _text(claim.get("status")),
+                    str(evidence.get("quote", "")),
+                    evidence.get("start") if isinstance(evidence.get("start"), int) else None,
+                    evidence.get("end") if isinstance(evidence.get("end"), int) else None,
+                    _text(source.get("quote")) if isinstance(source, dict) else None,
+                    _text(claim.get("origin")),
+                )
+            )
+            self.tables["figures"] += [
+                (
+                    row,
+                    _number(figure.get("value")),
+                    _number(figure.get("low")),
+                    _number(figure.get("high")),
+                    figure["unit"],
+                    _text(figure.get("qualifier")),
+                )
+                for figure in claim.get("figures") or []
+                if isinstance(figure, dict) and _text(figure.get("unit"))
+            ]
+        self.tables["uncertainties"] += [
             (
                 brief_id,
                 str(item.get("id", "")),
                 _text(item.get("kind")),
                 str(item.get("description", "")),
-                str((item.get("evidence") or {}).get("quote", "")) if isinstance(item.get("evidence"), dict) else "",
+                str(item["evidence"].get("quote", "")) if isinstance(item.get("evidence"), dict) else "",
             )
             for item in brief.get("uncertainties") or []
             if isinstance(item, dict)
-        ],
+        ]
+
+    def write(self) -> None:
+        statements = {
+            "briefs": "INSERT INTO briefs(id, day, brief_file, brief_sha256, document_sha256, document_path, title, "
+            "provider, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "actors": "INSERT INTO actors(id, brief_id, actor_id, name, key, claims, kind, role, aliases) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "actor_names": "INSERT INTO actor_names(actor, key) VALUES (?, ?)",
+            "claims": "INSERT INTO claims(id, brief_id, claim_id, claimant, actor, statement, status, evidence, "
+            "evidence_start, evidence_end, source, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "figures": "INSERT INTO figures(claim, value, low, high, unit, qualifier) VALUES (?, ?, ?, ?, ?, ?)",
+            "uncertainties": "INSERT INTO uncertainties(brief_id, uncertainty_id, kind, description, evidence) "
+            "VALUES (?, ?, ?, ?, ?)",
+        }
+        first_figure = self.db.execute("SELECT IFNULL(MAX(id), 0) + 1 FROM figures").fetchone()[0]
+        for table, statement in statements.items():
+            self.db.executemany(statement, self.tables[table])
+        # The full-text indexes take the new rows in one statement each (row by row, through a trigger, the
+        # index cost four times as much); deletes go through the triggers.
+        first_claim = self.next["claims"] - len(self.tables["claims"])
+        self.db.execute(
+            "INSERT INTO claims_text(rowid, statement, evidence) SELECT id, statement, evidence FROM claims "
+            "WHERE id >= ?",
+            (first_claim,),
+        )
+        self.db.execute(
+            "INSERT INTO figures_text(rowid, unit) SELECT id, unit FROM figures WHERE id >= ?", (first_figure,)
+        )
+        keys = {(key,) for _, key in self.tables["actor_names"]}
+        self.db.executemany("INSERT OR IGNORE INTO name_keys(key) VALUES (?)", sorted(keys))
+
+
+def _update_register(db: sqlite3.Connection, day: str, added: dict[str, list[Any]], recount: set[str]) -> None:
+    """The actor register (``actors`` query): what this import added, summed in; the names of replaced briefs
+    counted again from their rows."""
+    db.executemany(
+        "INSERT INTO register(key, name, first_seen, last_seen, briefs, claims) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), "
+        "last_seen = max(last_seen, excluded.last_seen), briefs = briefs + excluded.briefs, "
+        "claims = claims + excluded.claims",
+        [(key, e[0], day, day, e[2], e[3]) for key, e in added.items() if key not in recount],
     )
+    db.executemany(
+        "INSERT OR IGNORE INTO register_kinds(key, kind) VALUES (?, ?)",
+        [(key, kind) for key, e in added.items() for kind in e[1] if kind],
+    )
+    for key in recount:
+        db.execute("DELETE FROM register WHERE key = ?", (key,))
+        db.execute(
+            "INSERT INTO register(key, name, first_seen, last_seen, briefs, claims) "
+            "SELECT a.key, MIN(a.name), MIN(b.day), MAX(b.day), COUNT(*), SUM(a.claims) "
+            "FROM actors a JOIN briefs b ON b.id = a.brief_id WHERE a.key = ? GROUP BY a.key",
+            (key,),
+        )
 
 
 def _replace_stories(db: sqlite3.Connection, day: str, folder: Path) -> int:
@@ -433,16 +517,28 @@ def _words_query(text: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
-def _actor_rows(db: sqlite3.Connection, name: str) -> list[int]:
-    """The actors (of every brief) that a name means: every word of its key among the words of one of their
-    names or aliases ("Kirby" = "John Kirby" = "White House spokesperson John Kirby")."""
+def _actor_rows(db: sqlite3.Connection, name: str) -> None:
+    """Fill the temporary table ``wanted_actors`` with the actors (of every brief) that a name means: every
+    word of its key among the words of one of their names or aliases ("Kirby" = "John Kirby" = "White House
+    spokesperson John Kirby"). The distinct names are scanned, not every actor of every brief."""
     key = name_key(name)
     if not key:
         raise HistoryError(f"{name!r}: give an actor's name")
     wanted = set(key.split())
     longest = max(wanted, key=len)
-    rows = db.execute("SELECT actor, key FROM actor_names WHERE key LIKE ?", (f"%{longest}%",))
-    return sorted({row["actor"] for row in rows if wanted <= set(row["key"].split())})
+    keys = [
+        (row[0],)
+        for row in db.execute("SELECT key FROM name_keys WHERE key LIKE ?", (f"%{longest}%",))
+        if wanted <= set(row[0].split())
+    ]
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_keys (key TEXT PRIMARY KEY)")
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_actors (actor INTEGER PRIMARY KEY)")
+    db.execute("DELETE FROM wanted_keys")
+    db.execute("DELETE FROM wanted_actors")
+    db.executemany("INSERT INTO wanted_keys VALUES (?)", keys)
+    db.execute(
+        "INSERT OR IGNORE INTO wanted_actors SELECT n.actor FROM wanted_keys w JOIN actor_names n ON n.key = w.key"
+    )
 
 
 CLAIM_COLUMNS = """
@@ -455,12 +551,7 @@ def claims_by_actor(
     db: sqlite3.Connection, actor: str, since: str | None = None, status: str | None = None
 ) -> list[dict[str, Any]]:
     """An actor's claims over time, oldest day first (its names merged across briefs by their aliases)."""
-    rows = _actor_rows(db, actor)
-    if not rows:
-        return []
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_actors (actor INTEGER PRIMARY KEY)")
-    db.execute("DELETE FROM wanted_actors")
-    db.executemany("INSERT INTO wanted_actors VALUES (?)", [(row,) for row in rows])
+    _actor_rows(db, actor)
     sql = (
         f"SELECT {CLAIM_COLUMNS} FROM wanted_actors w JOIN claims c ON c.actor = w.actor "
         "JOIN briefs b ON b.id = c.brief_id WHERE (? IS NULL OR b.day >= ?) AND (? IS NULL OR c.status = ?) "
@@ -494,12 +585,11 @@ def actors(db: sqlite3.Connection, new_since: str | None = None, limit: int = 20
     """The register: each name (normalised) with its forms, kinds, first and last day and claims; with
     ``new_since``, only names first seen on or after that day."""
     sql = """
-        SELECT a.key AS key, MIN(a.name) AS name, GROUP_CONCAT(DISTINCT a.name) AS names,
-               GROUP_CONCAT(DISTINCT a.kind) AS kinds, MIN(b.day) AS first_seen, MAX(b.day) AS last_seen,
-               COUNT(*) AS briefs, SUM(a.claims) AS claims
-        FROM actors a JOIN briefs b ON b.id = a.brief_id
-        GROUP BY a.key HAVING (? IS NULL OR MIN(b.day) >= ?)
-        ORDER BY claims DESC, a.key LIMIT ?
+        SELECT r.key AS key, r.name AS name,
+               (SELECT GROUP_CONCAT(kind, ', ') FROM register_kinds k WHERE k.key = r.key) AS kinds,
+               r.first_seen AS first_seen, r.last_seen AS last_seen, r.briefs AS briefs, r.claims AS claims
+        FROM register r WHERE (? IS NULL OR r.first_seen >= ?) AND r.briefs > 0
+        ORDER BY r.claims DESC, r.key LIMIT ?
     """
     return [dict(row) for row in db.execute(sql, (new_since, new_since, limit))]
 

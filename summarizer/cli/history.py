@@ -185,13 +185,13 @@ def actors(
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """The register: each actor's names, kinds, first and last day seen, briefs and claims."""
+    """The register: each actor (by its name, normalised), its kinds, first and last day seen, briefs and claims."""
     from ..history import actors as register
     from ..history import connect
 
     with _exit_codes(), connect(_db_path(db)) as database:
         rows = register(database, _day(new_since, "--new-since"), limit)
-    _show(rows, fmt, ("name", "names", "kinds", "first_seen", "last_seen", "briefs", "claims"), cite=False)
+    _show(rows, fmt, ("name", "kinds", "first_seen", "last_seen", "briefs", "claims"), cite=False)
 
 
 @history_app.command(
