@@ -552,8 +552,10 @@ def claims_by_actor(
 ) -> list[dict[str, Any]]:
     """An actor's claims over time, oldest day first (its names merged across briefs by their aliases)."""
     _actor_rows(db, actor)
+    # CROSS JOIN keeps the few wanted actors as the outer loop (claims found by their index); the planner,
+    # knowing nothing of a temporary table, would otherwise scan every claim.
     sql = (
-        f"SELECT {CLAIM_COLUMNS} FROM wanted_actors w JOIN claims c ON c.actor = w.actor "
+        f"SELECT {CLAIM_COLUMNS} FROM wanted_actors w CROSS JOIN claims c ON c.actor = w.actor "
         "JOIN briefs b ON b.id = c.brief_id WHERE (? IS NULL OR b.day >= ?) AND (? IS NULL OR c.status = ?) "
         "ORDER BY b.day, b.brief_file, c.id"
     )
