@@ -38,7 +38,6 @@ import argparse
 import asyncio
 import logging
 import math
-import os
 import resource
 import shutil
 import statistics
@@ -56,7 +55,7 @@ import daily as daily_bench  # noqa: E402
 import replay as replay_bench  # noqa: E402
 from local import one_run  # noqa: E402
 
-from bench.stamp import stamp, table, write_between_markers  # noqa: E402
+from bench.stamp import stamp, table, user_env, write_between_markers  # noqa: E402
 from tests.support.fake_server import SHAPES, FakeServer  # noqa: E402
 
 
@@ -205,7 +204,7 @@ def default_daily(runs: int) -> tuple[str, str]:
     """`summarizer daily seeds/` as a new user runs it: no key, no model, the spaCy parse."""
     script = shutil.which("summarizer")
     base = [script] if script else [sys.executable, "-m", "summarizer"]
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    env = user_env()
     walls = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as scratch:

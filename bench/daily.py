@@ -36,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stamp import child_env  # noqa: E402
+from bench.stamp import child_env, history_db  # noqa: E402
+from summarizer import history  # noqa: E402
 from summarizer.daily import DailyOptions, Progress, run_daily  # noqa: E402
 from summarizer.settings import build_settings  # noqa: E402
 from tests.support.fake_server import SHAPES, FakeServer, document  # noqa: E402
@@ -111,6 +112,8 @@ def rerun_row(count: int, concurrency: int) -> tuple[Row, bool]:
         inbox = make_inbox(Path(scratch) / "inbox", count)
         out = Path(scratch) / "out"
         first = daily_once(inbox, out, server.base_url, concurrency)
+        with history.connect(Path(history_db())) as db:  # the first run as the CLI makes it adds its day
+            history.import_day(db, out)
         script = shutil.which("summarizer")
         command = [script] if script else [sys.executable, "-m", "summarizer"]
         command += ["daily", str(inbox), "--out", str(out), "--base-url", server.base_url, "-q"]

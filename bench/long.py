@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import math
-import os
 import resource
 import shutil
 import subprocess
@@ -35,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stamp import stamp, write_between_markers  # noqa: E402
+from bench.stamp import stamp, user_env, write_between_markers  # noqa: E402
 
 
 def make_document(words: int) -> str:
@@ -157,7 +156,7 @@ def _timed(command: list[str], env: dict[str, str]) -> float:
 def dense(sizes: list[int]) -> list[dict[str, float]]:
     script = shutil.which("summarizer")
     base = [script] if script else [sys.executable, "-m", "summarizer"]
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    env = user_env()
     say()
     say("| dense document | claims | `brief` s | `render --html` s | `check` s | `review` s |")
     say("|---|---|---|---|---|---|")

@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stamp import user_env  # noqa: E402
 from summarizer import cues, grounding  # noqa: E402
 from summarizer.documents import read_document  # noqa: E402
 from summarizer.llm import LLM  # noqa: E402
@@ -67,6 +68,7 @@ def cli_wall(runs: int) -> list[float]:
                 ],
                 check=True,
                 capture_output=True,
+                env=user_env(),
             )
             times.append(time.perf_counter() - started)
     return times

@@ -12,16 +12,33 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+_HISTORY = tempfile.TemporaryDirectory(prefix="bench-history-db-")  # removed when the benchmark exits
+
+
+def history_db() -> str:
+    """The benchmark's own history database (``daily`` children add their days there, not to the user's)."""
+    return str(Path(_HISTORY.name) / "history.db")
+
+
+def user_env() -> dict[str, str]:
+    """This environment as a user's shell has it: PATH and PYTHONPATH kept, no provider settings, the
+    benchmark's own history database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
+    return {**env, "SUMMARIZER_DB": history_db()}
+
+
 def child_env(**extra: str) -> dict[str, str]:
-    """The environment of a ``summarizer`` child process: no provider settings, no PATH to other tools, and
-    PYTHONPATH kept, so that a checkout measured through PYTHONPATH measures its own code in every child."""
-    env = {"PATH": "", **extra}
+    """The environment of a ``summarizer`` child process: no provider settings, no PATH to other tools, a
+    history database of the benchmark's own (a daily run adds its day to one; the user's is never written),
+    and PYTHONPATH kept, so that a checkout measured through PYTHONPATH measures its own code in every child."""
+    env = {"PATH": "", "SUMMARIZER_DB": history_db(), **extra}
     if os.environ.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return env

@@ -14,6 +14,7 @@ are duplicates (``duplicate_of``).
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -216,7 +217,7 @@ class SpanIndex:
     def near(self, start: int, end: int) -> list[int]:
         """The positions of the items that may overlap or equal [start, end), in list order (a superset)."""
         low = bisect_left(self._rows, (start - self._longest, -1, -1))
-        high = bisect_right(self._rows, (end, end + self._longest + 1, len(self._rows) + self._count + 1))
+        high = bisect_right(self._rows, (end, sys.maxsize, sys.maxsize))  # every row that starts at or before end
         return sorted(position for _, _, position in self._rows[low:high])
 
 

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import grounding
 from .errors import DocumentError
 
 SCHEMA_VERSION = 1
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS briefs (
     day TEXT NOT NULL REFERENCES days(day),
     brief_file TEXT NOT NULL,           -- relative to the day's folder: briefs/<name>.json
     brief_sha256 TEXT NOT NULL,         -- of the brief file's bytes: unchanged, not read again
+    brief_stat TEXT NOT NULL,           -- "size:mtime_ns" when last read: the same, the file is not even opened
     document_sha256 TEXT,
     document_path TEXT,
     title TEXT,
@@ -203,14 +205,9 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
         )
 
 
-@lru_cache(maxsize=65536)  # a day names the same actors in brief after brief
-def name_key(name: str) -> str:
-    """A name compared across briefs: case, accents of ASCII letters, "the", possessives and punctuation off."""
-    key = name.casefold().replace("’", "'")
-    key = re.sub(r"'s\b", "", key)
-    key = re.sub(r"[^\w\s]", " ", key)
-    key = re.sub(r"^the\s+", "", key.strip())
-    return " ".join(key.split())
+# A name compared across briefs as the briefs themselves compare claimants with actors (case, quotes and
+# dashes folded, "the", possessives and punctuation off); cached: a day names the same actors brief after brief.
+name_key = lru_cache(maxsize=65536)(grounding.name_key)
 
 
 # --------------------------------------------------------------------------
@@ -254,17 +251,23 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
             (day, str(folder), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
         )
         known = {
-            row["brief_file"]: (row["id"], row["brief_sha256"])
-            for row in db.execute("SELECT id, brief_file, brief_sha256 FROM briefs WHERE day = ?", (day,))
+            row["brief_file"]: (row["id"], row["brief_sha256"], row["brief_stat"])
+            for row in db.execute("SELECT id, brief_file, brief_sha256, brief_stat FROM briefs WHERE day = ?", (day,))
         }
         rows = _Rows(db)
         forgotten: set[str] = set()
         for path in sorted(briefs_dir.glob("*.json")) if briefs_dir.is_dir() else []:
             relative = f"briefs/{path.name}"
+            earlier = known.get(relative)
+            facts = path.stat()
+            stat = f"{facts.st_size}:{facts.st_mtime_ns}"
+            if earlier and earlier[2] == stat:  # as git does: same size and time, the same file
+                result.unchanged += 1
+                continue
             raw = path.read_bytes()
             digest = hashlib.sha256(raw).hexdigest()
-            earlier = known.get(relative)
-            if earlier and earlier[1] == digest:
+            if earlier and earlier[1] == digest:  # touched, not changed
+                db.execute("UPDATE briefs SET brief_stat = ? WHERE id = ?", (stat, earlier[0]))
                 result.unchanged += 1
                 continue
             try:
@@ -278,7 +281,7 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
                 result.replaced += 1
             else:
                 result.added += 1
-            rows.add_brief(day, relative, digest, brief, briefs_dir)
+            rows.add_brief(day, relative, digest, stat, brief, briefs_dir)
         rows.write()
         _update_register(db, day, rows.register, forgotten)
         result.stories = _replace_stories(db, day, folder)
@@ -330,7 +333,9 @@ class _Rows:
         self.next[table] += 1
         return given
 
-    def add_brief(self, day: str, relative: str, digest: str, brief: dict[str, Any], briefs_dir: Path) -> None:
+    def add_brief(
+        self, day: str, relative: str, digest: str, stat: str, brief: dict[str, Any], briefs_dir: Path
+    ) -> None:
         document: dict[str, Any] = brief["document"] if isinstance(brief.get("document"), dict) else {}
         run: dict[str, Any] = brief["run"] if isinstance(brief.get("run"), dict) else {}
         where = _text(document.get("path"))
@@ -343,6 +348,7 @@ class _Rows:
                 day,
                 relative,
                 digest,
+                stat,
                 _text(document.get("sha256")),
                 where,
                 _text(document.get("title")),
@@ -426,8 +432,8 @@ class _Rows:
 
     def write(self) -> None:
         statements = {
-            "briefs": "INSERT INTO briefs(id, day, brief_file, brief_sha256, document_sha256, document_path, title, "
-            "provider, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "briefs": "INSERT INTO briefs(id, day, brief_file, brief_sha256, brief_stat, document_sha256, "
+            "document_path, title, provider, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             "actors": "INSERT INTO actors(id, brief_id, actor_id, name, key, claims, kind, role, aliases) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             "actor_names": "INSERT INTO actor_names(actor, key) VALUES (?, ?)",

@@ -8,6 +8,7 @@ writing while a query reads raises no lock error, and `daily --since DAY` finds 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import threading
@@ -121,6 +122,9 @@ def test_a_rerun_adds_nothing_and_a_brief_edited_by_hand_is_read_again(two_days:
         assert [
             raw.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("briefs", "claims", "actors")
         ] == counts
+    os.utime(first / "briefs" / "iodine.json")  # touched, not changed: hashed again, not re-imported
+    touched = runner.invoke(app, ["history", "import", str(first), "--db", str(db)])
+    assert "0 briefs added, 0 replaced, 3 unchanged" in touched.stderr
     edited = first / "briefs" / "korea.json"
     brief = json.loads(edited.read_text(encoding="utf-8"))
     brief["claims"][0]["statement"] = "A statement an analyst corrected by hand."
