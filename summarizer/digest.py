@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .chunking import estimate_tokens
+from .documents import date_key
 from .errors import Deferred, FixtureMissing, LLMError, ReasksExhausted
 from .grounding import name_key
 from .models import (
@@ -53,6 +54,7 @@ from .models import (
     word_set,
 )
 from .prompts import render
+from .render import published
 from .sizing import SYNTHESIS_CALL_TOKENS
 from .stories import group
 from .structured import StructuredLLM
@@ -661,8 +663,10 @@ def build_stories(
     for entry in entries:
         if entry.key not in placed:
             grouped.append((label(entry), "title", [entry]))
-    order = {entry.key: position for position, entry in enumerate(entries)}
-    grouped.sort(key=lambda g: (-len(g[2]), min(order[m.key] for m in g[2])))
+    position = {entry.key: index for index, entry in enumerate(entries)}
+    grouped.sort(key=lambda g: (-len(g[2]), min(position[m.key] for m in g[2])))
+    # A story's documents (and their claims) in the order they were published; undated ones after, as given.
+    order = {entry.key: (date_key(entry.brief.document.date) or "~", position[entry.key]) for entry in entries}
 
     canonical = canonical_claimants(actors)
     changes = Changes(previous)
@@ -733,6 +737,11 @@ def build_digest(
     actors = merge_actors(entries)
     return Digest(
         documents={e.key: e.file for e in entries},
+        published={
+            e.key: where
+            for e in entries
+            if (where := published(e.brief.document.outlet, e.brief.document.date, e.brief.document.author))
+        },
         stories=build_stories(entries, actors, synthesis, previous, texts),
         actors=actors,
         failures=failures,

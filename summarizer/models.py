@@ -36,7 +36,8 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import model_json_schema
 
 # 1.6: Claim.source, the source as the document names it;
-SCHEMA_VERSION = "1.6"  # 1.5: provider "rules" for briefs that asked no model; digest stories_by, synthesis_final
+# 1.7: DocumentMeta.outlet, author, url; formats pdf and docx; Digest.published;
+SCHEMA_VERSION = "1.7"  # 1.5: provider "rules" for briefs that asked no model; digest stories_by, synthesis_final
 
 AUTHOR = "author"
 UNNAMED_SOURCE = "unnamed source"
@@ -563,12 +564,19 @@ class DocumentMeta(_Out):
         "saved text file); what check compares",
     )
     title: str | None = None
-    source: str | None = None
-    date: str | None = None
+    source: str | None = Field(
+        None, description="The file or address the text was extracted from (a page, PDF or Word file, a URL)"
+    )
+    date: str | None = Field(None, description="Published date as the input gives it (ISO 8601 where it can)")
+    outlet: str | None = Field(None, description="Who published it: the site's or feed's name")
+    author: str | None = None
+    url: str | None = Field(None, description="Where it was published: the fetched page, the feed entry's link")
     path: str | None = None
     chars: int
-    format: Literal["text", "html"] = Field(
-        "text", description="html: the text was extracted from the page in `source`"
+    format: Literal["text", "html", "pdf", "docx"] = Field(
+        "text",
+        description="html, pdf, docx: the text was extracted from the file or page in `source` and saved beside "
+        "the brief (`path`)",
     )
     parts: int = Field(1, description="How many chunks the document was briefed in")
 
@@ -819,6 +827,11 @@ class Digest(_Out):
     schema_version: str = SCHEMA_VERSION
     kind: Literal["digest"] = "digest"
     documents: dict[str, str] = Field(description="Document key (d1, d2, ...) → brief file")
+    published: dict[str, str] = Field(
+        default_factory=dict,
+        description="Document key → where and when it was published ('New York Times, 18 Aug 2016'), for the "
+        "documents whose inputs say",
+    )
     stories: list[Story] = Field(description="The day by story: documents about one event or thread together")
     actors: list[DigestActor]
     failures: list[DigestFailure]

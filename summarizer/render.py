@@ -174,12 +174,26 @@ def made_by(brief: Brief) -> str:
     return f"{brief.run.provider} · {brief.run.model}"
 
 
+def published(outlet: str | None, date: str | None, author: str | None = None) -> str:
+    """Where and when a document was published, as a reader says it: "New York Times, 18 Aug 2016" (the
+    date as given when it cannot be read); "" when the input says neither."""
+    from .documents import date_key
+
+    day = date_key(date)
+    when = f"{int(day[8:])} {_MONTHS[int(day[5:7]) - 1]} {day[:4]}" if day else date
+    parts = [part for part in (outlet, when) if part]
+    return ", ".join(parts) + (f" (by {author})" if author and parts else author or "")
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def to_markdown(brief: Brief) -> str:
     """The brief as Markdown; every string from the model or the document is escaped (``md``)."""
     doc = brief.document
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
     out = [f"# {md(title)}", ""]
-    meta = [md(m) for m in (doc.date, doc.path, made_by(brief)) if m]
+    meta = [md(m) for m in (published(doc.outlet, doc.date, doc.author), doc.url or doc.path, made_by(brief)) if m]
     out += [" · ".join(meta), "", md(brief.summary) if brief.summary else "*(no summary)*", ""]
     made = how_made(brief)
     out += [f"*{md(made)}*", ""] if made else []
@@ -372,7 +386,7 @@ def to_html(brief: Brief, text: str) -> str:
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
     )
-    meta = " · ".join(escape(m) for m in (doc.date, doc.path) if m)
+    meta = " · ".join(escape(m) for m in (published(doc.outlet, doc.date, doc.author), doc.url or doc.path) if m)
     run = brief.run
     made = (
         f"Made by the model {escape(run.model)} ({escape(run.provider)}): {run.attempts} call(s), "
@@ -471,6 +485,8 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
             subtitle=_text(made_by(brief)),
         )
     )
+    if where := published(doc.outlet, doc.date, doc.author):
+        console.print(_text(where, "dim"))
     if how_made(brief):
         console.print(_text(how_made(brief), "dim"))
     actors = Table(title=f"Actors ({len(brief.actors)})", show_lines=False)
@@ -540,7 +556,11 @@ def digest_markdown(digest: Digest) -> str:
     for story in digest.stories:
         change = f" *[{story.change}]*" if story.change else ""
         out += ["", f"## {md(story.name)}{change}", ""]
-        files = ", ".join(f"{key} ({md(digest.documents[key])})" for key in story.documents)
+        files = ", ".join(
+            f"{key} ({md(digest.published[key] + ': ' if digest.published.get(key) else '')}"
+            f"{md(digest.documents[key])})"
+            for key in story.documents
+        )
         out.append(f"Documents: {files}")
         names = [md(actors[a].name) for a in story.actors if a in actors]
         if names:
@@ -659,7 +679,13 @@ def digest_html(digest: Any, pages: dict[str, str]) -> str:
         file = digest.documents.get(key, "")
         name = f'<a href="{escape(url_quote(pages[file]))}">{escape(file)}</a>' if file in pages else escape(file)
         also = digest.duplicates.get(key)
-        return f"{escape(key)}: {name}" + (f" (the same text also in {escape(', '.join(also))})" if also else "")
+        where = digest.published.get(key)
+        return (
+            f"{escape(key)}: "
+            + (f"{escape(where)} — " if where else "")
+            + name
+            + (f" (the same text also in {escape(', '.join(also))})" if also else "")
+        )
 
     def rows(title: str, items: list[str]) -> str:
         if not items:

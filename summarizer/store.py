@@ -195,12 +195,12 @@ def save_brief(
 
     ``document.path`` is recorded relative to the brief's folder, so ``check``
     and ``render`` find the source from any working directory. For a brief of an
-    HTML page the extracted text is saved beside it: the offsets point into that
-    text, so ``summarizer check`` can verify the brief without the page
+    HTML page, a PDF, a Word file or a fetched address (``document.source``) the text is saved beside
+    it: the offsets point into that text, so ``summarizer check`` can verify the brief without the page
     (document.path names it, document.source the page).
     """
     meta = brief.document
-    if meta.format == "html" and source_text is not None:
+    if meta.source is not None and source_text is not None:
         text_path = target.with_name(f"{target.stem}.source.txt")
         atomic_write_text(text_path, source_text)
         meta = meta.model_copy(
@@ -242,11 +242,27 @@ def safe_stem(name: str) -> str:
     return _UNSAFE.sub("_", name).strip(". ")[:100].rstrip(". ") or "document"
 
 
+def url_stem(source: str) -> str | None:
+    """The file stem for an http(s) address: its host and last path segment, made safe, and a short hash of the
+    whole address (two links to one site's "index.html" get two files); None for anything else."""
+    if not source.startswith(("http://", "https://")):
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(source)
+    last = next((segment for segment in reversed(parts.path.split("/")) if segment), "")
+    name = f"{parts.hostname or 'page'}_{Path(last).stem}" if last else (parts.hostname or "page")
+    digest = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{safe_stem(name)[:80]}-{digest}"
+
+
 def output_stems(sources: Iterable[str]) -> dict[str, str]:
     """source → the stem of its output file, unique among ``sources`` and stable across runs: the input's
     own stem (made safe), with a hash of its path added when another input has the same stem."""
     sources = list(dict.fromkeys(sources))
-    stems = {source: "stdin" if source == "-" else safe_stem(Path(source).stem) for source in sources}
+    stems = {
+        source: "stdin" if source == "-" else url_stem(source) or safe_stem(Path(source).stem) for source in sources
+    }
     counts = Counter(stems.values())
     return {source: f"{stem}-{_path_hash(source)}" if counts[stem] > 1 else stem for source, stem in stems.items()}
 

@@ -28,7 +28,9 @@ UNUSABLE_FILES = [
     ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "looks like a binary file"),
     ("latin1.txt", "Déclaration à la presse".encode("latin-1"), "not valid UTF-8"),
     ("page.html", b"<html><body><nav>Home</nav></body></html>", "no article text found in this HTML page"),
-    ("notes.pdf", b"%PDF-1.4", "unsupported file type '.pdf'"),
+    ("notes.odt", b"PK\x03\x04", "unsupported file type '.odt'"),
+    ("notes.pdf", b"%PDF-1.4", "notes.pdf: cannot read this PDF"),
+    ("notes.docx", b"PK\x03\x04", "notes.docx: not a Word (.docx) file"),
 ]
 
 

@@ -113,7 +113,7 @@ def inbox(tmp_path: Path, count: int = 6) -> Path:
     folder.mkdir()
     for path in sorted((SEEDS / "wikinews").glob("*.txt"))[:count]:
         shutil.copyfile(path, folder / path.name)
-    (folder / "notes.pdf").write_bytes(b"%PDF")  # not a document type: ignored in a folder
+    (folder / "notes.odt").write_bytes(b"PK")  # not a document type: ignored in a folder
     (folder / "README.md").write_text("About this inbox.")  # a folder's notes are not documents
     (folder / ".hidden.txt").write_text("An editor's backup.")
     return folder

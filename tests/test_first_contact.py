@@ -114,7 +114,7 @@ def test_an_embedded_brief_says_how_it_was_made_and_what_to_run_instead() -> Non
     thin = runner.invoke(app, ["brief", str(SEED), *extract])
     assert thin.exit_code == Exit.OK and "these briefs are thin" in thin.stderr and "135M" in thin.stderr
     assert "135M" not in thin.stdout
-    assert "(.txt, .md, .html)" in runner.invoke(app, ["brief", "-h"]).stdout
+    assert "(.txt, .md, .html, .pdf, .docx)" in runner.invoke(app, ["brief", "-h"]).stdout
     strong = runner.invoke(app, ["brief", str(SEED), "--replay", str(FIXTURES / "strong"), "--model", "gpt-4o-mini"])
     assert strong.exit_code == Exit.OK and "135M" not in strong.stderr and "by rule" not in strong.stderr
     assert "guided extraction" in runner.invoke(app, ["--help"]).stdout

@@ -88,7 +88,7 @@ def test_01_brief_outputs_with_the_same_stem_are_named_apart(tmp_path: Path) -> 
     assert one.exit_code == 0 and (tmp_path / "newdir" / f"{SEED.stem}.json").is_file()
 
 
-@pytest.mark.parametrize("inbox_files", [{}, {"report.pdf": "%PDF-1.4", "notes.docx": "PK"}])
+@pytest.mark.parametrize("inbox_files", [{}, {"report.odt": "PK", "sheet.xlsx": "PK"}])
 def test_02_an_empty_inbox_never_wipes_a_days_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inbox_files: dict[str, str]
 ) -> None:

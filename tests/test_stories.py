@@ -323,7 +323,9 @@ def test_since_says_per_story_what_is_new_repeated_or_changed(tmp_path: Path, mo
     third.write_text("Officials announced a new inquiry today.\n" + third.read_text())
     _, digest = run(folder, tmp_path / "day2", since=tmp_path / "day1")
     changes = [(s.documents, s.change) for s in digest.stories]
-    assert changes == [(["d1", "d2"], "repeated"), (["d3"], "new")]
+    # A story's documents in the order they were published: d2 (18 May 2015) before d1 (21 July 2017).
+    assert changes == [(["d2", "d1"], "repeated"), (["d3"], "new")]
+    assert digest.published == {"d1": "21 Jul 2017", "d2": "18 May 2015", "d3": "22 Sep 2015"}
     assert "## The first two *[repeated]*" in (tmp_path / "day2" / "digest.md").read_text()
 
 
