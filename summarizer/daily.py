@@ -48,6 +48,7 @@ from .errors import (
     exit_code_of,
     kind_of,
 )
+from .feeds import gather
 from .guided import rules_version
 from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Usage
 from .pipeline import brief_document
@@ -263,6 +264,20 @@ def collect_inputs(paths: list[str], out: Path | None = None, skipped: list[str]
     return list(dict.fromkeys(inputs))
 
 
+def earlier_days(out: Path, since: Path | None) -> list[Path]:
+    """The day folders beside ``out`` (other days of the same series), and ``since``: what a feed's entries
+    are checked against so that a story fetched yesterday is not briefed again today."""
+    folders = [since] if since is not None else []
+    parent = out.resolve().parent
+    with suppress(OSError):
+        folders += [
+            folder
+            for folder in sorted(parent.iterdir())
+            if folder.is_dir() and not _same_folder(folder, out) and is_day_folder(folder)
+        ]
+    return list(dict.fromkeys(folders))
+
+
 def _same_folder(a: Path, b: Path | None) -> bool:
     try:
         return b is not None and b.exists() and os.path.samefile(a, b)
@@ -319,6 +334,7 @@ class DailyOptions:
     synthesis: Literal["auto", "rules", "model"] = "auto"  # auto: a model's for the capable profile, else rules
     synthesis_timeout_s: float | None = SYNTHESIS_TIMEOUT_S
     retry_synthesis: bool = False  # make again a synthesis that ran past its time limit on the same briefs
+    feeds: list[str] = field(default_factory=list)  # RSS/Atom feeds (addresses or files): their entries' pages
 
     def model_synthesis(self, settings: Settings) -> bool:
         """Whether the digest's stories are asked of a model (else they are made by rule)."""
@@ -331,6 +347,7 @@ class Progress:
 
     total: Callable[[int], None] = lambda n: None
     sending: Callable[[], None] = lambda: None  # the provider is open; documents go out now
+    fetching: Callable[[str], None] = lambda url: None  # a feed entry's page is fetched now
     synthesising: Callable[[int, float | None], None] = lambda briefs, limit: None  # a model's synthesis starts
     passed_over: Callable[[str], None] = lambda folder: None  # a day folder inside the inbox, not read
     warning: Callable[[str], None] = lambda message: None  # something ignored, and why
@@ -479,9 +496,9 @@ async def run_daily(
     inputs = collect_inputs(paths, options.out, passed_over)
     for skipped in passed_over:
         progress.passed_over(skipped)
-    if not inputs:
+    if not inputs and not options.feeds:
         raise DocumentError(
-            f"{', '.join(paths)}: no documents found (.txt, .md, .html files); nothing was sent or written"
+            f"{', '.join(paths)}: no documents found (.txt, .md, .html, .pdf, .docx files); nothing was sent or written"
         )
     prices = load_prices(options.prices, settings.model)  # a bad table is refused before anything is written
     make_folder(options.out)
@@ -490,7 +507,20 @@ async def run_daily(
             remove_leftovers(folder)  # a run killed mid-write left them; the lock says none is ours now
         for folder in (options.out, options.out / BRIEFS):
             ensure_writable(folder)  # before the first LLM call: a bad output costs no tokens
-        run, documents, names, to_send = _plan(inputs, settings, options, prices, progress.warning)
+        failed: dict[str, DocumentError] = {}
+        if options.feeds:
+            gathered = gather(
+                options.feeds,
+                options.out,
+                earlier_days(options.out, options.since),
+                on_fetch=progress.fetching,
+                warn=progress.warning,
+            )
+            inputs = list(dict.fromkeys([*inputs, *gathered.files, *gathered.failed]))
+            failed = gathered.failed
+            if not inputs:
+                raise DocumentError(f"{', '.join(options.feeds)}: no new entries to brief; nothing was sent")
+        run, documents, names, to_send = _plan(inputs, settings, options, prices, progress.warning, failed)
         run.saver = saver
         try:
             return await _brief_and_digest(run, documents, names, to_send, settings, progress, started)
@@ -543,11 +573,13 @@ def _plan(
     options: DailyOptions,
     prices: Prices | None,
     warn: Callable[[str], None] = lambda m: None,
+    failed: dict[str, DocumentError] | None = None,
 ) -> tuple[_Run, list[tuple[str, Document | None]], dict[str, str], list[tuple[str, Document]]]:
-    """Read every input and decide what to send: unreadable → failed, unchanged → skipped, the rest pending."""
+    """Read every input and decide what to send: unreadable → failed, unchanged → skipped, the rest pending.
+    ``failed``: inputs known to be bad before reading (a feed, or an entry's page, that could not be fetched)."""
     documents: list[tuple[str, Document | None]] = []
     entries: dict[str, ManifestEntry] = {}
-    for source, document, error in read_inputs(inputs):
+    for source, document, error in read_inputs(inputs, failed=failed):
         documents.append((source, document))
         if error is not None:
             entries[source] = ManifestEntry(source=source, status="failed", error=str(error), error_kind=error.kind)

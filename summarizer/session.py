@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from .documents import Document, read_document
+from .documents import Document, read_document, with_meta
 from .errors import DocumentError, FixtureMissing, LLMError, SummarizerError
+from .fetch import is_url, read_url
 from .models import Brief
 from .pipeline import brief_document
 from .settings import Settings, require_model
@@ -73,12 +74,20 @@ async def llm_session(
         await llm.aclose()
 
 
-def read_inputs(sources: list[str]) -> list[tuple[str, Document | None, DocumentError | None]]:
-    """Every input read before anything is sent: (source, document, error)."""
+def read_inputs(
+    sources: list[str], meta: dict[str, str] | None = None, failed: dict[str, DocumentError] | None = None
+) -> list[tuple[str, Document | None, DocumentError | None]]:
+    """Every input read before anything is sent: (source, document, error). An http(s) address is fetched
+    (``fetch.read_url``); ``meta`` (``--meta``) is given to every input; ``failed``: inputs already known
+    to be bad (a feed entry that could not be fetched), with their error."""
     documents: list[tuple[str, Document | None, DocumentError | None]] = []
     for source in sources:
+        if failed and source in failed:
+            documents.append((source, None, failed[source]))
+            continue
         try:
-            documents.append((source, read_document(source), None))
+            document = with_meta(read_url(source), meta, source) if is_url(source) else read_document(source, meta)
+            documents.append((source, document, None))
         except DocumentError as error:
             documents.append((source, None, error))
     return documents
@@ -89,13 +98,14 @@ async def brief_inputs(
     settings: Settings,
     *,
     on_start: Callable[[str, Settings], None] | None = None,
+    meta: dict[str, str] | None = None,
 ) -> AsyncIterator[Outcome]:
     """Brief each input in turn; a bad input or a failed call never stops the others.
 
     Inputs are read before the provider starts, so a run of only bad inputs
     starts no server.
     """
-    documents = read_inputs(sources)
+    documents = read_inputs(sources, meta)
     if not any(document for _, document, _ in documents):
         for source, _, error in documents:
             yield Outcome(source, error=error)

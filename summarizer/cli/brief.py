@@ -78,6 +78,17 @@ def _emit(outcome: Outcome, fmt: str, output: Optional[str], stems: dict[str, st
             typer.echo("\n---\n")
 
 
+def _read_meta(path: Path) -> dict[str, str]:
+    from ..documents import parse_meta
+    from ..errors import DocumentError
+    from ..store import NotRegular, TooLarge, read_limited
+
+    try:
+        return parse_meta(read_limited(path, 64 * 1024), f"--meta {path}")
+    except (OSError, TooLarge, NotRegular) as error:
+        raise DocumentError(f"--meta {path}: cannot read it ({getattr(error, 'strerror', None) or error})") from None
+
+
 def _describe(outcome: Outcome) -> str:
     brief = outcome.brief
     assert brief is not None
@@ -96,11 +107,20 @@ def _describe(outcome: Outcome) -> str:
         "summarizer brief examples/article.txt --format md -o brief.md",
         "summarizer brief seeds/wikinews/*.txt -o briefs/           # one file per input",
         "summarizer brief page.html -o - | python3 -m json.tool     # a web page: its article text",
+        "summarizer brief report.pdf memo.docx -o briefs/           # PDF (text layer) and Word files",
+        "summarizer brief https://example.org/story.html -o story.json   # fetched once, text saved beside",
+        "summarizer brief notes.txt --meta notes-meta.json          # title, outlet, author, date, url",
         "cat examples/article.txt | summarizer brief -              # standard input",
         "summarizer brief examples/article.txt --replay fixtures    # offline, from recorded exchanges",
         "OPENAI_API_KEY=sk-... summarizer brief examples/article.txt --model gpt-4o-mini",
     )
-    + """Inputs: .txt, .md and .html files (a page is reduced to its article text), or - for stdin.
+    + """Inputs: .txt, .md, .html, .pdf and .docx files (a page is reduced to its
+article text; a PDF needs a text layer: a scan is refused, there is no OCR),
+http(s) addresses, or - for stdin. The text of a page, PDF, Word file or address
+is saved beside the brief (NAME.source.txt) so that check and the pages never
+need the original again. A brief records the title, outlet, author, date and
+address the input gives (meta tags, file properties, a date in the file name),
+or a NAME.meta.json beside the file, or --meta.
 With several inputs, every input is attempted and the exit code is that of the
 first failure.
 
@@ -110,7 +130,10 @@ first failure.
 def brief(
     ctx: typer.Context,
     paths: Annotated[
-        list[str], typer.Argument(help="Documents (.txt, .md, .html), or - for stdin.", metavar="PATH...")
+        list[str],
+        typer.Argument(
+            help="Documents (.txt, .md, .html, .pdf, .docx), http(s) addresses, or - for stdin.", metavar="PATH..."
+        ),
     ],
     output: Annotated[
         Optional[str],
@@ -123,6 +146,15 @@ def brief(
         ),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="json | md")] = "json",
+    meta: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--meta",
+            help='A JSON file of the documents\' properties: {"title", "outlet", "author", "date", "url"} (any of '
+            "them); it wins over what the input gives.",
+            metavar="FILE",
+        ),
+    ] = None,
     provider: ProviderOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -151,6 +183,7 @@ def brief(
     signal.signal(signal.SIGTERM, _terminate_as_exit)
     with _exit_codes():
         settings = _settings(ctx.params)
+        properties = _read_meta(meta) if meta is not None else None
 
     def announce(source: str, running: Settings) -> None:
         if not quiet:
@@ -172,7 +205,7 @@ def brief(
     async def run_all() -> ExitCode:
         first_failure = ExitCode.OK
         thin = briefed = False
-        async for outcome in brief_inputs(paths, settings, on_start=announce):
+        async for outcome in brief_inputs(paths, settings, on_start=announce, meta=properties):
             if outcome.error is not None:
                 _error(
                     f"{outcome.source}: {outcome.error}"

@@ -67,6 +67,7 @@ _DAILY_CODES = (
         "summarizer daily seeds/ --out /tmp/day --replay fixtures/daily   # offline demo",
         "summarizer daily inbox/ --out days/2026-11-28/ --model gpt-4o-mini --batch   # Batch API: half price",
         "summarizer daily days/2026-11-28/ --collect --model gpt-4o-mini              # later: collect, digest",
+        "summarizer daily --feed https://example.org/news/rss.xml --out days/2026-11-29/   # a feed's entries",
     )
     + """Writes briefs/<document>.json (each as soon as it is ready, atomically),
 manifest.json (one entry per input: ok, failed, skipped-unchanged,
@@ -77,6 +78,11 @@ text, prompt, model or schema changed (--force sends all again), so a run
 killed halfway resumes where it stopped. Inputs skipped as unchanged or over the
 token budget count as briefed; when several inputs fail, the exit code is the
 smallest of theirs.
+
+With --feed, each RSS/Atom entry's link is fetched once (timeouts, a size
+limit, a content-type check) and saved with its title, outlet, author and date
+into the day's inputs/ folder: a rerun fetches no entry again, and an entry an
+earlier day beside this one (or --since) already holds is not briefed again.
 
 With --batch the documents' requests go to the OpenAI Batch API (half the
 price, its own rate limits, answers within 24 hours): the run submits them and
@@ -99,6 +105,15 @@ def daily(
     ] = None,
     out: Annotated[
         Optional[Path], typer.Option("--out", "--output", "-o", help="Folder for the briefs, manifest and digest.")
+    ] = None,
+    feed: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--feed",
+            help="An RSS or Atom feed (an http(s) address or a file): its entries' pages are fetched and briefed. "
+            "Repeat for several.",
+            metavar="URL_OR_FILE",
+        ),
     ] = None,
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-j", min=1, max=64, help="Documents sent to the model at once.")
@@ -212,8 +227,9 @@ def daily(
         out, paths = Path(paths[0]), []  # daily DAY --collect
     if out is None:
         raise typer.BadParameter("give the folder for the briefs, manifest and digest", param_hint="--out")
-    if not paths and not (collect or cancel):
-        raise typer.BadParameter("give the day's documents (a folder or files)", param_hint="PATH...")
+    feeds = list(feed or [])
+    if not paths and not feeds and not (collect or cancel):
+        raise typer.BadParameter("give the day's documents (a folder or files), or --feed", param_hint="PATH...")
     if str(out) == "-":
         raise typer.BadParameter("daily writes a folder (briefs, manifest, digest): give its path", param_hint="--out")
     since = since_folder(str(since), db) if since is not None else None
@@ -246,7 +262,13 @@ def daily(
         synthesis="model" if synthesis == "model" else "rules" if synthesis == "rules" else "auto",
         synthesis_timeout_s=synthesis_timeout,
         retry_synthesis=retry_synthesis,
+        feeds=feeds,
     )
+    if feeds and (batch or collect or cancel):
+        raise typer.BadParameter(
+            "--feed runs online, not with --batch, --collect or --cancel",
+            param_hint="--feed",
+        )
     if batch or collect or cancel or has_open_batch(out):
         choice = BatchOptions(
             wait=wait,

@@ -51,6 +51,10 @@ def daily_progress(quiet: bool, settings: Settings) -> Iterator[Progress]:
     def warning(message: str) -> None:
         _say(f"summarizer: warning: {message}")
 
+    def fetching(url: str) -> None:
+        if not quiet:
+            _say(f"fetching {url} …", one_line=True)
+
     def synthesising(briefs: int, limit: float | None) -> None:
         if not quiet:
             bound = f", at most {limit:g} s (--synthesis-timeout)" if limit else ""
@@ -70,6 +74,7 @@ def daily_progress(quiet: bool, settings: Settings) -> Iterator[Progress]:
                 synthesising=synthesising,
                 passed_over=passed_over,
                 warning=warning,
+                fetching=lambda url: display.update(task, description=f"fetching {_short(url)}"),
             )
         return
 
@@ -79,4 +84,14 @@ def daily_progress(quiet: bool, settings: Settings) -> Iterator[Progress]:
             detail = f": {entry.error}" if entry.error and entry.status != "failed" else ""
             _say(f"{entry.status}: {entry.source}{tokens}{detail}", one_line=True)
 
-    yield Progress(done=done, synthesising=synthesising, passed_over=passed_over, warning=warning)
+    yield Progress(done=done, synthesising=synthesising, passed_over=passed_over, warning=warning, fetching=fetching)
+
+
+def _short(url: str) -> str:
+    """An address for a progress bar: printable, Rich markup escaped, at most 50 characters."""
+    from rich.markup import escape
+
+    from ..render import inert
+
+    text = inert(url, newlines=False)
+    return escape(text if len(text) <= 50 else text[:49] + "…")
