@@ -106,6 +106,15 @@ def atomic_open(path: Path) -> Iterator[BinaryIO]:
     """A binary stream whose bytes become ``path`` only when the block ends without an error (written to a
     temporary file beside it, synced, renamed): a large file written piece by piece is never half there."""
     path = Path(path)
+    if _is_special(path):
+        # A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a file over it
+        # would replace the device itself.
+        try:
+            with open(path, "wb") as stream:
+                yield stream
+        except OSError as error:
+            raise cannot_write(path, error) from error
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent)
@@ -124,6 +133,21 @@ def atomic_open(path: Path) -> Iterator[BinaryIO]:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _is_special(path: Path) -> bool:
+    """Whether ``path`` is a device, pipe or socket (/dev/null, a FIFO), or one of the system's links
+    (/dev/stdout, /dev/fd/1). A link elsewhere that points at a device (a day's manifest.json linked to
+    /dev/zero) is not: it is replaced by the file, as any link is."""
+    import stat
+
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    if stat.S_ISLNK(mode) and os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return True  # /dev/stdout and the like: whatever they lead to (a terminal, a pipe, a file), written there
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
 
 
 def make_folder(folder: Path) -> None:

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import resource
+import stat
 import subprocess
 import sys
 import threading
@@ -30,7 +31,7 @@ from summarizer.render import md, to_markdown
 from summarizer.settings import build_settings
 from summarizer.store import load_brief
 
-from .conftest import SEEDS
+from .conftest import SEED, SEEDS
 from .test_daily import DocumentFake, use_fake
 
 runner = CliRunner()
@@ -340,3 +341,17 @@ def load_brief_from(text: str) -> Any:
     from summarizer.models import Brief
 
     return Brief.model_validate_json(text)
+
+
+def test_an_output_that_is_a_pipe_or_device_is_written_in_place_never_replaced(tmp_path: Path) -> None:
+    """`-o /dev/null` or a FIFO: a rename over it would put a regular file where the device was."""
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = CliRunner().invoke(app, ["brief", str(SEED), "-o", str(fifo), "-q"])
+    reader.join(30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the pipe
+    assert json.loads(received[0])["document"]["id"]
