@@ -222,7 +222,10 @@ def date_key(value: str | None) -> str:
     if not value:
         return ""
     if match := re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", value):
-        return "-".join(match.groups())
+        try:
+            return date(int(match[1]), int(match[2]), int(match[3])).isoformat()
+        except ValueError:
+            return ""  # 2017-13-01: no date at all
     from email.utils import parsedate_to_datetime
 
     with suppress(TypeError, ValueError, IndexError):

@@ -11,13 +11,19 @@ whose link, or whose page's bytes, an earlier day's folder already holds is not 
 from __future__ import annotations
 
 import hashlib
+import html
+import io
+import ipaddress
 import json
 import re
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from .documents import META_SUFFIX
 from .errors import DocumentError
@@ -60,10 +66,13 @@ def _one_line(value: Any) -> str | None:
     return text or None
 
 
-def read_feed(source: str) -> list[Entry]:
-    """The entries of an RSS or Atom feed at an http(s) address or in a file, newest as the feed orders them."""
+def read_feed(source: str, warn: Callable[[str], None] = lambda message: None) -> list[Entry]:
+    """The entries of an RSS or Atom feed at an http(s) address or in a file, newest as the feed orders them;
+    relative links resolved against the feed's address."""
+    base = source
     if is_url(source):
-        data = fetch(source, "feed").data
+        fetched = fetch(source, "feed")
+        data, base = fetched.data, fetched.final_url
     else:
         try:
             data = read_limited(Path(source), MAX_FEED_BYTES)
@@ -81,7 +90,10 @@ def read_feed(source: str) -> list[Entry]:
         )
     import feedparser
 
-    parsed = feedparser.parse(data)  # bytes only: feedparser never fetches anything itself here
+    # A stream, never bytes or a string: given those, feedparser first tries them as a file name or an address
+    # of its own to open (a feed whose body is "/dev/zero" would be read from this machine).
+    headers = {"content-location": base} if is_url(base) else {}
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
     entries = parsed.get("entries") or []
     if not entries:
         why = f" ({parsed.get('bozo_exception')})" if parsed.get("bozo") else ""
@@ -92,16 +104,36 @@ def read_feed(source: str) -> list[Entry]:
             f"{source}: the feed has {len(entries)} entries, over the {MAX_FEED_ENTRIES} a day's run takes; "
             "give a feed of recent entries"
         )
-    outlet = _one_line(parsed.get("feed", {}).get("title"))
+    outlet = _plain(parsed.get("feed", {}).get("title"))
     found: list[Entry] = []
+    skipped = 0
     for item in entries:
         link = _one_line(item.get("link"))
+        if link and not is_url(link) and is_url(base):
+            link = urljoin(base, link)
         if not link or not is_url(link):
+            skipped += 1
             continue
         stamp = item.get("published_parsed") or item.get("updated_parsed")
-        day = time.strftime("%Y-%m-%d", stamp) if stamp else _one_line(item.get("published"))
-        found.append(Entry(link, _one_line(item.get("title")), _one_line(item.get("author")), day, outlet))
+        day = _day(stamp) if stamp else _one_line(item.get("published"))
+        author = (item.get("author_detail") or {}).get("name") or item.get("author")
+        found.append(Entry(link, _plain(item.get("title")), _plain(author), day, outlet))
+    if skipped:
+        warn(f"{source}: {skipped} entr{'y' if skipped == 1 else 'ies'} without an http(s) link, left out")
     return found
+
+
+def _plain(value: Any) -> str | None:
+    """A feed's title or name as plain text: its HTML tags dropped, entities read."""
+    return _one_line(html.unescape(re.sub(r"<[^>]*>", " ", str(value)))) if value else None
+
+
+def _day(stamp: time.struct_time) -> str | None:
+    """A feed date as YYYY-MM-DD, or None for an impossible one (feedparser normalises 2017-13-45 silently)."""
+    try:
+        return date(stamp.tm_year, stamp.tm_mon, stamp.tm_mday).isoformat() if stamp.tm_year >= 1900 else None
+    except ValueError:
+        return None
 
 
 def _load_index(folder: Path) -> dict[str, dict[str, str]]:
@@ -113,8 +145,29 @@ def _load_index(folder: Path) -> dict[str, dict[str, str]]:
     return {
         url: value
         for url, value in (entries or {}).items()
-        if isinstance(value, dict) and isinstance(value.get("file"), str) and "/" not in value["file"]
+        if isinstance(value, dict)
+        and isinstance(value.get("file"), str)
+        and "/" not in value["file"]
+        and "\\" not in value["file"]
+        and not value["file"].startswith(".")
     }
+
+
+def _save_index(inputs: Path, index: dict[str, dict[str, str]]) -> None:
+    atomic_write_text(inputs / INDEX, json.dumps({"version": 1, "entries": index}, indent=2) + "\n")
+
+
+def _private(url: str) -> bool:
+    """Whether the address's host is this machine or on a private network (an intranet feed)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return False
+    return any(
+        (ip := ipaddress.ip_address(a.split("%")[0])).is_private or ip.is_loopback or ip.is_link_local
+        for a in addresses
+    )
 
 
 def _earlier(folders: list[Path]) -> tuple[set[str], set[str]]:
@@ -144,49 +197,53 @@ def gather(
     inputs = out / INPUTS
     index = _load_index(out)
     earlier_links, earlier_hashes = _earlier(list(earlier))
-    seen: set[str] = set()
+    # Every page this day already fetched stays one of its inputs, whether or not the feed still lists it
+    # (or can be read at all today): a rerun never loses a brief the day had.
+    for known in index.values():
+        if known.get("duplicate_of") is None and known["file"] and (inputs / known["file"]).is_file():
+            gathered.files.append(str(inputs / known["file"]))
+            gathered.reused += 1
+    seen: set[str] = set(index)
     for feed in dict.fromkeys(feeds):
         try:
-            entries = read_feed(feed)
+            entries = read_feed(feed, warn)
         except DocumentError as error:
             gathered.failed[feed] = error
             continue
+        # A feed's entries may point at this machine or a private network only when the feed itself is there.
+        private_ok = not is_url(feed) or _private(feed)
         for entry in entries:
             if entry.link in seen:
                 continue
             seen.add(entry.link)
-            known = index.get(entry.link)
-            if known and (inputs / known["file"]).is_file():
-                gathered.files.append(str(inputs / known["file"]))
-                gathered.reused += 1
-                continue
             if entry.link in earlier_links:
                 gathered.earlier.append(entry.link)
                 continue
             on_fetch(entry.link)
             try:
-                page = fetch(entry.link)
+                page = fetch(entry.link, private_ok=private_ok)
             except FetchError as error:
                 gathered.failed[entry.link] = error
                 continue
             sha = hashlib.sha256(page.data).hexdigest()
-            if sha in earlier_hashes:
-                gathered.earlier.append(entry.link)
-                continue
-            stem = url_stem(entry.link) or "page"
-            name = stem + page.suffix
-            with _atomic_open(inputs / name) as stream:
-                stream.write(page.data)
-            atomic_write_text(inputs / (stem + META_SUFFIX), json.dumps(entry.meta(), ensure_ascii=False, indent=2))
-            index[entry.link] = {
-                "file": name,
+            record = {
                 "sha256": sha,
                 "final_url": page.final_url,
                 "feed": feed if is_url(feed) else Path(feed).name,
                 "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
-            # Saved after every page: a run stopped halfway fetches none of these again.
-            atomic_write_text(inputs / INDEX, json.dumps({"version": 1, "entries": index}, indent=2) + "\n")
+            if sha in earlier_hashes:  # the same page under another address: recorded, not briefed again
+                gathered.earlier.append(entry.link)
+                index[entry.link] = {"file": "", "duplicate_of": "an earlier day", **record}
+                _save_index(inputs, index)
+                continue
+            stem = url_stem(entry.link) or "page"
+            name = stem + page.suffix
+            with _atomic_open(inputs / name) as stream:
+                stream.write(page.as_utf8())
+            atomic_write_text(inputs / (stem + META_SUFFIX), json.dumps(entry.meta(), ensure_ascii=False, indent=2))
+            index[entry.link] = {"file": name, **record}
+            _save_index(inputs, index)  # after every page: a run stopped halfway fetches none of these again
             gathered.files.append(str(inputs / name))
             gathered.fetched += 1
     if gathered.earlier:

@@ -36,6 +36,7 @@ from typing import Any
 from .errors import DocumentError
 
 MAX_EXPANDED = 200 * 1024 * 1024  # a DOCX's zip members, expanded, all together
+MAX_DOCUMENT_XML = 50 * 1024 * 1024  # its text part: a book is a few MiB; past this the parse costs gigabytes
 MAX_PAGES = 2_000
 MAX_TEXT_CHARS = 10 * 1024 * 1024  # as a text file's limit: far beyond any model's context
 MIN_TEXT_CHARS = 20  # a PDF with less text than this over all its pages has no text layer worth briefing
@@ -97,26 +98,48 @@ def docx_text(data: bytes, path: str) -> Extracted:
             )
         if "word/document.xml" not in archive.namelist():
             raise DocumentError(f"{path}: not a Word (.docx) file: it has no word/document.xml")
+        body = archive.getinfo("word/document.xml").file_size
+        if body > MAX_DOCUMENT_XML:
+            raise DocumentError(
+                f"{path}: its text part is {body / 1_048_576:.0f} MiB, over the {MAX_DOCUMENT_XML // 1_048_576} "
+                "MiB limit; split the document"
+            )
     import docx  # python-docx
-    from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as error:  # noqa: BLE001 — any parser failure is a bad input, said once
         raise DocumentError(f"{path}: cannot read this Word file ({type(error).__name__}: {error})") from None
+    try:
+        blocks = _docx_blocks(document, path)
+    except DocumentError:
+        raise
+    except Exception as error:  # noqa: BLE001 — any parser failure is a bad input, said once
+        raise DocumentError(f"{path}: cannot read this Word file ({type(error).__name__}: {error})") from None
+    properties = document.core_properties
+    return Extracted(
+        text=_bounded("\n\n".join(blocks), path),
+        title=_clean(properties.title),
+        author=_clean(properties.author),
+        date=_iso(properties.created),
+    )
+
+
+def _docx_blocks(document: Any, path: str) -> list[str]:
+    from docx.table import Table
+
     blocks: list[str] = []
     size = 0
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             seen: set[int] = set()
-            lines = []
+            texts = []
             for row in block.rows:
                 for cell in row.cells:
                     if id(cell._tc) in seen:  # a merged cell is returned once per grid column it spans
                         continue
                     seen.add(id(cell._tc))
-                    lines.append(cell.text)
-            texts = lines
+                    texts.append(cell.text)
         else:
             texts = [block.text]
         for text in texts:
@@ -126,13 +149,7 @@ def docx_text(data: bytes, path: str) -> Extracted:
                 size += len(text) + 2
         if size > MAX_TEXT_CHARS:
             _bounded("x" * size, path)
-    properties = document.core_properties
-    return Extracted(
-        text=_bounded("\n\n".join(blocks), path),
-        title=_clean(properties.title),
-        author=_clean(properties.author),
-        date=_iso(properties.created),
-    )
+    return blocks
 
 
 _SPACES = re.compile(r"[ \t\u00a0]*\n[ \t\u00a0]*")
@@ -151,8 +168,8 @@ def _paragraph(text: str) -> str:
 def pdf_text(data: bytes, path: str) -> Extracted:
     """The text layer of a PDF, read by PDFium in a child process bounded in memory and time."""
     memory, seconds = PDF_MEMORY, PDF_SECONDS
-    if not data.lstrip()[:5] == b"%PDF-":
-        raise DocumentError(f"{path}: cannot read this PDF: it does not start with %PDF- (not a PDF file)")
+    if b"%PDF-" not in data[:1024]:  # where PDF readers look for the header
+        raise DocumentError(f"{path}: cannot read this PDF: no %PDF- header in its first KiB (not a PDF file)")
     command = [sys.executable, "-m", "summarizer.formats", "pdf", str(memory)]
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=seconds, check=False)

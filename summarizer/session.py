@@ -6,6 +6,7 @@ briefs ask the model something, and is always stopped; a bad input or a failed c
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -105,7 +106,8 @@ async def brief_inputs(
     Inputs are read before the provider starts, so a run of only bad inputs
     starts no server.
     """
-    documents = read_inputs(sources, meta)
+    # In a worker thread: fetching an address blocks, and Ctrl-C must still reach the event loop.
+    documents = await asyncio.to_thread(read_inputs, sources, meta)
     if not any(document for _, document, _ in documents):
         for source, _, error in documents:
             yield Outcome(source, error=error)

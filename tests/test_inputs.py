@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -22,6 +23,7 @@ from summarizer.cli import app
 from summarizer.documents import date_in_name, date_key, read_document
 from summarizer.errors import DocumentError
 from summarizer.errors import ExitCode as Exit
+from summarizer.feeds import read_feed
 from summarizer.models import Brief
 
 from .conftest import SEED, SEEDS
@@ -365,3 +367,106 @@ def test_a_bad_entry_or_feed_fails_alone(tmp_path: Path) -> None:
     assert "404" in entries[site.base + "/news/asylum.html"]["error"]
     assert "404" in entries[site.base + "/nothing.xml"]["error"]
     assert [e["status"] for e in entries.values()].count("ok") == 1
+
+
+# ------------------------------------------------------------------ found in review: each a test
+
+
+def slow_headers(request) -> None:
+    """A server that sends its status line and headers a byte at a time, never finishing them."""
+    try:
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Slow: " + b"x" * 10_000:
+            request.wfile.write(bytes([byte]))
+            request.wfile.flush()
+            time.sleep(0.05)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def test_the_deadline_covers_headers_and_private_addresses_are_refused_for_feed_entries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fetching, "DEADLINE_S", 1.0)
+    with serving() as site:
+        site.handle("/slow", slow_headers)
+        started = time.monotonic()
+        with pytest.raises(DocumentError, match="still sending after 1 s"):
+            fetching.fetch(site.base + "/slow")
+        assert time.monotonic() - started < 10
+        page = site.add("/page.html", "<p>hello</p>")
+        with pytest.raises(DocumentError, match="on this machine or a private network"):
+            fetching.fetch(page, private_ok=False)
+        assert fetching.fetch(page).data == b"<p>hello</p>"
+        with pytest.raises(DocumentError, match="not a valid address"):
+            fetching.fetch("http://news..example.com/story")
+
+
+def test_a_charset_named_only_in_the_header_is_honoured(tmp_path: Path) -> None:
+    text = "Café naïve über\n\nThe mayor said the café would reopen on Monday, officials said.\n"
+    with serving() as site:
+        url = site.add("/latin1.txt", text.encode("latin-1"), "text/plain; charset=iso-8859-1")
+        assert fetching.read_url(url).text == text
+        page = article_page(text, title="Café naïve", site="Courier", author="A", date="2017-07-10", url="")
+        url = site.add("/latin1.html", page.encode("latin-1"), "text/html; charset=iso-8859-1")
+        assert "naïve" in (fetching.read_url(url).title or "")
+
+
+def test_a_feed_is_parsed_from_its_bytes_only_and_keeps_its_day_across_reruns(tmp_path: Path) -> None:
+    day = tmp_path / "days" / "d1"
+    with serving() as site:
+        # A feed whose body names a local file: read as a (bad) feed, never opened on this machine.
+        site.add("/devzero.xml", "/dev/zero", "text/xml")
+        with pytest.raises(DocumentError, match="not an RSS or Atom feed"):
+            read_feed(site.base + "/devzero.xml")
+        feed = publish(site, FEED_ARTICLES[:3])
+        assert invoke("daily", "--feed", feed, "--out", str(day), "--no-history").exit_code == 0
+        # The feed now lists only one of the three: the day keeps all three briefs.
+        feed = publish(site, FEED_ARTICLES[:1])
+        rerun = invoke("daily", "--feed", feed, "--out", str(day), "--no-history")
+        assert rerun.exit_code == 0, rerun.output
+        manifest = json.loads((day / "manifest.json").read_text(encoding="utf-8"))
+        assert [e["status"] for e in manifest["entries"]] == ["skipped-unchanged"] * 3
+        # The feed cannot be read today: the day still keeps its briefs (the feed is the one failure).
+        site.routes.pop("/feed.xml")
+        gone = invoke("daily", "--feed", feed, "--out", str(day), "--no-history")
+        assert gone.exit_code == Exit.INPUT
+        manifest = json.loads((day / "manifest.json").read_text(encoding="utf-8"))
+        assert sorted(e["status"] for e in manifest["entries"]) == ["failed"] + ["skipped-unchanged"] * 3
+        assert "3 documents briefed" in (day / "digest.md").read_text(encoding="utf-8")
+
+
+def test_relative_links_bad_hosts_odd_dates_and_authors_in_a_feed(tmp_path: Path) -> None:
+    with serving() as site:
+        text = wikinews("afghan")
+        site.add("/news/a.html", article_page(text, title="A", site="S", author="B", date="2017-07-10", url=""))
+        atom = (
+            '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title type="html">&lt;b&gt;The '
+            "Courier&lt;/b&gt;</title>"
+            '<entry><title>One</title><link href="news/a.html"/><updated>2017-13-45T00:00:00Z</updated>'
+            "<author><name>Ann Lee</name><email>ann@example.org</email></author></entry>"
+            '<entry><title>Two</title><link href="http://news..example.com/x"/></entry></feed>'
+        )
+        feed = site.add("/feeds/atom.xml", atom, "application/atom+xml")
+        entries = read_feed(feed)
+        assert entries[0].link == site.base + "/feeds/news/a.html"
+        assert entries[0].outlet == "The Courier" and entries[0].author == "Ann Lee"
+        site.routes["/feeds/news/a.html"] = site.routes["/news/a.html"]
+        result = invoke("daily", "--feed", feed, "--out", str(tmp_path / "day"), "--no-history")
+        assert result.exit_code == Exit.INPUT and "Traceback" not in result.output
+        statuses = {
+            e["source"]: e["status"] for e in json.loads((tmp_path / "day" / "manifest.json").read_text())["entries"]
+        }
+        assert statuses["http://news..example.com/x"] == "failed" and list(statuses.values()).count("ok") == 1
+    (tmp_path / "meta.json").write_text(json.dumps({"date": "2017-13-01"}), encoding="utf-8")
+    shown = invoke("brief", str(SEED), "--meta", str(tmp_path / "meta.json"), "-f", "md")
+    assert shown.exit_code == 0 and "2017-13-01" in shown.stdout  # shown as given, not read as a date
+
+
+def test_a_docx_with_a_huge_text_part_is_refused(tmp_path: Path) -> None:
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:p/>" * (11 * 1024 * 1024))  # 66 MiB of empty paragraphs
+    (tmp_path / "many.docx").write_bytes(bomb.getvalue())
+    with pytest.raises(DocumentError, match="its text part is 66 MiB, over the 50 MiB limit"):
+        read_document(str(tmp_path / "many.docx"))
