@@ -54,6 +54,7 @@ from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Usage
 from .pipeline import brief_document
 from .prompts import prompt_version
 from .render import digest_markdown
+from .reviews import apply, review_path, reviewed_brief
 from .session import FailureProbe, llm_session, read_inputs
 from .settings import Settings
 from .sizing import SYNTHESIS_CALL_TOKENS
@@ -509,7 +510,8 @@ async def run_daily(
             ensure_writable(folder)  # before the first LLM call: a bad output costs no tokens
         failed: dict[str, DocumentError] = {}
         if options.feeds:
-            gathered = gather(
+            gathered = await asyncio.to_thread(  # fetching blocks: Ctrl-C must still reach the event loop
+                gather,
                 options.feeds,
                 options.out,
                 earlier_days(options.out, options.since),
@@ -782,11 +784,22 @@ async def _brief_all(
 
 
 def _entries(run: _Run, documents: list[tuple[str, Document | None]], names: dict[str, str]) -> list[Entry]:
+    """The day's briefs as the digest reads them: as a person's review left each (corrected claimants,
+    rejected items left out), where there is one beside the brief."""
     return [
-        Entry(key=f"d{i}", file=names[source], brief=run.briefs[source])
+        Entry(key=f"d{i}", file=names[source], brief=_judged(run.options.out / names[source], run.briefs[source]))
         for i, (source, _) in enumerate(documents, 1)
         if source in run.briefs
     ]
+
+
+def _judged(path: Path, brief: Brief) -> Brief:
+    if not review_path(path).is_file():
+        return brief
+    try:
+        return apply(brief, reviewed_brief(path, brief))
+    except BriefError:
+        return brief  # an unreadable review never costs the day its digest
 
 
 async def _synthesis(

@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from . import grounding
-from .errors import DocumentError
+from .errors import BriefError, DocumentError
+from .models import Brief
+from .reviews import REVIEW_SUFFIX, apply, review_path, reviewed_brief
 
 SCHEMA_VERSION = 1
 ENV_DB = "SUMMARIZER_DB"
@@ -257,15 +259,22 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
         rows = _Rows(db)
         forgotten: set[str] = set()
         for path in sorted(briefs_dir.glob("*.json")) if briefs_dir.is_dir() else []:
+            if path.name.endswith(REVIEW_SUFFIX):
+                continue  # a person's decisions on a brief: read with it
             relative = f"briefs/{path.name}"
             earlier = known.get(relative)
             facts = path.stat()
             stat = f"{facts.st_size}:{facts.st_mtime_ns}"
+            decisions = review_path(path)
+            if decisions.is_file():  # the brief as reviewed: a new decision is a change
+                more = decisions.stat()
+                stat += f"|{more.st_size}:{more.st_mtime_ns}"
             if earlier and earlier[2] == stat:  # as git does: same size and time, the same file
                 result.unchanged += 1
                 continue
             raw = path.read_bytes()
-            digest = hashlib.sha256(raw).hexdigest()
+            judged = decisions.read_bytes() if decisions.is_file() else b""
+            digest = hashlib.sha256(raw + judged).hexdigest()
             if earlier and earlier[1] == digest:  # touched, not changed
                 db.execute("UPDATE briefs SET brief_stat = ? WHERE id = ?", (stat, earlier[0]))
                 result.unchanged += 1
@@ -276,6 +285,8 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
                 continue  # not a brief this program wrote whole: left out, as the digest leaves it out
             if not isinstance(brief, dict) or not isinstance(brief.get("claims"), list):
                 continue
+            if judged:
+                brief = _as_reviewed(path, brief)
             if earlier:
                 forgotten |= _forget_brief(db, earlier[0])
                 result.replaced += 1
@@ -290,6 +301,37 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
         db.execute("ROLLBACK")
         raise
     return result
+
+
+def _as_reviewed(path: Path, brief: dict[str, Any]) -> dict[str, Any]:
+    """A brief with a review beside it, as the person judged it: corrected claimants, rejected items left out
+    (a review or brief that cannot be read leaves the brief as it is: history never fails a day for it)."""
+    try:
+        model = Brief.model_validate(brief)
+        reviewed = reviewed_brief(path, model)
+        judged = apply(model, reviewed).model_dump(mode="json")
+    except (BriefError, ValueError):
+        return brief
+    # A claimant corrected to someone the brief does not list becomes an actor of the brief here, so that
+    # `history claims --actor NAME` finds the claim under the name the person gave.
+    named = {actor["name"]: actor["id"] for actor in judged["actors"]}
+    for claim in judged["claims"]:
+        decision = reviewed.of(claim["id"])
+        if decision is None or not decision.claimant or claim.get("claimant_id"):
+            continue
+        if decision.claimant not in named:
+            named[decision.claimant] = f"A{len(judged['actors']) + 1}"
+            judged["actors"].append(
+                {
+                    "id": named[decision.claimant],
+                    "name": decision.claimant,
+                    "kind": "other",
+                    "aliases": [],
+                    "role": f"named by {decision.reviewer} in review",
+                }
+            )
+        claim["claimant_id"] = named[decision.claimant]
+    return judged
 
 
 def _forget_brief(db: sqlite3.Connection, brief_id: int) -> set[str]:

@@ -12,6 +12,7 @@ from urllib.parse import quote as url_quote
 from .cues import coverage_gaps
 from .grounding import name_key
 from .models import Brief, Claim, Digest, Figure
+from .reviews import Reviewed, apply, mark
 from .settings import LOCAL_MODEL_NAME as EMBEDDED_MODEL
 from .settings import RULES_PROVIDER
 from .store import brief_json
@@ -89,11 +90,11 @@ def _code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def render(brief: Brief, fmt: str) -> str:
+def render(brief: Brief, fmt: str, reviewed: Reviewed | None = None) -> str:
     if fmt == "json":
-        return brief_json(brief)
+        return brief_json(as_judged(brief, reviewed)[0])
     if fmt == "md":
-        return to_markdown(brief)
+        return to_markdown(brief, reviewed)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -129,11 +130,13 @@ def _as_written_md(claimant: str, source: str | None) -> str:
     return f"{md(claimant)}" + (f" — *{md(words)}*" if words else "")
 
 
-def _claim_line(claim: Claim) -> str:
+def _claim_line(claim: Claim, judgement: str | None = None) -> str:
     figures = md(_figures(claim.figures))
     cue = f" ({md(claim.cue.quote)})" if claim.cue else ""
     who = _as_written_md(claim.claimant, claim.source.quote if claim.source else None)
     lines = [f"- **{claim.id}** {who}{cue} — *{claim.status.value}*: {md(claim.statement)}"]
+    if judgement:
+        lines.append(f"  - **review**: {md(judgement)}")
     if figures:
         lines.append(f"  - figures: {figures}")
     if claim.check:
@@ -188,8 +191,36 @@ def published(outlet: str | None, date: str | None, author: str | None = None) -
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def to_markdown(brief: Brief) -> str:
-    """The brief as Markdown; every string from the model or the document is escaped (``md``)."""
+def as_judged(brief: Brief, reviewed: Reviewed | None) -> tuple[Brief, dict[str, str]]:
+    """The brief as a person's review left it (rejected items out unless asked for, corrected claimants in
+    place) and each decided item's mark in words."""
+    if reviewed is None or not reviewed.decisions:
+        return brief, {}
+    originals = {claim.id: claim.claimant for claim in brief.claims}
+    marks = {
+        item_id: text for item_id in reviewed.decisions if (text := mark(reviewed, item_id, originals.get(item_id)))
+    }
+    return apply(brief, reviewed, keep_rejected=reviewed.show_rejected), marks
+
+
+def review_line(brief: Brief, reviewed: Reviewed | None) -> str | None:
+    """ "Review: 3 of 44 items checked, 1 rejected (left out: --show-rejected shows it), 2 orphaned"."""
+    if reviewed is None or not (reviewed.decisions or reviewed.orphaned):
+        return None
+    checked, unchecked, rejected = reviewed.counts(brief)
+    line = f"Review: {checked} of {checked + unchecked} items checked, {rejected} rejected"
+    if rejected and not reviewed.show_rejected:
+        line += " (left out: --show-rejected shows them)"
+    if reviewed.orphaned:
+        line += f", {len(reviewed.orphaned)} decision(s) on items the brief no longer has"
+    return line
+
+
+def to_markdown(brief: Brief, reviewed: Reviewed | None = None) -> str:
+    """The brief as Markdown; every string from the model or the document is escaped (``md``). With
+    ``reviewed``, as a person judged it: rejected items left out (or marked), decisions marked."""
+    line = review_line(brief, reviewed)
+    brief, marks = as_judged(brief, reviewed)
     doc = brief.document
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
     out = [f"# {md(title)}", ""]
@@ -197,18 +228,21 @@ def to_markdown(brief: Brief) -> str:
     out += [" · ".join(meta), "", md(brief.summary) if brief.summary else "*(no summary)*", ""]
     made = how_made(brief)
     out += [f"*{md(made)}*", ""] if made else []
+    out += [f"*{md(line)}*", ""] if line else []
     out += ["## Actors", ""]
     out += [
         f"- **{a.id}** {md(a.name)} ({a.kind.value}) — {md(a.role)}"
         + (f"; also {md(', '.join(a.aliases))}" if a.aliases else "")
+        + (f" — **review**: {md(marks[a.id])}" if a.id in marks else "")
         for a in brief.actors
     ] or ["*(none)*"]
     out += ["", "## Claims", ""]
-    out += [_claim_line(c) for c in brief.claims] or ["*(none)*"]
+    out += [_claim_line(c, marks.get(c.id)) for c in brief.claims] or ["*(none)*"]
     out += ["", "## Uncertainties", ""]
     out += [
         f"- **{u.id}** *{u.kind.value}*: {md(u.description)}"
         + (f" (concerns {', '.join(u.claim_ids)})" if u.claim_ids else "")
+        + (f" — **review**: {md(marks[u.id])}" if u.id in marks else "")
         + f"\n  - > {md(u.evidence.quote)}  `[{u.evidence.start}:{u.evidence.end}]`"
         for u in brief.uncertainties
     ] or ["*(none)*"]
@@ -247,7 +281,7 @@ mark.selected{outline:2px solid #e2742a}
 aside h2{font-size:1rem;margin:1rem 0 .3rem}aside ol,aside ul{padding-left:1.2rem;margin:0}
 button.item{all:unset;cursor:pointer;display:block;padding:.15rem 0}button.item:hover{text-decoration:underline}
 #details{background:#fff;border:1px solid #e2742a;border-radius:6px;padding:.6rem .9rem;margin-top:.6rem}
-.status{font-variant:small-caps;color:#555}.check{color:#8a5a00;font-size:.85rem}.rejected{color:#777;font-size:.85rem}
+.status{font-variant:small-caps;color:#555}.check{color:#8a5a00;font-size:.85rem}.rejected{color:#777;font-size:.85rem}.review{color:#1a6b2a;font-size:.85rem}
 """
 
 _HTML_SCRIPT = """
@@ -340,10 +374,17 @@ def highlighted_source(text: str, brief: Brief) -> str:
     return "".join(out)
 
 
-def to_html(brief: Brief, text: str) -> str:
-    """One self-contained HTML page: the source with highlights, a legend, clickable items."""
+def to_html(brief: Brief, text: str, reviewed: Reviewed | None = None) -> str:
+    """One self-contained HTML page: the source with highlights, a legend, clickable items (with
+    ``reviewed``: rejected items left out or marked, corrected claimants, each decision marked)."""
     import json
     from html import escape
+
+    line = review_line(brief, reviewed)
+    brief, marks = as_judged(brief, reviewed)
+
+    def judged(item_id: str) -> str:
+        return f' <span class="review">{escape(marks[item_id])}</span>' if item_id in marks else ""
 
     doc = brief.document
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
@@ -358,6 +399,7 @@ def to_html(brief: Brief, text: str) -> str:
             + " "
             f'<span class="status">{c.status.value}</span> — {escape(c.statement)}'
             + (f' <span class="check" title="{escape(c.check)}">check: {escape(c.check)}</span>' if c.check else "")
+            + judged(c.id)
             + "</button></li>"
             for c in brief.claims
         )
@@ -366,7 +408,7 @@ def to_html(brief: Brief, text: str) -> str:
     uncertainties = (
         "".join(
             f'<li><button class="item" data-id="{u.id}">{u.id} · <span class="status">{u.kind.value}</span> '
-            f"{escape(u.description)}</button></li>"
+            f"{escape(u.description)}{judged(u.id)}</button></li>"
             for u in brief.uncertainties
         )
         or "<li>none</li>"
@@ -374,7 +416,7 @@ def to_html(brief: Brief, text: str) -> str:
     actors = (
         "".join(
             f'<li><button class="item" data-id="{a.id}">{a.id} · {escape(a.name)} ({a.kind.value}) — '
-            f"{escape(a.role)}</button></li>"
+            f"{escape(a.role)}{judged(a.id)}</button></li>"
             for a in brief.actors
         )
         or "<li>none</li>"
@@ -386,7 +428,7 @@ def to_html(brief: Brief, text: str) -> str:
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
     )
-    meta = " · ".join(escape(m) for m in (published(doc.outlet, doc.date, doc.author), doc.url or doc.path) if m)
+    meta = " · ".join(escape(m) for m in (published(doc.outlet, doc.date, doc.author), doc.url or doc.path, line) if m)
     run = brief.run
     made = (
         f"Made by the model {escape(run.model)} ({escape(run.provider)}): {run.attempts} call(s), "
@@ -438,7 +480,7 @@ def to_html(brief: Brief, text: str) -> str:
 PLAIN_MARKS = (">>", "<<")
 
 
-def _in_sentence(text: str | None, span: Any, plain: bool = False) -> Any:
+def in_sentence(text: str | None, span: Any, plain: bool = False) -> Any:
     """The evidence inside its sentence, the quote highlighted (a rich Text): by colour on a
     terminal, between ``PLAIN_MARKS`` otherwise. Every part is made inert first."""
     from rich.text import Text
@@ -459,15 +501,16 @@ def _in_sentence(text: str | None, span: Any, plain: bool = False) -> Any:
     return line
 
 
-def _text(value: str | None, style: str = "") -> Any:
+def rich_text(value: str | None, style: str = "") -> Any:
     """A model's or a document's string for rich: inert, and a Text, so never read as markup."""
     from rich.text import Text
 
     return Text(inert(value or "", newlines=False), style=style)
 
 
-def print_review(brief: Brief, text: str | None, console: Any) -> None:
-    """Summary, actors, claims with their evidence in context, uncertainties, rejected items.
+def print_review(brief: Brief, text: str | None, console: Any, reviewed: Reviewed | None = None) -> None:
+    """Summary, actors, claims with their evidence in context, uncertainties, rejected items (and, with
+    ``reviewed``, a person's decisions).
 
     Every string from the model or the document goes through ``inert`` into a rich ``Text``: no
     terminal escape reaches the terminal and no "[…]" is read as markup, whatever the console."""
@@ -475,25 +518,31 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    line = review_line(brief, reviewed)
+    brief, marks = as_judged(brief, reviewed)
+
     plain = console.no_color or console.color_system is None or not console.is_terminal
     doc = brief.document
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
     console.print(
         Panel(
             Text(inert(brief.summary)) if brief.summary else Text("(no summary)"),
-            title=_text(title),
-            subtitle=_text(made_by(brief)),
+            title=rich_text(title),
+            subtitle=rich_text(made_by(brief)),
         )
     )
     if where := published(doc.outlet, doc.date, doc.author):
-        console.print(_text(where, "dim"))
+        console.print(rich_text(where, "dim"))
     if how_made(brief):
-        console.print(_text(how_made(brief), "dim"))
+        console.print(rich_text(how_made(brief), "dim"))
+    if line:
+        console.print(rich_text(line, "bold"))
     actors = Table(title=f"Actors ({len(brief.actors)})", show_lines=False)
     for column in ("id", "name", "kind", "role", "aliases"):
         actors.add_column(column)
     for a in brief.actors:
-        actors.add_row(a.id, _text(a.name), a.kind.value, _text(a.role), _text(", ".join(a.aliases)))
+        role = rich_text(a.role + (f" [{marks[a.id]}]" if a.id in marks else ""))
+        actors.add_row(a.id, rich_text(a.name), a.kind.value, role, rich_text(", ".join(a.aliases)))
     console.print(actors)
     console.print(Text(f"Claims ({len(brief.claims)})", style="bold underline"))
     for c in brief.claims:
@@ -501,9 +550,9 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
         console.print(
             Text.assemble(
                 (f"{c.id} ", "bold"),
-                _text(c.claimant, "cyan"),
+                rich_text(c.claimant, "cyan"),
                 *(
-                    (" — ", _text(words, "italic"))
+                    (" — ", rich_text(words, "italic"))
                     if (words := source_words(c.claimant, c.source.quote if c.source else None))
                     else ()
                 ),
@@ -511,23 +560,29 @@ def print_review(brief: Brief, text: str | None, console: Any) -> None:
                 " — ",
                 (c.status.value, "magenta"),
                 ": ",
-                _text(c.statement),
+                rich_text(c.statement),
             )
         )
         if c.figures:
-            console.print(Text.assemble("   figures: ", _text(_figures(c.figures))))
+            console.print(Text.assemble("   figures: ", rich_text(_figures(c.figures))))
         if c.check:
-            console.print(Text.assemble(("   check: ", "bold yellow"), _text(c.check)))
-        console.print(Text("   ").append_text(_in_sentence(text, c.evidence, plain)))
+            console.print(Text.assemble(("   check: ", "bold yellow"), rich_text(c.check)))
+        if c.id in marks:
+            console.print(Text.assemble(("   review: ", "bold green"), rich_text(marks[c.id])))
+        console.print(Text("   ").append_text(in_sentence(text, c.evidence, plain)))
     console.print(Text(f"Uncertainties ({len(brief.uncertainties)})", style="bold underline"))
     for u in brief.uncertainties:
         concerns = f" (concerns {', '.join(u.claim_ids)})" if u.claim_ids else ""
-        console.print(Text.assemble((f"{u.id} ", "bold"), (u.kind.value, "red"), ": ", _text(u.description), concerns))
-        console.print(Text("   ").append_text(_in_sentence(text, u.evidence, plain)))
+        console.print(
+            Text.assemble((f"{u.id} ", "bold"), (u.kind.value, "red"), ": ", rich_text(u.description), concerns)
+        )
+        if u.id in marks:
+            console.print(Text.assemble(("   review: ", "bold green"), rich_text(marks[u.id])))
+        console.print(Text("   ").append_text(in_sentence(text, u.evidence, plain)))
     if brief.rejected:
         console.print(Text(f"Rejected ({len(brief.rejected)})", style="bold underline"))
         for r in brief.rejected:
-            console.print(_text(f"- {r.kind}: {r.reason}", "dim"))
+            console.print(rich_text(f"- {r.kind}: {r.reason}", "dim"))
 
 
 VERDICT_STYLE = {"differ": "bold red", "overlap": "yellow", "agree": "green"}
@@ -610,10 +665,10 @@ def print_digest_review(digest: Any, console: Any) -> None:
     from rich.text import Text
 
     def heading(title: str, style: str = "bold underline") -> None:
-        console.print(_text(title, style))
+        console.print(rich_text(title, style))
 
     def line(*parts: Any) -> None:
-        console.print(Text.assemble(*(_text(part) if isinstance(part, str) else part for part in parts)))
+        console.print(Text.assemble(*(rich_text(part) if isinstance(part, str) else part for part in parts)))
 
     actors = {actor.id: actor.name for actor in digest.actors}
     console.print(
@@ -624,13 +679,15 @@ def print_digest_review(digest: Any, console: Any) -> None:
         )
     )
     if digest.stories_by == "rules":
-        console.print(_text(f"({RULE_STORIES})", "dim"))
+        console.print(rich_text(f"({RULE_STORIES})", "dim"))
     elif digest.synthesis_error:
-        console.print(_text(f"(stories, contradictions and questions may be missing: {digest.synthesis_error})", "dim"))
+        console.print(
+            rich_text(f"(stories, contradictions and questions may be missing: {digest.synthesis_error})", "dim")
+        )
     if digest.failures:
         heading("Missing")
         for failure in digest.failures:
-            console.print(_text(f"- {failure.source}: {failure.status} {failure.error or ''}", "red"))
+            console.print(rich_text(f"- {failure.source}: {failure.status} {failure.error or ''}", "red"))
     for story in digest.stories:
         console.print()
         heading(f"{story.id} {story.name}" + (f" [{story.change}]" if story.change else ""), "bold cyan")
@@ -653,7 +710,7 @@ def print_digest_review(digest: Any, console: Any) -> None:
         for question in story.open_questions:
             line(f"  open question: {question.question} ({', '.join(question.claim_ids)})")
         for group in story.claim_groups:
-            console.print(_text(f"  {group.actor}", "cyan"))
+            console.print(rich_text(f"  {group.actor}", "cyan"))
             for claim in group.claims:
                 change = f" [{claim.change}]" if claim.change else ""
                 words = source_words(group.actor, claim.source)

@@ -238,4 +238,4 @@ def run() -> None:
 
 
 # The commands register on ``app`` as their modules are imported: in this order, the order of --help.
-from . import brief, daily, history, review  # noqa: E402, F401
+from . import brief, daily, history, marks, review  # noqa: E402, F401

@@ -41,6 +41,7 @@ from .options import (
     ProviderOption,
     RecordOption,
     ReplayOption,
+    ShowRejectedOption,
     TemperatureOption,
     VerboseOption,
     VersionOption,
@@ -238,14 +239,18 @@ def brief(
 def show(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="md | json")] = "md",
+    show_rejected: ShowRejectedOption = False,
     version: VersionOption = False,
 ) -> None:
-    """Print a saved brief as Markdown (or normalised JSON), after validating it."""
+    """Print a saved brief as Markdown (or normalised JSON), after validating it; as a person's review left it
+    (NAME.review.json beside it): corrected claimants, rejected items left out."""
     from ..render import render
+    from ..reviews import reviewed_brief
     from ..store import load_brief
 
     if fmt not in ("json", "md"):
         raise typer.BadParameter("choose md or json", param_hint="--format")
     with _exit_codes():
         brief = load_brief(path)
-    typer.echo(render(brief, fmt), nl=False)
+        judged = reviewed_brief(path, brief, show_rejected)
+    typer.echo(render(brief, fmt, judged), nl=False)

@@ -177,3 +177,12 @@ SourceOption = Annotated[
     Optional[Path],
     typer.Option("--source", "-s", help="The source document (default: the path recorded in the brief)."),
 ]
+
+ReviewerOption = Annotated[
+    Optional[str],
+    typer.Option("--reviewer", help="Who is deciding, as the review file records it (default: $USER)."),
+]
+ShowRejectedOption = Annotated[
+    bool,
+    typer.Option("--show-rejected", help="Show the items a person rejected, marked (by default they are left out)."),
+]

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import ExitCode
 from . import _READ_CODES, _Command, _error, _exit_codes, _say, app, examples, exit_codes_epilog
-from .options import SourceOption, VersionOption
+from .options import ReviewerOption, ShowRejectedOption, SourceOption, VersionOption
 
 if TYPE_CHECKING:
     from ..documents import Document
@@ -48,7 +48,8 @@ _CHECK_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.INPUT, 
     epilog=examples("summarizer check briefs/korea.json", "summarizer check brief.json --source article.txt --strict")
     + """Exit 0 when every span is verified (and, with --strict, no coverage gap is
 found and every claim's evidence says more than a name); 7 also when --strict
-finds coverage gaps or evidence that only names a source.
+finds coverage gaps or evidence that only names a source, or --require-reviewed
+finds items no person has decided on (see review and mark).
 
 """
     + exit_codes_epilog(_CHECK_CODES),
@@ -60,14 +61,20 @@ def check(
         bool, typer.Option("--strict", help="Also fail on coverage gaps and on evidence that only names a source.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict line.")] = False,
+    require_reviewed: Annotated[
+        bool,
+        typer.Option("--require-reviewed", help="Also fail (exit 7) while any item has no person's decision."),
+    ] = False,
     version: VersionOption = False,
 ) -> None:
     """Re-verify a brief against its source: schema, hash, every span, and coverage gaps."""
     from ..check import check_brief
     from ..render import inert
+    from ..reviews import reviewed_brief
 
     with _exit_codes():
         brief, document = _load_for_review(path, source, required=True)
+        judged = reviewed_brief(path, brief)
     assert document is not None
     report = check_brief(brief, document)
     if not report.hash_matches:
@@ -92,36 +99,70 @@ def check(
         f"items kept, {len(brief.rejected)} rejected (kept rate {report.kept_rate:.0%}); "
         f"{len(report.gaps)} coverage gap(s); {len(report.unsupported)} claim(s) whose evidence only names a source"
     )
-    if not report.clean or (strict and (report.gaps or report.unsupported)):
+    checked, unchecked, rejected = judged.counts(brief)
+    orphaned = f", {len(judged.orphaned)} orphaned decision(s)" if judged.orphaned else ""
+    typer.echo(f"review: {checked} checked, {unchecked} unchecked, {rejected} rejected{orphaned}")
+    if not report.clean or (strict and (report.gaps or report.unsupported)) or (require_reviewed and unchecked):
+        if require_reviewed and unchecked and not quiet:
+            _error(f"{unchecked} item(s) not yet reviewed (--require-reviewed); see `summarizer review {path}`")
         raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
 @app.command(
     cls=_Command,
-    epilog=examples("summarizer review briefs/korea.json | less -R", "summarizer review days/2026-11-28/digest.json")
+    epilog=examples(
+        "summarizer review briefs/korea.json                  # interactive on a terminal",
+        "summarizer review days/2026-11-28/digest.json        # every document of the day",
+        "summarizer review briefs/korea.json --print | less -R",
+    )
+    + """On a terminal, review is interactive: the brief's claims, uncertainties and
+actors above the evidence of the one under the cursor, in its sentence.
+Keys: a accept · r reject (a reason chosen or typed) · c correct the claimant ·
+f mark for follow-up · u undo · v next view (all, unchecked, follow-up, the
+rules' check mark, rejected; 1-5 choose one) · / one claimant's items · q quit.
+Each decision is written at once to NAME.review.json beside the brief (never
+into the brief): show, render, check, export, the digest and the history read it.
+In a pipe, or with --print, the brief is printed instead.
+
+"""
     + exit_codes_epilog(_READ_CODES),
 )
 def review(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief', or a daily digest.json.")],
     source: SourceOption = None,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Print the brief (as in a pipe), even on a terminal.")
+    ] = False,
+    reviewer: ReviewerOption = None,
+    show_rejected: ShowRejectedOption = False,
     version: VersionOption = False,
 ) -> None:
-    """Review a brief (or a daily digest.json) in the terminal: claims with their evidence in context."""
+    """Review a brief (or a day's digest): accept, reject, correct; or print it with its evidence in context."""
+    import sys
+
     from rich.console import Console
 
     from ..models import Digest
     from ..render import print_digest_review, print_review
+    from ..reviews import reviewed_brief
     from ..store import load_saved
 
+    interactive = not print_only and sys.stdin.isatty() and sys.stdout.isatty()
     # Model and document strings are data: no markup ("[link=…]", "[/]"), no emoji codes, no highlighting.
     console = Console(highlight=False, markup=False, emoji=False)
     with _exit_codes():
         saved = load_saved(path)
+        if interactive:
+            from .marks import interactive_review
+
+            interactive_review(path, saved, source, reviewer)
+            return
         if isinstance(saved, Digest):
             print_digest_review(saved, console)
             return
         brief, document = _with_source(path, saved, source, required=False)
-    print_review(brief, document.text if document else None, console)
+        judged = reviewed_brief(path, brief, show_rejected)
+    print_review(brief, document.text if document else None, console, judged)
 
 
 _RENDER_CODES = (*_READ_CODES, ExitCode.CHECK_FAILED, ExitCode.OUTPUT)
@@ -148,6 +189,7 @@ def render(
     force: Annotated[
         bool, typer.Option("--force", help="Render even when the source changed since the brief was made (warns).")
     ] = False,
+    show_rejected: ShowRejectedOption = False,
     version: VersionOption = False,
 ) -> None:
     """Render a brief as one self-contained HTML page: the source with highlights and clickable claims.
@@ -157,6 +199,7 @@ def render(
     """
     from ..models import Digest
     from ..render import to_html
+    from ..reviews import reviewed_brief
     from ..store import atomic_write_text, load_saved
 
     to_stdout = str(html) == "-"
@@ -168,13 +211,13 @@ def render(
                     "a digest is several pages (one per document): give a file, e.g. report/index.html",
                     param_hint="--html",
                 )
-            pages = _render_digest(path, saved, html, force)
+            pages = _render_digest(path, saved, html, force, show_rejected)
             _say(f"wrote {html} and {len(pages)} document page(s) beside it")
             return
         brief, document = _with_source(path, saved, source, required=True)
         assert document is not None
         _verified(path, brief, document, force)
-        page = to_html(brief, document.text)
+        page = to_html(brief, document.text, reviewed_brief(path, brief, show_rejected))
         if not to_stdout:
             atomic_write_text(html, page)
     if to_stdout:
@@ -203,11 +246,12 @@ def _verified(path: Path, brief: Brief, document: Document, force: bool) -> None
     _say(f"summarizer: warning: {message}; rendering anyway (--force): highlights may be wrong")
 
 
-def _render_digest(path: Path, digest: Digest, html: Path, force: bool) -> dict[str, str]:
+def _render_digest(path: Path, digest: Digest, html: Path, force: bool, show_rejected: bool) -> dict[str, str]:
     """A page per document beside ``html``, then the digest page linking them; brief file → page name.
 
     Page names are the briefs' stems made safe for links, never the digest page's own name."""
     from ..render import digest_html, to_html
+    from ..reviews import reviewed_brief
     from ..store import atomic_write_text, output_stems
 
     stems = output_stems([html.name, *digest.documents.values()])
@@ -222,7 +266,8 @@ def _render_digest(path: Path, digest: Digest, html: Path, force: bool) -> dict[
             n += 1
             name = f"{stems[file]}-{n}.html"
         taken.add(name.lower())
-        atomic_write_text(html.parent / name, to_html(brief, document.text))
+        judged = reviewed_brief(path.parent / file, brief, show_rejected)
+        atomic_write_text(html.parent / name, to_html(brief, document.text, judged))
         pages[file] = name
     atomic_write_text(html, digest_html(digest, pages))
     return pages
