@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,12 +43,22 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def clean_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Tests never see the developer's keys or provider choice, and never write the user's history database:
-    each test's daily runs go to a history of its own (child processes inherit it)."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_PROVIDER", "SUMMARIZER_MODEL", "SUMMARIZER_REPLAY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SUMMARIZER_DB", str(tmp_path_factory.mktemp("history") / "history.db"))
+    each test's daily runs go to a history of its own (child processes inherit it). A patcher of its own, so
+    that a test's ``monkeypatch.undo()`` cannot undo it."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in (
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            "SUMMARIZER_PROVIDER",
+            "SUMMARIZER_MODEL",
+            "SUMMARIZER_REPLAY",
+        ):
+            patch.delenv(name, raising=False)
+        patch.setenv("SUMMARIZER_DB", str(tmp_path_factory.mktemp("history") / "history.db"))
+        patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+        yield
 
 
 def fixture_entries(path: Path) -> list[dict]:

@@ -499,11 +499,14 @@ def test_a_run_killed_before_uploading_uploads_once_on_resume(
     async def killed(self: Any, path: Path) -> str:
         raise KeyboardInterrupt
 
+    upload = BatchAPI.upload
     monkeypatch.setattr(BatchAPI, "upload", killed)
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(run_batch([str(inbox)], settings, DailyOptions(out=day), BatchOptions()))
     assert set(statuses(day).values()) == {"submitted"} and manifest(day).batches[0].status == "written"
-    monkeypatch.undo()
+    # Put upload back only: monkeypatch.undo() would also undo conftest's SUMMARIZER_DB, and the collect
+    # below would write the user's history database.
+    monkeypatch.setattr(BatchAPI, "upload", upload)
     result = daily(fake, str(day), "--collect", "--wait")
     assert result.exit_code == 0, result.stderr
     assert fake.stats()["batches"] == 1 and set(statuses(day).values()) == {"ok"}
