@@ -346,7 +346,14 @@ def load_saved(path: Path) -> Brief | Digest:
     data = _parse(path, _read_bytes(path))
     if _is_digest(data):
         return _validate(path, data, Digest, "digest")
+    _not_a_review(path, data)
     return _validate(path, data, Brief, "brief")
+
+
+def _not_a_review(path: Path, data: Any) -> None:
+    if isinstance(data, dict) and data.get("kind") == "review":
+        brief = data.get("brief") if isinstance(data.get("brief"), str) else "its brief"
+        raise BriefError(f"{path}: is a review file (a person's decisions on {brief}), not a brief; give {brief}")
 
 
 def load_brief(path: Path) -> Brief:
@@ -358,6 +365,7 @@ def load_brief(path: Path) -> Brief:
     data = _parse(path, raw)
     if _is_digest(data):
         raise BriefError(f"{path}: is a daily digest, not a brief")
+    _not_a_review(path, data)
     return _validate(path, data, Brief, "brief")
 
 

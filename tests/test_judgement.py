@@ -182,6 +182,8 @@ def test_mark_and_export_from_scripts(tmp_path: Path) -> None:
     assert invoke("mark", str(path), "C1", "C2", "--accept", "--reviewer", "ann").exit_code == 0
     assert invoke("mark", str(path), "C3", "--reject", "wrong claimant", "--reviewer", "ann").exit_code == 0
     assert invoke("mark", str(path), "C2", "--claimant", '=HYPERLINK("x")', "--reviewer", "ann").exit_code == 0
+    wrong = invoke("show", str(review_path(path)))
+    assert wrong.exit_code == Exit.INPUT and "is a review file (a person's decisions on seed.json)" in wrong.output
     unknown = invoke("mark", str(path), "C99", "--accept")
     assert unknown.exit_code == Exit.USAGE and "has no item C99" in unknown.output
     nothing = invoke("mark", str(path), "C1")
@@ -189,7 +191,8 @@ def test_mark_and_export_from_scripts(tmp_path: Path) -> None:
     actor = invoke("mark", str(path), "A1", "--claimant", "X")
     assert actor.exit_code == Exit.USAGE and "corrects claims only" in actor.output
 
-    rows = list(csv.DictReader(io.StringIO(invoke("export", str(path), "--accepted").stdout)))
+    # briefs/*.json holds the review file too: it stands for its brief, which is exported once.
+    rows = list(csv.DictReader(io.StringIO(invoke("export", str(path), str(review_path(path)), "--accepted").stdout)))
     assert [row["claim"] for row in rows] == ["C1", "C2"]
     assert rows[1]["claimant"] == '\'=HYPERLINK("x")'  # a spreadsheet will not run it
     assert rows[0]["decision"] == "accepted" and rows[0]["reviewer"] == "ann"

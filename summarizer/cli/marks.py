@@ -172,7 +172,7 @@ def export(
 ) -> None:
     """The claims of briefs as a person's review left them: CSV, JSON or JSON Lines."""
     from ..models import Digest
-    from ..reviews import apply, reviewed_brief
+    from ..reviews import REVIEW_SUFFIX, apply, reviewed_brief
     from ..store import atomic_write_text, load_brief, load_saved
 
     if fmt not in ("csv", "json", "jsonl"):
@@ -181,6 +181,8 @@ def export(
     with _exit_codes():
         files: list[Path] = []
         for path in paths:
+            if path.name.endswith(REVIEW_SUFFIX):  # briefs/*.json holds the review files too: each is its brief's
+                path = path.with_name(path.name[: -len(REVIEW_SUFFIX)] + ".json")
             saved = load_saved(path)
             files += [path.parent / f for f in saved.documents.values()] if isinstance(saved, Digest) else [path]
         for file in dict.fromkeys(files):
