@@ -30,7 +30,7 @@ from typing import Any
 from . import grounding
 from .errors import BriefError, DocumentError
 from .models import Brief
-from .reviews import REVIEW_SUFFIX, apply, review_path, reviewed_brief
+from .reviews import apply, review_path, reviewed_brief
 
 SCHEMA_VERSION = 1
 ENV_DB = "SUMMARIZER_DB"
@@ -259,8 +259,6 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
         rows = _Rows(db)
         forgotten: set[str] = set()
         for path in sorted(briefs_dir.glob("*.json")) if briefs_dir.is_dir() else []:
-            if path.name.endswith(REVIEW_SUFFIX):
-                continue  # a person's decisions on a brief: read with it
             relative = f"briefs/{path.name}"
             earlier = known.get(relative)
             facts = path.stat()
@@ -284,7 +282,7 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
             except ValueError:
                 continue  # not a brief this program wrote whole: left out, as the digest leaves it out
             if not isinstance(brief, dict) or not isinstance(brief.get("claims"), list):
-                continue
+                continue  # a review file (read with its brief), or not a brief this program wrote
             if judged:
                 brief = _as_reviewed(path, brief)
             if earlier:
@@ -315,12 +313,14 @@ def _as_reviewed(path: Path, brief: dict[str, Any]) -> dict[str, Any]:
     # A claimant corrected to someone the brief does not list becomes an actor of the brief here, so that
     # `history claims --actor NAME` finds the claim under the name the person gave.
     named = {actor["name"]: actor["id"] for actor in judged["actors"]}
+    last = max((int(actor.id[1:]) for actor in model.actors), default=0)  # rejected ones too: ids stay unique
     for claim in judged["claims"]:
         decision = reviewed.of(claim["id"])
         if decision is None or not decision.claimant or claim.get("claimant_id"):
             continue
         if decision.claimant not in named:
-            named[decision.claimant] = f"A{len(judged['actors']) + 1}"
+            last += 1
+            named[decision.claimant] = f"A{last}"
             judged["actors"].append(
                 {
                     "id": named[decision.claimant],

@@ -59,7 +59,7 @@ class Review(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: str = REVIEW_VERSION
+    schema_version: Literal["1"] = "1"
     kind: Literal["review"] = "review"
     brief: str = Field(description="The brief's file name")
     document_id: str = Field(description="sha256 of the text the brief indexes (Brief.document.id)")
@@ -101,6 +101,20 @@ def load_review(brief_path: Path, brief: Brief) -> Review:
     except ValueError as error:
         first = str(error).splitlines()[:3]
         raise BriefError(f"{path}: not a valid review file ({' '.join(first)})") from None
+
+
+def is_review(path: Path) -> Review | None:
+    """The review a file holds, judged by its content (a document may be named "book.review.txt"), or None."""
+    try:
+        data = read_limited(path, MAX_REVIEW_BYTES)
+    except (TooLarge, NotRegular, OSError):
+        return None
+    if b'"kind"' not in data[:4096] or b'"review"' not in data[:4096]:
+        return None
+    try:
+        return Review.model_validate_json(data)
+    except ValueError:
+        return None
 
 
 def save_review(brief_path: Path, review: Review) -> Path:
@@ -171,25 +185,41 @@ def _order(item_id: str) -> tuple[int, int]:
     return "CUA".index(item_id[0]), int(item_id[1:])
 
 
+def _key(decision: Decision) -> tuple[str, int | None, int | None, str]:
+    quote = decision.quote if decision.item[0] != "A" else " ".join(decision.quote.split()).casefold()
+    return decision.item[0], decision.start, decision.end, quote
+
+
 def match(review: Review, brief: Brief) -> Reviewed:
     """The decisions of ``review`` on the items of ``brief`` as it is now: each found by its evidence span and
-    quote (an actor by its name), whatever its id; those that find no item are orphaned (and kept so)."""
-    here: dict[tuple[str, int | None, int | None, str], str] = {}
+    quote (an actor by its name), whatever its id; those that find no item are orphaned (and kept so).
+
+    Two items may share a span (one sentence, two claimants): a decision stays on the item with its own id
+    when that item still has its span, and otherwise takes the first item with the span that no other
+    decision holds. A review made for another document (``document_id``) finds no actor by name: only
+    spans with their quotes, which cannot match by chance."""
+    by_anchor: dict[tuple[str, int | None, int | None, str], list[str]] = {}
+    anchors: dict[str, tuple[str, int | None, int | None, str]] = {}
+    same_document = review.document_id == brief.document.id
     for item in items(brief):
-        here.setdefault(anchor(item), item.id)
+        if isinstance(item, Actor) and not same_document:
+            continue
+        key = anchor(item)
+        anchors.setdefault(item.id, key)
+        by_anchor.setdefault(key, []).append(item.id)
     reviewed = Reviewed()
+    pending = []
     for old in [*review.decisions, *review.orphaned]:
-        key = (
-            old.item[0],
-            old.start,
-            old.end,
-            old.quote if old.item[0] != "A" else " ".join(old.quote.split()).casefold(),
-        )
-        found = here.get(key)
-        if found is None or found in reviewed.decisions:
+        if anchors.get(old.item) == _key(old) and old.item not in reviewed.decisions:
+            reviewed.decisions[old.item] = old  # the same item, where it was
+        else:
+            pending.append(old)
+    for old in pending:
+        found = next((i for i in by_anchor.get(_key(old), []) if i not in reviewed.decisions), None)
+        if found is None:
             reviewed.orphaned.append(old)
             continue
-        reviewed.decisions[found] = old.model_copy(update={"item": found}) if found != old.item else old
+        reviewed.decisions[found] = old.model_copy(update={"item": found})
     return reviewed
 
 
@@ -216,6 +246,9 @@ def apply(brief: Brief, reviewed: Reviewed, *, keep_rejected: bool = False) -> B
             actor = next((a.id for a in brief.actors if a.name == decision.claimant), None)
             claim = claim.model_copy(update={"claimant": decision.claimant, "claimant_id": actor})
         claims.append(claim)
+    gone_actors = {actor.id for actor in brief.actors if gone(actor.id)}
+    if gone_actors:  # a rejected actor: its claims stay, under their claimant's name, linked to no actor
+        claims = [c.model_copy(update={"claimant_id": None}) if c.claimant_id in gone_actors else c for c in claims]
     kept = {claim.id for claim in claims}
     uncertainties = [
         u.model_copy(update={"claim_ids": [c for c in u.claim_ids if c in kept]})

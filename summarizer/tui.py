@@ -27,6 +27,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
+from .errors import SummarizerError
 from .models import Actor, Brief, Claim, Uncertainty
 from .render import in_sentence, inert, rich_text
 from .reviews import REJECT_REASONS, Decision, Item, Reviewed, decided, items, mark, save_review
@@ -48,11 +49,12 @@ class Sheet:
 @dataclass(frozen=True)
 class Row:
     sheet: int
+    position: int  # in the sheet's items: a brief may (wrongly) repeat an id; the position is unique
     item: Item
 
     @property
     def key(self) -> str:
-        return f"{self.sheet}:{self.item.id}"
+        return f"{self.sheet}:{self.position}"
 
 
 class Choose(ModalScreen[str | None]):
@@ -61,7 +63,8 @@ class Choose(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
     Choose { align: center middle; }
-    Choose > Vertical { width: 70; height: auto; max-height: 20; border: round $accent; background: $surface; }
+    Choose > Vertical { width: 90%; max-width: 70; height: auto; max-height: 20; border: round $accent;
+                        background: $surface; }
     Choose OptionList { height: auto; max-height: 10; }
     """
 
@@ -125,6 +128,7 @@ class ReviewApp(App[None]):
         self.claimant_filter: str | None = None
         self.undo_stack: list[tuple[int, str, Decision | None]] = []
         self.rows: list[Row] = []
+        self.failed = False  # a decision could not be saved this session
 
     # ---------------------------------------------------------------- layout
 
@@ -137,7 +141,15 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("", key="mark", width=3)
-        table.add_column("id", key="id", width=8 if len(self.sheets) > 1 else 4)
+        longest = max(
+            (
+                len(f"{sheet.label}:{item.id}" if sheet.label else item.id)
+                for sheet in self.sheets
+                for item in items(sheet.brief)
+            ),
+            default=2,
+        )
+        table.add_column("id", key="id", width=max(longest, 2))
         table.add_column("who / kind", key="who", width=22)
         table.add_column("what", key="what")
         self.refresh_rows()
@@ -174,7 +186,11 @@ class ReviewApp(App[None]):
     def refresh_rows(self, keep: str | None = None) -> None:
         table = self.query_one(DataTable)
         current = keep if keep is not None else self.current_key()
-        every = [Row(index, item) for index, sheet in enumerate(self.sheets) for item in items(sheet.brief)]
+        every = [
+            Row(index, position, item)
+            for index, sheet in enumerate(self.sheets)
+            for position, item in enumerate(items(sheet.brief))
+        ]
         self.rows = [row for row in every if self.shown(row)]
         table.clear()
         for row in self.rows:
@@ -274,17 +290,33 @@ class ReviewApp(App[None]):
     # ---------------------------------------------------------------- decisions
 
     def record(self, row: Row, **change: Any) -> None:
-        """Change the decision on ``row``, remember how it was (undo), write the review file."""
+        """Change the decision on ``row``, remember how it was (undo), write the review file; a file that
+        cannot be written undoes the change and says why (nothing is shown as kept that was not)."""
         sheet = self.sheets[row.sheet]
         before = sheet.reviewed.of(row.item.id)
-        self.undo_stack.append((row.sheet, row.item.id, before))
         sheet.reviewed.decisions[row.item.id] = decided(row.item, before, self.reviewer, **change)
-        self.save(row.sheet)
+        if not self.save(row.sheet):
+            self.restore(row.sheet, row.item.id, before)
+            return
+        self.undo_stack.append((row.sheet, row.item.id, before))
         self.advance(row)
 
-    def save(self, index: int) -> None:
+    def restore(self, index: int, item_id: str, before: Decision | None) -> None:
+        decisions = self.sheets[index].reviewed.decisions
+        if before is None:
+            decisions.pop(item_id, None)
+        else:
+            decisions[item_id] = before
+
+    def save(self, index: int) -> bool:
         sheet = self.sheets[index]
-        save_review(sheet.path, sheet.reviewed.to_review(sheet.path.name, sheet.brief))
+        try:
+            save_review(sheet.path, sheet.reviewed.to_review(sheet.path.name, sheet.brief))
+        except (SummarizerError, OSError) as error:
+            self.failed = True
+            self.notify(inert(str(error), newlines=False), title="not saved", severity="error", markup=False)
+            return False
+        return True
 
     def advance(self, row: Row) -> None:
         """After a decision: the next row (in views that drop decided rows, the one now in its place)."""
@@ -339,13 +371,14 @@ class ReviewApp(App[None]):
             self.notify("Nothing to undo.")
             return
         index, item_id, before = self.undo_stack.pop()
-        decisions = self.sheets[index].reviewed.decisions
-        if before is None:
-            decisions.pop(item_id, None)
-        else:
-            decisions[item_id] = before
-        self.save(index)
-        self.refresh_rows(keep=f"{index}:{item_id}")
+        now = self.sheets[index].reviewed.of(item_id)
+        self.restore(index, item_id, before)
+        if not self.save(index):
+            self.restore(index, item_id, now)
+            self.undo_stack.append((index, item_id, before))
+            return
+        position = next(i for i, item in enumerate(items(self.sheets[index].brief)) if item.id == item_id)
+        self.refresh_rows(keep=f"{index}:{position}")
 
     def action_view(self) -> None:
         self.action_show((self.view + 1) % len(VIEWS))

@@ -382,3 +382,52 @@ def test_the_same_session_in_a_real_terminal(tmp_path: Path, no_color: bool) -> 
             "reviewer": "tester",
         },
     ]
+
+
+def test_found_in_review_shared_spans_unsaved_decisions_other_documents_and_rejected_actors(tmp_path: Path) -> None:
+    path = seed_brief(tmp_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    twin = dict(data["claims"][0], id=f"C{len(data['claims']) + 1}", claimant="Yonhap news agency", claimant_id=None)
+    data["claims"].append(twin)  # one sentence, two claimants: the same evidence span
+    data["claims"][1]["claimant"] = "\x1b]8;;https://evil.example\x07x"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert invoke("mark", str(path), twin["id"], "--reject", "not this one").exit_code == 0
+    assert invoke("mark", str(path), "C1", "--accept").exit_code == 0
+    judged = reviewed_brief(path, load_brief(path))
+    assert judged.of("C1").decision == "accepted" and judged.of(twin["id"]).decision == "rejected"
+    shown = invoke("show", str(path)).stdout
+    assert "- **C1**" in shown and f"- **{twin['id']}**" not in shown
+
+    # A rejected actor: its claims stay, linked to no actor.
+    actor = load_brief(path).claims[0].claimant_id
+    assert actor and invoke("mark", str(path), actor, "--reject", "duplicate").exit_code == 0
+    claims = json.loads(invoke("show", str(path), "-f", "json").stdout)["claims"]
+    assert claims[0]["id"] == "C1" and claims[0]["claimant_id"] is None
+
+    # CSV to a terminal: control characters written visibly.
+    exported = invoke("export", str(path)).stdout
+    assert "\x1b" not in exported and "\\x1b]8;;https://evil.example" in exported
+
+    # The same review beside another document's brief: no actor is matched by name.
+    other = tmp_path / "other"
+    other.mkdir()
+    korea = other / "korea.json"
+    assert invoke("brief", str(SEEDS / "wikinews" / "korea.txt"), "-o", str(korea), "-q").exit_code == 0
+    shutil.copy(review_path(path), review_path(korea))
+    moved = reviewed_brief(korea, load_brief(korea))
+    assert not any(item.startswith("A") for item in moved.decisions)
+
+    # A decision that cannot be saved is not kept, and the view says so.
+    fresh = seed_brief(tmp_path / "ro")
+    ready = sheet(fresh)
+    review_path(fresh).mkdir()  # something in the way of the review file, once the view is open
+
+    async def accept() -> ReviewApp:
+        app_ = ReviewApp([ready], "tester", plain=True)
+        async with app_.run_test(size=(80, 24)) as pilot:
+            await pilot.press("a")
+            await pilot.pause()
+        return app_
+
+    app_ = asyncio.run(accept())
+    assert app_.failed and app_.sheets[0].reviewed.decisions == {} and app_.undo_stack == []

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from ..errors import ExitCode
-from . import _READ_CODES, _Command, _exit_codes, _say, app, examples, exit_codes_epilog
+from . import _READ_CODES, _Command, _error, _exit_codes, _say, app, examples, exit_codes_epilog
 from .options import ReviewerOption, VersionOption
 
 if TYPE_CHECKING:
@@ -38,10 +38,16 @@ def interactive_review(path: Path, saved: Brief | Digest, source: Optional[Path]
     for label, file, brief in briefs:
         _, document = _with_source(file, brief, source if not label else None, required=False)
         sheets.append(Sheet(file, brief, document.text if document else None, reviewed_brief(file, brief), label))
-    ReviewApp(sheets, reviewer_name(reviewer)).run()
+    session = ReviewApp(sheets, reviewer_name(reviewer))
+    session.run()
+    if session.return_code:  # the view stopped on an error (Textual has printed it)
+        raise typer.Exit(ExitCode.INTERNAL)
     checked = sum(sheet.reviewed.counts(sheet.brief)[0] for sheet in sheets)
     total = sum(len(sheet.brief.claims) + len(sheet.brief.uncertainties) + len(sheet.brief.actors) for sheet in sheets)
     _say(f"{checked} of {total} items checked; decisions in the .review.json file(s) beside the brief(s)")
+    if session.failed:
+        _error("some decisions could not be saved (see the messages above); they are not in the review file")
+        raise typer.Exit(ExitCode.OUTPUT)
 
 
 @app.command(
@@ -172,7 +178,7 @@ def export(
 ) -> None:
     """The claims of briefs as a person's review left them: CSV, JSON or JSON Lines."""
     from ..models import Digest
-    from ..reviews import REVIEW_SUFFIX, apply, reviewed_brief
+    from ..reviews import apply, is_review, reviewed_brief
     from ..store import atomic_write_text, load_brief, load_saved
 
     if fmt not in ("csv", "json", "jsonl"):
@@ -181,8 +187,8 @@ def export(
     with _exit_codes():
         files: list[Path] = []
         for path in paths:
-            if path.name.endswith(REVIEW_SUFFIX):  # briefs/*.json holds the review files too: each is its brief's
-                path = path.with_name(path.name[: -len(REVIEW_SUFFIX)] + ".json")
+            if (review := is_review(path)) is not None:  # briefs/*.json holds the review files too: each is its brief's
+                path = path.with_name(review.brief)
             saved = load_saved(path)
             files += [path.parent / f for f in saved.documents.values()] if isinstance(saved, Digest) else [path]
         for file in dict.fromkeys(files):
@@ -236,8 +242,11 @@ def _export_text(rows: list[dict[str, object]], fmt: str) -> str:
 
 
 def _cell(value: object) -> object:
-    """A CSV cell a spreadsheet will not evaluate: text starting with = + - @ (or a tab, a carriage return)
-    gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    """A CSV cell a spreadsheet will not evaluate (text starting with = + - @, a tab or a carriage return gets a
+    leading apostrophe) and a terminal will not act on (control characters written as \\x1b)."""
+    from ..render import inert
+
+    if isinstance(value, str):
+        value = inert(value)
+        return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
     return "" if value is None else value

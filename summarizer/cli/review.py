@@ -100,8 +100,11 @@ def check(
         f"{len(report.gaps)} coverage gap(s); {len(report.unsupported)} claim(s) whose evidence only names a source"
     )
     checked, unchecked, rejected = judged.counts(brief)
-    orphaned = f", {len(judged.orphaned)} orphaned decision(s)" if judged.orphaned else ""
-    typer.echo(f"review: {checked} checked, {unchecked} unchecked, {rejected} rejected{orphaned}")
+    if not quiet:
+        orphaned = f", {len(judged.orphaned)} orphaned decision(s)" if judged.orphaned else ""
+        typer.echo(f"review: {checked} checked, {unchecked} unchecked, {rejected} rejected{orphaned}")
+        for old in judged.orphaned:
+            typer.echo(inert(f"orphaned {old.item} ({old.decision or 'no verdict'}): {old.quote}", newlines=False))
     if not report.clean or (strict and (report.gaps or report.unsupported)) or (require_reviewed and unchecked):
         if require_reviewed and unchecked and not quiet:
             _error(f"{unchecked} item(s) not yet reviewed (--require-reviewed); see `summarizer review {path}`")
