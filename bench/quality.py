@@ -107,6 +107,7 @@ def run_daily(
         str(fixtures),
         "--force",
         "-q",
+        "--no-history",  # a measurement, not a day of the user's: never recorded in their history
         *(options or []),
     ]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -138,7 +139,18 @@ def score_polnear(checkout: Path) -> SetScore:
     """The embedded default over PolNeAR's dev split (bench/polnear.py); reported, not gated."""
     texts, gold = polnear.load(checkout)
     with tempfile.TemporaryDirectory(prefix="quality-polnear-") as tmp:
-        command = [*summarizer_command(), "daily", str(texts), "--out", tmp, "--force", "-q", "--synthesis", "rules"]
+        command = [
+            *summarizer_command(),
+            "daily",
+            str(texts),
+            "--out",
+            tmp,
+            "--force",
+            "-q",
+            "--synthesis",
+            "rules",
+            "--no-history",
+        ]
         process = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
         result = score_folder(Path(tmp), gold, "polnear-dev", f"PolNeAR data/{polnear.SPLIT}", texts)
     if process.returncode != 0:

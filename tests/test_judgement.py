@@ -329,7 +329,7 @@ def test_the_same_session_in_a_real_terminal(tmp_path: Path, no_color: bool) -> 
         env["NO_COLOR"] = "1"
     terminal = Terminal(tmp_path, [summarizer, "review", str(path), "--reviewer", "tester"], env)
     try:
-        first = terminal.wait_for("checked")
+        first = terminal.wait_for("Quit")  # the footer: the whole first screen is drawn
         total = len(brief.claims) + len(brief.uncertainties) + len(brief.actors)
         assert f"0 of {total} checked" in first and "Accept" in first and "Reject" in first
         assert brief.claims[0].id in first and ">>" in first if no_color else brief.claims[0].id in first
