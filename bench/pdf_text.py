@@ -17,13 +17,13 @@ outside the repository) from six seed articles (the first five of ``seeds/wikine
 
 Each candidate (pypdf, pdfminer.six, pypdfium2) reads each PDF two ways, each in a fresh child process --runs
 times: ``raw``, its default text call (pypdf ``extract_text()``, pdfminer ``extract_text``, pdfium
-``get_text_range``), and ``reflow``, a small function on the library's own layout data (pypdf's
-``visitor_text`` positions, pdfminer's LTTextBox paragraphs and LTChar boxes, pdfium's loose character boxes)
-that writes the project's text form: one paragraph a line; header/footer lines (the same text, digits aside, at
-the same height on at least half the pages) dropped; a paragraph cut by a column or page break joined again
-when its first part ends mid-sentence and fills its line or the rest starts in lower case; lines joined with
-one space; a line-end soft hyphen (U+00AD, or U+2010 as Chromium draws one) removed; a line-end "-" kept (the
-line joined without a space) unless the word occurs elsewhere in the document unhyphenated and never hyphenated.
+``get_text_range``), and ``reflow``: the library's own layout data (pypdf's ``visitor_text`` positions,
+pdfminer's LTTextBox paragraphs and LTChar boxes; for pypdfium2, the project's reader as shipped,
+``summarizer.formats``, on pdfium's loose character boxes) through the project's reflow
+(``formats.reflow`` / ``formats.join``): header/footer lines and page numbers dropped, paragraphs by the gaps
+between lines (pdfminer: its boxes), a paragraph cut by a column or page break joined again, lines joined with
+one space, soft hyphens removed, a line-end "-" kept unless the document writes the word whole elsewhere. So
+the rows compare what each library gives the same reflow.
 
 Measures of the reflowed text against the source (first table): word fidelity, the Indel similarity of the
 whitespace-split words after NFKC and NBSP -> space (rapidfuzz: 2 x LCS / both lengths; ``raw`` is the same
@@ -44,7 +44,6 @@ import argparse
 import importlib.metadata
 import itertools
 import json
-import math
 import os
 import re
 import shutil
@@ -54,23 +53,19 @@ import sys
 import tempfile
 import time
 import unicodedata
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from summarizer import formats
+from summarizer.formats import Line
+
 SEEDS = [*sorted((ROOT / "seeds" / "wikinews").glob("*.txt"))[:5], ROOT / "seeds" / "000_09fe83c6082f21eb.txt"]
-# distribution: module. "summarizer" is the project's own reader as shipped (summarizer/formats.py: pypdfium2 and
-# the reflow below, run in-process here), so the table shows what briefs get.
-LIBRARIES = {
-    "pypdf": "pypdf",
-    "pdfminer.six": "pdfminer.high_level",
-    "pypdfium2": "pypdfium2",
-    "summarizer": "summarizer.formats",
-}
+LIBRARIES = {"pypdf": "pypdf", "pdfminer.six": "pdfminer.high_level", "pypdfium2": "pypdfium2"}  # distribution: module
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 HEADER = "Summarizer PDF benchmark \u2014 news briefing"
 
@@ -162,19 +157,6 @@ def build_textless(path: Path) -> None:
 # --------------------------------------------------------------------------- extraction: raw and reflowed
 
 
-@dataclass(frozen=True)
-class Line:
-    """One printed line: page, left edge, right edge (None: the library gives no widths), baseline-ish
-    bottom (PDF units, y up), height or font size, text."""
-
-    page: int
-    x0: float
-    x1: float | None
-    bottom: float
-    size: float
-    text: str
-
-
 def raw_text(lib: str, path: Path) -> tuple[str, int]:
     """The library's default text call, page texts joined by newlines."""
     if lib == "pypdf":
@@ -193,8 +175,9 @@ def raw_text(lib: str, path: Path) -> tuple[str, int]:
     return "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf))), len(pdf)
 
 
-def lines_pypdf(path: Path) -> tuple[list[Line], int]:
-    """Lines from pypdf's visitor: text runs with their matrices, a new line when the baseline moves."""
+def lines_pypdf(path: Path) -> tuple[list[Line], list[float]]:
+    """Lines from pypdf's visitor: text runs with their matrices, a new line when the baseline moves. pypdf gives
+    no widths: a line's is estimated at half its type size per character."""
     from pypdf import PdfReader
 
     reader, lines = PdfReader(path), []
@@ -214,44 +197,19 @@ def lines_pypdf(path: Path) -> tuple[list[Line], int]:
             if not text.strip():
                 continue
             if cur is not None:
-                lines.append(Line(number, cur[0], None, cur[1], cur[2], cur[3]))
+                lines.append(pypdf_line(number, cur))
             cur = [x, y, size, text]
         if cur is not None:
-            lines.append(Line(number, cur[0], None, cur[1], cur[2], cur[3]))
-    return lines, len(reader.pages)
+            lines.append(pypdf_line(number, cur))
+    return lines, [float(page.mediabox.height) for page in reader.pages]
 
 
-def lines_pdfium(path: Path) -> tuple[list[Line], int]:
-    """Lines from pdfium's characters and their loose boxes: a new line where the box leaves the line's band or
-    steps back left; pdfium's line-end hyphen marker (U+0002 per character, U+FFFE in its text) is the "-" drawn."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
-
-    pdf, lines = pdfium.PdfDocument(path), []
-    for number in range(len(pdf)):
-        textpage = pdf[number].get_textpage()
-        count, text = textpage.count_chars(), textpage.get_text_range()
-        if len(text) != count:  # one character per index, as the boxes are
-            text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)) for i in range(count))
-        cur: list[Any] | None = None  # [x0, x1, bottom, height, text]
-        for i, ch in enumerate(text):
-            if ch == " " and cur is not None:  # a space belongs to the line it is on; no box needed
-                cur[4] += ch
-            if ch in " \r\n":
-                continue
-            left, bottom, right, top = textpage.get_charbox(i, loose=True)
-            if cur is not None and abs(bottom - cur[2]) <= 0.5 * cur[3] and left >= cur[1] - cur[3]:
-                cur[1], cur[3], cur[4] = max(cur[1], right), max(cur[3], top - bottom), cur[4] + ch
-                continue
-            if cur is not None:
-                lines.append(Line(number, cur[0], cur[1], cur[2], cur[3], re.sub("[\x02\ufffe]", "-", cur[4])))
-            cur = [left, right, bottom, top - bottom, ch]
-        if cur is not None:
-            lines.append(Line(number, cur[0], cur[1], cur[2], cur[3], re.sub("[\x02\ufffe]", "-", cur[4])))
-    return lines, len(pdf)
+def pypdf_line(page: int, run: list[Any]) -> Line:
+    x, y, size, text = run
+    return Line(page, x, x + 0.5 * size * len(text), y, size, text)
 
 
-def blocks_pdfminer(path: Path) -> tuple[list[list[Line]], int]:
+def blocks_pdfminer(path: Path) -> tuple[list[list[Line]], list[float]]:
     """pdfminer's own paragraphs: each LTTextBox of the layout (default LAParams) with its LTTextLines. A space
     glyph that the next glyph overprints (no advance: how Chromium draws an unbroken soft hyphen, its real
     text given only as /ActualText, which pdfminer ignores) is left out."""
@@ -266,118 +224,39 @@ def blocks_pdfminer(path: Path) -> tuple[list[list[Line]], int]:
         }  # fmt: skip
         return "".join(item.get_text() for i, item in enumerate(items) if i not in overprinted)
 
-    blocks, pages = [], 0
+    blocks: list[list[Line]] = []
+    heights: list[float] = []
     for number, layout in enumerate(extract_pages(path, laparams=LAParams())):
-        pages += 1
+        heights.append(layout.height)
         for box in layout:
             if isinstance(box, LTTextBox):
                 lines = [
                     Line(number, ln.x0, ln.x1, ln.y0, ln.height, text(ln)) for ln in box if isinstance(ln, LTTextLine)
                 ]
                 blocks.append([ln for ln in lines if ln.text.strip()])
-    return blocks, pages
-
-
-def furniture(lines: Iterable[Line], pages: int) -> Callable[[Line], bool]:
-    """Header/footer test: the same text (digits aside) at the same height on at least half the pages (2+)."""
-
-    def key(line: Line) -> tuple[str, int]:
-        return re.sub(r"\d+", "#", " ".join(line.text.split())), round(line.bottom / 3)
-
-    seen: defaultdict[tuple[str, int], set[int]] = defaultdict(set)
-    for line in lines:
-        seen[key(line)].add(line.page)
-    need = max(2, math.ceil(pages / 2))
-    return lambda line: len(seen[key(line)]) >= need
-
-
-def split_by_gap(lines: list[Line]) -> list[list[Line]]:
-    """Paragraphs from baselines: a new one where the step down exceeds 1.3x the usual leading of lines of
-    that size, or where the next line is higher (a new column) or on another page."""
-    steps: defaultdict[int, list[float]] = defaultdict(list)
-    for a, b in itertools.pairwise(lines):
-        if a.page == b.page and round(a.size) == round(b.size) and a.bottom > b.bottom:
-            steps[round(b.size)].append(a.bottom - b.bottom)
-    leading = {size: statistics.median(s) for size, s in steps.items()}
-    blocks: list[list[Line]] = []
-    for line in lines:
-        prev = blocks[-1][-1] if blocks else None
-        usual = leading.get(round(line.size), 1.25 * line.size)
-        if prev is None or prev.page != line.page or not 0 < prev.bottom - line.bottom <= 1.3 * usual:
-            blocks.append([line])
-        else:
-            blocks[-1].append(line)
-    return blocks
-
-
-SOFT_END = re.compile(r"(\w)\s*[\xad\u2010]$")  # a soft hyphen, or U+2010 as Chromium draws one at a break
-HARD_END = re.compile(r"(\w)-$")
-TERMINAL = tuple('.!?:;"”’)…')
-
-
-def finish(blocks: list[list[Line]], lines: list[Line]) -> str:
-    """Blocks to the project's text form: paragraphs cut by a column/page break joined again when the part
-    before ends mid-sentence and either fills its line or the part after starts in lower case; lines joined
-    with one space, soft hyphens removed, a line-end "-" kept unless the document knows the word unhyphenated."""
-
-    def measure(line: Line) -> float:  # width, or characters where the library gives no widths (pypdf)
-        return line.x1 - line.x0 if line.x1 is not None else len(line.text)
-
-    merged: list[list[Line]] = []
-    for block in blocks:
-        if merged:
-            a, b = merged[-1][-1], block[0]
-            column = [measure(ln) for ln in lines if ln.page == a.page and abs(ln.x0 - a.x0) < 10]
-            moved = a.page != b.page or b.bottom > a.bottom
-            wide = measure(a) >= 0.85 * max(column, default=0)
-            if moved and not a.text.rstrip().endswith(TERMINAL) and (wide or b.text.lstrip()[:1].islower()):
-                merged[-1] = merged[-1] + block
-                continue
-        merged.append(block)
-    paragraphs = []
-    for block in merged:
-        out = ""
-        for line in block:
-            text = " ".join(line.text.split())
-            if not text:
-                continue
-            if not out:
-                out = text
-            elif SOFT_END.search(out):
-                out = SOFT_END.sub(r"\1", out) + text
-            elif HARD_END.search(out):
-                out += "\x00" + text
-            else:
-                out += " " + text
-        paragraphs.append(out.replace("\xad", ""))
-    text = "\n".join(p for p in paragraphs if p)
-    vocabulary = set(re.findall(r"\w+(?:-\w+)*", re.sub(r"\w+-\x00\w+", " ", text).lower()))
-
-    def hyphen(m: re.Match[str]) -> str:
-        whole = (m[1] + m[2]).lower() in vocabulary and f"{m[1]}-{m[2]}".lower() not in vocabulary
-        return m[1] + m[2] if whole else f"{m[1]}-{m[2]}"
-
-    return re.sub(r"(\w+)-\x00(\w+)", hyphen, text).replace("\x00", "")
+    return blocks, heights
 
 
 def reflow(lib: str, path: Path) -> tuple[str, int]:
-    if lib == "summarizer":
-        from summarizer.formats import _pdf_here
-
-        answer = _pdf_here(path.read_bytes())
+    """The project's text form from the library's own layout data, through the project's reflow
+    (``summarizer.formats``); pypdfium2's is the project's reader as shipped, run in-process."""
+    if lib == "pypdfium2":
         import pypdfium2 as pdfium
 
-        return answer.get("text", "").replace("\n\n", "\n"), len(pdfium.PdfDocument(path))
+        return _lines(formats._pdf_here(path.read_bytes()).get("text", "")), len(pdfium.PdfDocument(path))
     if lib == "pdfminer.six":
-        blocks, pages = blocks_pdfminer(path)
+        blocks, heights = blocks_pdfminer(path)
         flat = [line for block in blocks for line in block]
-        drop = furniture(flat, pages)
-        kept = [b for b in ([ln for ln in block if not drop(ln)] for block in blocks) if b]
-        return finish(kept, flat), pages
-    lines, pages = lines_pypdf(path) if lib == "pypdf" else lines_pdfium(path)
-    drop = furniture(lines, pages)
-    body = [ln for ln in lines if not drop(ln)]
-    return finish(split_by_gap(body), body), pages
+        kept = set(formats.body(flat, heights))
+        parts = [b for b in ([line for line in block if line in kept] for block in blocks) if b]
+        return _lines(formats.join(parts, [line for line in flat if line in kept])), len(heights)
+    lines, heights = lines_pypdf(path)
+    return _lines(formats.reflow(lines, heights)), len(heights)
+
+
+def _lines(text: str) -> str:
+    """The project's text (paragraphs between blank lines) as the measures read it: one paragraph a line."""
+    return text.replace("\n\n", "\n")
 
 
 # --------------------------------------------------------------------------- child processes

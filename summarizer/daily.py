@@ -48,7 +48,6 @@ from .errors import (
     exit_code_of,
     kind_of,
 )
-from .feeds import gather
 from .guided import rules_version
 from .models import SCHEMA_VERSION, Brief, Digest, DigestFailure, Usage
 from .pipeline import brief_document
@@ -510,6 +509,8 @@ async def run_daily(
             ensure_writable(folder)  # before the first LLM call: a bad output costs no tokens
         failed: dict[str, DocumentError] = {}
         if options.feeds:
+            from .feeds import gather  # the web stack only for a run that fetches
+
             gathered = await asyncio.to_thread(  # fetching blocks: Ctrl-C must still reach the event loop
                 gather,
                 options.feeds,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import DocumentError
-from .store import NotRegular, TooLarge, read_limited
+from .store import NotRegular, TooLarge, is_url, read_limited
 
 if TYPE_CHECKING:
     from .formats import Extracted
@@ -198,7 +198,7 @@ def sidecar_meta(file: Path) -> dict[str, str] | None:
 def with_meta(document: Document, meta: dict[str, str] | None, where: str) -> Document:
     if not meta:
         return document
-    if (url := meta.get("url")) and not url.startswith(("http://", "https://")):
+    if (url := meta.get("url")) and not is_url(url):
         raise DocumentError(f"{where}: metadata url must start with http:// or https://")
     return replace(document, **{key: value for key, value in meta.items() if key in META_FIELDS})
 
@@ -259,7 +259,7 @@ def from_html(data: bytes, path: str, url: str | None = None) -> Document:
         date=field("date") or document.date,
         outlet=field("sitename"),
         author=field("author"),
-        url=url or (page_url if page_url and page_url.startswith(("http://", "https://")) else None),
+        url=url or (page_url if page_url and is_url(page_url) else None),
         source=url or path,
         format="html",
         sha256=hashlib.sha256(data).hexdigest(),

@@ -13,10 +13,8 @@ from __future__ import annotations
 import hashlib
 import html
 import io
-import ipaddress
 import json
 import re
-import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,8 +25,8 @@ from urllib.parse import urljoin, urlsplit
 
 from .documents import META_SUFFIX
 from .errors import DocumentError
-from .fetch import MAX_FEED_BYTES, FetchError, fetch, is_url
-from .store import NotRegular, TooLarge, atomic_write_text, read_limited, url_stem
+from .fetch import MAX_FEED_BYTES, FetchError, fetch, private_address
+from .store import NotRegular, TooLarge, atomic_write_text, is_url, read_limited, url_stem
 from .store import atomic_open as _atomic_open
 
 INPUTS = "inputs"
@@ -82,12 +80,7 @@ def read_feed(source: str, warn: Callable[[str], None] = lambda message: None) -
             raise DocumentError(
                 f"{source}: cannot read the feed ({getattr(error, 'strerror', None) or error})"
             ) from None
-    count = len(_ENTRY_TAG.findall(data))  # counted before parsing: a feed of 100,000 entries costs nothing
-    if count > MAX_FEED_ENTRIES:
-        raise DocumentError(
-            f"{source}: the feed has {count} entries, over the {MAX_FEED_ENTRIES} a day's run takes; "
-            "give a feed of recent entries"
-        )
+    _at_most(source, len(_ENTRY_TAG.findall(data)))  # counted before parsing: 100,000 entries cost nothing
     import feedparser
 
     # A stream, never bytes or a string: given those, feedparser first tries them as a file name or an address
@@ -99,11 +92,7 @@ def read_feed(source: str, warn: Callable[[str], None] = lambda message: None) -
         why = f" ({parsed.get('bozo_exception')})" if parsed.get("bozo") else ""
         kind = "an empty feed" if parsed.get("version") else "not an RSS or Atom feed"
         raise DocumentError(f"{source}: {kind}{why}")
-    if len(entries) > MAX_FEED_ENTRIES:
-        raise DocumentError(
-            f"{source}: the feed has {len(entries)} entries, over the {MAX_FEED_ENTRIES} a day's run takes; "
-            "give a feed of recent entries"
-        )
+    _at_most(source, len(entries))  # entries in tags the count above does not know
     outlet = _plain(parsed.get("feed", {}).get("title"))
     found: list[Entry] = []
     skipped = 0
@@ -121,6 +110,14 @@ def read_feed(source: str, warn: Callable[[str], None] = lambda message: None) -
     if skipped:
         warn(f"{source}: {skipped} entr{'y' if skipped == 1 else 'ies'} without an http(s) link, left out")
     return found
+
+
+def _at_most(source: str, count: int) -> None:
+    if count > MAX_FEED_ENTRIES:
+        raise DocumentError(
+            f"{source}: the feed has {count} entries, over the {MAX_FEED_ENTRIES} a day's run takes; "
+            "give a feed of recent entries"
+        )
 
 
 def _plain(value: Any) -> str | None:
@@ -159,15 +156,10 @@ def _save_index(inputs: Path, index: dict[str, dict[str, str]]) -> None:
 
 def _private(url: str) -> bool:
     """Whether the address's host is this machine or on a private network (an intranet feed)."""
-    host = urlsplit(url).hostname or ""
     try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
-    except (OSError, UnicodeError):
+        return private_address(urlsplit(url).hostname or "") is not None
+    except OSError:
         return False
-    return any(
-        (ip := ipaddress.ip_address(a.split("%")[0])).is_private or ip.is_loopback or ip.is_link_local
-        for a in addresses
-    )
 
 
 def _earlier(folders: list[Path]) -> tuple[set[str], set[str]]:

@@ -23,6 +23,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 from . import __version__
 from .documents import MAX_BYTES, Document, from_bytes, from_docx, from_html, from_pdf
 from .errors import DocumentError
+from .store import is_url
 
 USER_AGENT = f"summarizer/{__version__} (document briefing; fetches one page per link it is given)"
 MAX_REDIRECTS = 5
@@ -66,10 +67,6 @@ class _Transient(Exception):
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
-
-
-def is_url(source: str) -> bool:
-    return source.startswith(("http://", "https://"))
 
 
 @dataclass(frozen=True)
@@ -214,20 +211,32 @@ def _fetch_once(client: httpx2.Client, url: str, kind: Kind) -> Fetched:
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 
 
+def private_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address of ``host`` on this machine or a private network (loopback, private, link-local, reserved,
+    multicast), or None; ``OSError`` when the name cannot be resolved."""
+    try:
+        found = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except UnicodeError as error:
+        raise OSError(str(error)) from None
+    for address in found:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+            return ip
+    return None
+
+
 def _public_only(request: httpx2.Request) -> None:
     """Refuse a request (the first, or a redirect) to this machine or a private network."""
     host = request.url.host
     try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
-    except (OSError, UnicodeError) as error:
+        ip = private_address(host)
+    except OSError as error:
         raise FetchError(f"{request.url}: cannot resolve {host} ({error})") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            raise FetchError(
-                f"{request.url}: {host} is on this machine or a private network ({ip}); a feed's entry may not "
-                "point there unless the feed itself is on such a host"
-            )
+    if ip is not None:
+        raise FetchError(
+            f"{request.url}: {host} is on this machine or a private network ({ip}); a feed's entry may not "
+            "point there unless the feed itself is on such a host"
+        )
 
 
 def _mib(limit: int) -> str:

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from . import grounding
-from .errors import BriefError, DocumentError
+from .errors import DocumentError
 from .models import Brief
-from .reviews import apply, review_path, reviewed_brief
+from .reviews import Review, apply, match, review_path
 
 SCHEMA_VERSION = 1
 ENV_DB = "SUMMARIZER_DB"
@@ -284,7 +284,7 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
             if not isinstance(brief, dict) or not isinstance(brief.get("claims"), list):
                 continue  # a review file (read with its brief), or not a brief this program wrote
             if judged:
-                brief = _as_reviewed(path, brief)
+                brief = _as_reviewed(brief, judged)
             if earlier:
                 forgotten |= _forget_brief(db, earlier[0])
                 result.replaced += 1
@@ -301,14 +301,15 @@ def import_day(db: sqlite3.Connection, folder: Path, day: str | None = None) -> 
     return result
 
 
-def _as_reviewed(path: Path, brief: dict[str, Any]) -> dict[str, Any]:
-    """A brief with a review beside it, as the person judged it: corrected claimants, rejected items left out
-    (a review or brief that cannot be read leaves the brief as it is: history never fails a day for it)."""
+def _as_reviewed(brief: dict[str, Any], review: bytes) -> dict[str, Any]:
+    """A brief with a review beside it (its bytes, as hashed), as the person judged it: corrected claimants,
+    rejected items left out (a review or brief that cannot be read leaves the brief as it is: history never
+    fails a day for it)."""
     try:
         model = Brief.model_validate(brief)
-        reviewed = reviewed_brief(path, model)
+        reviewed = match(Review.model_validate_json(review), model)
         judged = apply(model, reviewed).model_dump(mode="json")
-    except (BriefError, ValueError):
+    except ValueError:
         return brief
     # A claimant corrected to someone the brief does not list becomes an actor of the brief here, so that
     # `history claims --actor NAME` finds the claim under the name the person gave.

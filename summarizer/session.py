@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from .documents import Document, read_document, with_meta
 from .errors import DocumentError, FixtureMissing, LLMError, SummarizerError
-from .fetch import is_url, read_url
 from .models import Brief
 from .pipeline import brief_document
 from .settings import Settings, require_model
+from .store import is_url
 from .structured import NoModel, StructuredLLM
 
 FailureProbe = Callable[[], SummarizerError | None]
@@ -87,7 +87,12 @@ def read_inputs(
             documents.append((source, None, failed[source]))
             continue
         try:
-            document = with_meta(read_url(source), meta, source) if is_url(source) else read_document(source, meta)
+            if is_url(source):
+                from .fetch import read_url  # the web stack (httpx2, tenacity) only for a run that fetches
+
+                document = with_meta(read_url(source), meta, source)
+            else:
+                document = read_document(source, meta)
             documents.append((source, document, None))
         except DocumentError as error:
             documents.append((source, None, error))

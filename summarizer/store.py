@@ -266,10 +266,15 @@ def safe_stem(name: str) -> str:
     return _UNSAFE.sub("_", name).strip(". ")[:100].rstrip(". ") or "document"
 
 
+def is_url(source: str) -> bool:
+    """Whether an input or a link is an http(s) address (what the program fetches, never a file name)."""
+    return source.startswith(("http://", "https://"))
+
+
 def url_stem(source: str) -> str | None:
     """The file stem for an http(s) address: its host and last path segment, made safe, and a short hash of the
     whole address (two links to one site's "index.html" get two files); None for anything else."""
-    if not source.startswith(("http://", "https://")):
+    if not is_url(source):
         return None
     from urllib.parse import urlsplit
 

@@ -62,6 +62,17 @@ async def drive(path: Path, *keys: str, reviewer: str = "tester") -> ReviewApp:
 SESSION = ("a", "a", "r", "tab", *"quote is the reporter's", "enter", "c", "down", "enter", "q")
 
 
+def session_decisions(brief: Brief, reviewer: str = "tester") -> list[dict[str, object]]:
+    """What SESSION records, as ``decisions`` reads it back."""
+    decided = {"reason": None, "claimant": None, "follow_up": False, "reviewer": reviewer}
+    return [
+        {"item": "C1", **decided, "decision": "accepted"},
+        {"item": "C2", **decided, "decision": "accepted"},
+        {"item": "C3", **decided, "decision": "rejected", "reason": "quote is the reporter's"},
+        {"item": "C4", **decided, "decision": None, "claimant": brief.actors[1].name},
+    ]
+
+
 def decisions(path: Path) -> list[dict[str, object]]:
     data = json.loads(review_path(path).read_text(encoding="utf-8"))
     return [{k: v for k, v in d.items() if k not in ("at", "quote", "start", "end")} for d in data["decisions"]]
@@ -72,40 +83,7 @@ def test_a_pilot_session_records_exactly_what_was_decided(tmp_path: Path) -> Non
     brief = load_brief(path)
     asyncio.run(drive(path, *SESSION))
     second_actor = brief.actors[1].name
-    assert decisions(path) == [
-        {
-            "item": "C1",
-            "decision": "accepted",
-            "reason": None,
-            "claimant": None,
-            "follow_up": False,
-            "reviewer": "tester",
-        },
-        {
-            "item": "C2",
-            "decision": "accepted",
-            "reason": None,
-            "claimant": None,
-            "follow_up": False,
-            "reviewer": "tester",
-        },
-        {
-            "item": "C3",
-            "decision": "rejected",
-            "reason": "quote is the reporter's",
-            "claimant": None,
-            "follow_up": False,
-            "reviewer": "tester",
-        },
-        {
-            "item": "C4",
-            "decision": None,
-            "reason": None,
-            "claimant": second_actor,
-            "follow_up": False,
-            "reviewer": "tester",
-        },
-    ]
+    assert decisions(path) == session_decisions(brief)
     review = Review.model_validate_json(review_path(path).read_text(encoding="utf-8"))
     assert review.brief == "seed.json" and review.document_id == brief.document.id and review.orphaned == []
     assert review.decisions[2].start == brief.claims[2].evidence.start  # found again by its span
@@ -348,40 +326,7 @@ def test_the_same_session_in_a_real_terminal(tmp_path: Path, no_color: bool) -> 
         terminal.wait_for("items checked; decisions in the .review.json")
     finally:
         terminal.close()
-    assert decisions(path) == [
-        {
-            "item": "C1",
-            "decision": "accepted",
-            "reason": None,
-            "claimant": None,
-            "follow_up": False,
-            "reviewer": "tester",
-        },
-        {
-            "item": "C2",
-            "decision": "accepted",
-            "reason": None,
-            "claimant": None,
-            "follow_up": False,
-            "reviewer": "tester",
-        },
-        {
-            "item": "C3",
-            "decision": "rejected",
-            "reason": "quote is the reporter's",
-            "claimant": None,
-            "follow_up": False,
-            "reviewer": "tester",
-        },
-        {
-            "item": "C4",
-            "decision": None,
-            "reason": None,
-            "claimant": brief.actors[1].name,
-            "follow_up": False,
-            "reviewer": "tester",
-        },
-    ]
+    assert decisions(path) == session_decisions(brief)
 
 
 def test_found_in_review_shared_spans_unsaved_decisions_other_documents_and_rejected_actors(tmp_path: Path) -> None:

@@ -42,8 +42,8 @@ def interactive_review(path: Path, saved: Brief | Digest, source: Optional[Path]
     session.run()
     if session.return_code:  # the view stopped on an error (Textual has printed it)
         raise typer.Exit(ExitCode.INTERNAL)
-    checked = sum(sheet.reviewed.counts(sheet.brief)[0] for sheet in sheets)
-    total = sum(len(sheet.brief.claims) + len(sheet.brief.uncertainties) + len(sheet.brief.actors) for sheet in sheets)
+    counts = [sheet.reviewed.counts(sheet.brief) for sheet in sheets]
+    checked, total = sum(c[0] for c in counts), sum(c[0] + c[1] for c in counts)
     _say(f"{checked} of {total} items checked; decisions in the .review.json file(s) beside the brief(s)")
     if session.failed:
         _error("some decisions could not be saved (see the messages above); they are not in the review file")
