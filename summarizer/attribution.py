@@ -51,6 +51,20 @@ SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
 CARRIERS = frozenset({"advcl", "xcomp", "conj", "ccomp", "acl", "relcl", "pcomp"})
 INDEFINITE = frozenset({"a", "an", "some", "several", "many", "few", "other", "another", "one", "two", "three", "four"})
 DEFINITE = frozenset({"the", "this", "that", "these", "those"})
+# Frames beyond "a predicate that holds a clause" (see ``Reader.accepts``), measured on PolNeAR train and the
+# Wikinews gold (each family's gain is in docs/quality.md):
+FINDING = frozenset({"show", "find", "reveal", "indicate", "suggest", "conclude"})  # "polls show that …"
+INTENT = frozenset({"refuse", "decline", "vow", "promise", "threaten", "pledge"})  # "X refused to comment"
+POSITION = frozenset({"support", "endorse", "oppose", "favor", "favour", "prefer", "back", "defend", "reject"})
+REGARD = frozenset({"see", "view", "regard", "describe", "call", "consider", "dismiss", "portray", "label", "brand"})
+REPORT_OBJECT = frozenset(  # reporting verbs whose object is what was said ("Ross described the protests as …")
+    {"describe", "cite", "stress", "emphasize", "emphasise", "mention", "predict", "reveal", "disclose", "recall"}
+    | {"indicate", "signal", "hint", "respond", "reply", "answer", "comment", "repeat", "clarify", "caution"}
+    | {"speculate"}
+)
+JUDGED = frozenset({"question", "attack", "charge", "call", "thank", "welcome"})  # acts, when done by no one named
+SURVEYS = frozenset({"poll", "survey", "polling"})
+TOPICS = frozenset({"speak", "talk"})  # "Trump spoke about trade": an evaluation of its topic
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +108,7 @@ class Attribution:
     source: Source
     kind: str  # "reporting", "stance", "according", "colon", "follow-on", "adverb"
     depth: int = 0  # how far below its sentence's root the predicate stands
+    first: int | None = None  # the sentence its evidence starts at, when before its own (a quote it closes)
 
 
 def quoted_regions(parsed: Parsed) -> list[tuple[int, int]]:
@@ -127,6 +142,8 @@ class Reader:
         self.inside_caps = {t.text for i, t in enumerate(parsed.tokens) if i not in first and t.text[:1].isupper()}
         self.first_tokens = first
         self.persons: list[tuple[int, str]] = []  # (sentence, name) of every PERSON entity so far
+        self.extra: list[Attribution] = []
+        self.turn: tuple[int, Source] | None = None  # (paragraph start, speaker) of a transcript's "NAME: …"
 
     def namelike(self, index: int) -> bool:
         """A proper name, though the small model may tag it a noun: PROPN, an entity, or a capitalised word
@@ -157,18 +174,42 @@ class Reader:
         found: list[Attribution] = []
         previous: Attribution | None = None
         for number, sentence in enumerate(self.parsed.sentences):
+            if self.turn is not None and self.turn[0] != self.paragraph(number):
+                self.turn = None
+            self.extra = []
             attribution = self.sentence(number, previous)
+            if attribution is not None and attribution.kind == "colon":
+                self.turn = (self.paragraph(number), attribution.source)
+                if len(self.parsed.text[sentence.start : sentence.end].split()) < 2:
+                    attribution = None  # "FALLIN:" alone: the turn's sentences are its claims
             for i in range(sentence.first, sentence.last):
                 if self.parsed.tokens[i].ent == "PERSON":
                     entity = self.parsed.entity_of(i)
                     if entity and entity.first == i:
                         self.persons.append((number, self.parsed.text[entity.start : entity.end]))
             if attribution is not None:
+                while attribution.first is not None and found and found[-1].sentence >= attribution.first:
+                    if found[-1].kind != "follow-on":
+                        attribution = replace(attribution, first=found[-1].sentence + 1)
+                        break
+                    found.pop()  # the quote this sentence closes was read as the previous speaker's
                 found.append(attribution)
+                found.extend(self.extra)
                 if attribution.source.claimant != UNNAMED_SOURCE:
                     self.sources.append((number, attribution.source))
                 previous = attribution
         return found
+
+    def paragraph(self, number: int) -> int:
+        """Where the paragraph (line) of sentence ``number`` starts."""
+        return self.parsed.text.rfind("\n", 0, self.parsed.sentences[number].start) + 1
+
+    def title_case(self, number: int) -> bool:
+        sentence = self.parsed.sentences[number]
+        words = [
+            t.text for t in self.parsed.tokens[sentence.first : sentence.last] if t.text.isalpha() and len(t.text) > 3
+        ]
+        return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
     def headline(self, number: int) -> bool:
         """A line in Title Case ("Pentagon Says Troops Died In Kursk"): a headline, whose verbs attribute nothing."""
@@ -183,9 +224,13 @@ class Reader:
         parsed = self.parsed
         sentence = parsed.sentences[number]
         tokens = parsed.tokens
+        turn = self.colon(number)
+        if turn is not None and self.paragraph(number) == sentence.start:
+            return turn  # a transcript's "NAME: …" opens the paragraph: the turn is the speaker's
         if self.headline(number):
-            return self.colon(number)
+            return self.colon(number) or self.titled_verb(number)
         best: Attribution | None = None
+        candidates: list[Attribution] = []
         for i in range(sentence.first, sentence.last):
             token = tokens[i]
             if self.inside_quote(token.start):
@@ -196,12 +241,20 @@ class Reader:
                 if source is not None:
                     return Attribution(number, token.start, tokens[i + 1].end, source, "according")
             kind = self.kinds.get(word)
+            if (
+                kind is None
+                and word in TOPICS
+                and any(tokens[c].dep == "prep" and tokens[c].text.lower() == "about" for c in parsed.children(i))
+            ):
+                kind = "evaluation"
             if kind is None or token.pos not in ("VERB", "AUX") or (token.pos == "AUX" and word != "say"):
                 continue
             source = self.subject_source(i, number)
             if source is None and self.passive(i):
                 continue  # "had been denied visas", "was charged with": the subject is no source
-            if not self.accepts(kind, source, i, sentence.start, sentence.end):
+            closes = self.closes_quote(number, i)
+            inverted = kind == "speech" and source is not None and source.start > token.start
+            if not (inverted or closes is not None or self.accepts(kind, source, i, sentence.start, sentence.end)):
                 continue
             if source is None:
                 named = self.name_before(i, number)
@@ -210,12 +263,54 @@ class Reader:
                     if named is not None
                     else Source(UNNAMED_SOURCE, -1, -1, False, "no source found for the predicate")
                 )
-            candidate = Attribution(number, token.start, token.end, source, kind, self.depth(i))
+            candidate = Attribution(number, token.start, token.end, source, kind, self.depth(i), closes)
+            candidates.append(candidate)
             if best is None or _better(candidate, best):
                 best = candidate
         if best is not None:
+            # Another source the sentence names, with a predicate of its own ("Comey called it careless; Lynch
+            # said …"): a second claim on the same words.
+            claimants = {best.source.claimant, UNNAMED_SOURCE}
+            for other in candidates:
+                if other.source.check is not None or other.kind not in ("speech", "reporting", "evaluation"):
+                    continue
+                if other.source.claimant in claimants or not any(
+                    t.ent in ("PERSON", "ORG")
+                    for t in tokens[sentence.first : sentence.last]
+                    if other.source.start <= t.start < other.source.end
+                ):
+                    continue
+                claimants.add(other.source.claimant)
+                self.extra.append(other)
             return best
-        return self.colon(number) or self.signed(number) or self.follow_on(number, previous) or self.adverb(number)
+        return (
+            self.colon(number)
+            or self.signed(number)
+            or self.in_turn(number, previous)
+            or self.follow_on(number, previous)
+            or self.polled(number)
+            or (self.titled_verb(number) if self.title_case(number) else None)
+            or self.adverb(number)
+        )
+
+    def closes_quote(self, number: int, verb: int) -> int | None:
+        """The first sentence of a quotation that this short sentence attributes ("“… no?” Freddy Ortega
+        said.", "“…,” he added."): a speech or reporting verb with no clause of its own, in a sentence that
+        opens right after a closing quotation mark; None otherwise."""
+        parsed = self.parsed
+        sentence = parsed.sentences[number]
+        if number == 0 or self.kinds.get(parsed.tokens[verb].lemma) not in ("speech", "reporting"):
+            return None
+        if self.holds_clause(verb, sentence.start, sentence.end) or sentence.last - sentence.first > 12:
+            return None
+        before = parsed.text[parsed.sentences[number - 1].start : sentence.start].rstrip()
+        region = next((r for r in self.regions if r[1] == parsed.sentences[number - 1].start + len(before)), None)
+        if region is None or not before.endswith(('"', "\u201d")):
+            return None
+        first = number - 1
+        while first > 0 and parsed.sentences[first - 1].end > region[0]:
+            first -= 1
+        return first
 
     def depth(self, index: int) -> int:
         steps, node = 0, index
@@ -224,18 +319,51 @@ class Reader:
         return steps
 
     def accepts(self, kind: str, source: Source | None, verb: int, start: int, end: int) -> bool:
-        """Whether a predicate of this kind attributes here (see ``predicates.txt``): a speech verb always; a
-        reporting verb when it holds a clause or a quotation, or names its source; a stance verb when it holds
-        a clause and its source is named or described ("the study found that …"), never an unnamed one."""
+        """Whether a predicate of this kind attributes here (see ``predicates.txt`` and the frames above).
+
+        * speech: a clause, a quotation or an object ("Kirby spoke." says nothing);
+        * reporting: a clause or a quotation; a passive with its agent; a named source with what was said as
+          its object ("Ross described the protests as peaceful", REPORT_OBJECT);
+        * evaluation: a clause or a named source; a described source with an object ("critics dismissed
+          the plan"; "call" only with its predicate: "critics call it a tax");
+        * stance: a clause with a source that is no one's pronoun ("some believe that …"; "see" only with
+          a named one) or a finding ("polls show that …"); a named source with an infinitive of refusal or
+          promise (INTENT), an object it takes a side on (POSITION), or a judgement ("views X as Y")."""
         clause = self.holds_clause(verb, start, end)
-        if kind == "speech":  # something said: a clause, a quotation, an object ("Kirby spoke." says nothing)
+        if kind == "speech":
             return clause or self.says_something(verb)
+        tokens = self.parsed.tokens
         named = source is not None and source.claimant != UNNAMED_SOURCE
-        if kind == "reporting":  # "is described as … by Vladimir Putin": a passive with its agent attributes too
-            return clause or (named and self.agent(verb) is not None)
+        described = source is not None and source.start >= 0  # the sentence gives the source some words
+        lemma = tokens[verb].lemma
+        kids = [tokens[c] for c in self.parsed.children(verb)]
+        deps = {k.dep for k in kids}
+        as_prep = any(k.dep == "prep" and k.text.lower() == "as" for k in kids)
+        if kind == "reporting":
+            said = deps & {"dobj", "xcomp", "oprd", "dative"} or any(
+                k.dep == "prep" and k.text.lower() in ("as", "for", "about") for k in kids
+            )
+            return (
+                clause or (named and self.agent(verb) is not None) or (named and lemma in REPORT_OBJECT and bool(said))
+            )
         if kind == "evaluation":
-            return clause or named
-        return clause and named
+            if clause or named:
+                return True
+            if not described or tokens[verb].tag == "VBN" or not deps & SUBJECTS:  # "a group called …": a name
+                return False
+            return "oprd" in deps if lemma == "call" else lemma not in JUDGED and bool(deps & {"dobj", "oprd"})
+        if clause and (
+            (lemma in FINDING and source is not None)
+            or (described and (lemma != "see" or (source is not None and source.person)))
+        ):
+            return True
+        if not named:
+            return False
+        return (
+            (lemma in INTENT and "xcomp" in deps)
+            or (lemma in POSITION and "dobj" in deps)
+            or (lemma in REGARD and ("oprd" in deps or as_prep))
+        )
 
     def says_something(self, verb: int) -> bool:
         parsed = self.parsed
@@ -351,6 +479,9 @@ class Reader:
                 return Source(_name(parsed.text[entity.start : entity.end]), start, end, True)
         if token.pos == "PRON" or word in PERSON_PRONOUNS | GROUP_PRONOUNS | FIRST_PERSON:
             if word in FIRST_PERSON:
+                if self.turn is not None and word in ("i", "we", "me", "us"):  # a transcript's speaker
+                    speaker = self.turn[1]
+                    return Source(speaker.claimant, start, end, speaker.person, "the speaker of a transcript turn")
                 return None
             return self.resolve(number, start, end, person=word in PERSON_PRONOUNS, what=f'"{token.text}"')
         aliases = self.appositions(head)
@@ -432,6 +563,8 @@ class Reader:
         apposition, and without leading or trailing punctuation."""
         parsed = self.parsed
         first, last = parsed.subtree(head)
+        sentence = parsed.sentences[parsed.tokens[head].sentence]  # the parse may run over a line break
+        first, last = max(first, sentence.first), min(last, sentence.last)
         for i in range(head + 1, last):
             token = parsed.tokens[i]
             if token.text in (",", "(", "\u2014", "--") or (token.dep in ("relcl", "appos", "acl") and i > head + 1):
@@ -485,7 +618,7 @@ class Reader:
         """ "Sanders: Clinton needs …", "PENCE: Well, …": a name, then a colon, opening the sentence."""
         parsed = self.parsed
         sentence = parsed.sentences[number]
-        head = parsed.text[sentence.start : sentence.end]
+        head = parsed.text[sentence.start : sentence.end + 2]  # "FALLIN:" may be a sentence of its own
         match = re.match(r"([A-Z][\w.'\u2019-]*(?: [A-Z][\w.'\u2019-]*){0,3}):\s+\S", head)
         if not match:
             return None
@@ -514,6 +647,18 @@ class Reader:
         dash = sentence.start + match.start()
         return Attribution(number, dash, dash + 1, source, "signed")
 
+    def in_turn(self, number: int, previous: Attribution | None) -> Attribution | None:
+        """A sentence of a transcript's turn ("FALLIN: Well, … . I believe …"): its speaker's, going on from
+        the claim before it when that is the speaker's too."""
+        if self.turn is None or self.turn[0] != self.paragraph(number):
+            return None
+        speaker = replace(self.turn[1], check="a transcript turn: its speaker is the turn's")
+        sentence = self.parsed.sentences[number]
+        going_on = previous is not None and previous.source.claimant == speaker.claimant
+        going_on = going_on and previous is not None and self.paragraph(previous.sentence) == self.turn[0]
+        kind = "follow-on" if going_on else "colon"
+        return Attribution(number, sentence.start, sentence.start, speaker, kind)
+
     def follow_on(self, number: int, previous: Attribution | None) -> Attribution | None:
         """A sentence that is mostly a quotation, right after a claim whose sentence holds a quote: the same
         speaker goes on (the next paragraph of a quote, or "…," she added's continuation)."""
@@ -536,6 +681,47 @@ class Reader:
             "a follow-on quote: its speaker is the previous claim's",
         )
         return Attribution(number, sentence.start, sentence.start, source, "follow-on")
+
+    def titled_verb(self, number: int) -> Attribution | None:
+        """A headline's "Howard Dean Tells Convention …", "Le Pen Backs Trump": a name, then a reporting or
+        evaluating verb in the third person (Title Case hides the parse, so the words are read as written)."""
+        parsed = self.parsed
+        sentence = parsed.sentences[number]
+        text = parsed.text[sentence.start : sentence.end]
+        for match in re.finditer(
+            r"(?:^|(?<=[,:\"\u201d\u2019]\s))((?:[A-Z][\w.'\u2019-]*\s){1,4})(?:Just\s|Finally\s)?([A-Z][a-z]+)s\b",
+            text,
+        ):
+            verb = match.group(2).lower()  # "Tell" of "Tells"; "Denounce" of "Denounces"
+            lemma = verb if verb in self.kinds or verb in POSITION else verb[:-1]  # "Pushe" of "Pushes"
+            if self.kinds.get(lemma) not in ("speech", "reporting", "evaluation") and lemma not in POSITION:
+                continue
+            cue = sentence.start + match.start(2)
+            entity = next((e for e in parsed.entities if e.start < cue < e.end), None)
+            if entity is not None and entity.label != "PERSON":  # "United States Navy": not "United" "States"
+                continue
+            name = match.group(1).strip()
+            at = sentence.start + match.start(1)
+            source = Source(_name(name), at, at + len(name), True, "a headline's name and verb")
+            return Attribution(number, cue, cue + len(match.group(2)) + 1, source, "headline")
+        return None
+
+    def polled(self, number: int) -> Attribution | None:
+        """ "… leads in the latest CNN/ORC poll", "In the CBS poll, …": figures a poll or survey gives."""
+        parsed = self.parsed
+        sentence = parsed.sentences[number]
+        for i in range(sentence.first, sentence.last):
+            token = parsed.tokens[i]
+            if token.lemma not in SURVEYS or token.dep != "pobj" or self.inside_quote(token.start):
+                continue
+            preposition = parsed.tokens[token.head]
+            if preposition.text.lower() not in ("in", "by", "from", "of"):
+                continue
+            source = self.source_of(i, number)
+            if source is None:
+                continue
+            return Attribution(number, token.start, token.end, source, "poll")  # the cue: "poll"
+        return None
 
     def adverb(self, number: int) -> Attribution | None:
         """ "reportedly", "allegedly": attributed, to nobody named."""

@@ -185,11 +185,12 @@ Spanned = TypeVar("Spanned", FoundClaim, FoundUncertainty)
 
 def _first_of_each(items: list[Spanned], text: str) -> list[Spanned]:
     """The items in order, each sentence's text once."""
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     kept = []
     for item in items:
-        if text[item.start : item.end] not in seen:
-            seen.add(text[item.start : item.end])
+        key = (text[item.start : item.end], getattr(item, "claimant", ""))
+        if key not in seen:
+            seen.add(key)
             kept.append(item)
     return kept
 
@@ -214,9 +215,10 @@ def find(text: str, limits: Limits) -> Found:
                 found.claims[-1] = replace(last, end=sentence.end)
                 kept[-1] = replace(kept[-1], sentence=item.sentence)
             continue
-        if len(whole.split()) < MIN_CLAIM_WORDS:
+        if len(whole.split()) < MIN_CLAIM_WORDS and item.first is None:
             continue
-        low, high = window(sentence.start, sentence.end, item.cue_start, text)
+        opens = parsed.sentences[item.first].start if item.first is not None else sentence.start
+        low, high = window(opens, sentence.end, item.cue_start, text)
         cue = text[item.cue_start : item.cue_end] if item.cue_end > item.cue_start else None
         status = _status(cue or "", find_cues(whole, lexicon))
         source = item.source

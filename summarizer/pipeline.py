@@ -342,15 +342,24 @@ def _add_found(found: guided.Found, text: str, part: Part, assembly: Assembly) -
             assembly.offer("uncertainty", item, Part(part.number, span, part.round))
     assembly.reject_pending(0)  # evidence is the document's own words: nothing to repair
     # What the parse knows of each claim beyond the draft: the rules' doubts, and the source's own words.
-    notes = {(c.start + shift, c.end + shift): _notes(c, text, shift) for c in found.claims}
-    notes = {key: update for key, update in notes.items() if update}
+    # A sentence with two sources is two claims on one span: each takes the notes of its own claimant.
+    notes: dict[tuple[int, int], dict[str, dict[str, object]]] = {}
+    for c in found.claims:
+        update = _notes(c, text, shift)
+        if update:
+            notes.setdefault((c.start + shift, c.end + shift), {})[same.get(c.claimant, c.claimant)] = update
     if notes:
         assembly.claims = [
-            claim.model_copy(update=notes[key])
+            claim.model_copy(update=_own(notes[key], claim.claimant))
             if (key := (claim.evidence.start, claim.evidence.end)) in notes and claim.origin == "rules"
             else claim
             for claim in assembly.claims
         ]
+
+
+def _own(notes: dict[str, dict[str, object]], claimant: str) -> dict[str, object]:
+    """The notes of the found claim with this claimant on a span (the first on it when none has that name)."""
+    return notes.get(claimant) or next(iter(notes.values()))
 
 
 def _notes(claim: guided.FoundClaim, text: str, shift: int) -> dict[str, object]:

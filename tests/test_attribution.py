@@ -173,3 +173,104 @@ def test_a_building_that_speaks_is_not_a_person() -> None:
 )
 def test_the_source_of_unusual_subjects(text: str, claimant: str) -> None:
     assert [c for c, _ in claims(text)] == [claimant]
+
+
+# --------------------------------------------------------------------------
+# Frames beyond "a verb with a clause" (developed on PolNeAR train, checked on the Wikinews gold)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "claimant"),
+    [
+        # inverted: "…, said the company's chief executive, John Ferriola."
+        (
+            "The plant is under intense pressure from Asian imports, said the company's chief executive, "
+            "John Ferriola.",
+            "John Ferriola",
+        ),
+        # a finding, whoever (or whatever) finds it
+        ("Recent polls show that Clinton leads in New York by ten points.", UNNAMED_SOURCE),
+        # a belief held by a described group
+        ("Some Democrats believe that the plan will fail in the Senate.", "Democrats"),
+        # refusal and promise with an infinitive, a side taken on an object, a judgement "as"
+        ("Senator Jane Smith refused to comment on the report.", "Jane Smith"),
+        ("Governor Scott Walker endorsed the compromise on Tuesday.", "Scott Walker"),
+        ("Senator Ted Cruz views the deal as a betrayal of voters.", "Ted Cruz"),
+        # a reporting verb whose object is what was said
+        ("Police Commissioner Richard Ross described the demonstrations as largely peaceful.", "Richard Ross"),
+        # an evaluation by a described source
+        ("Critics call it a tax on the poor.", UNNAMED_SOURCE),
+        # figures a poll gives
+        ("Trump leads Cruz by 13 points in the latest CBS News poll.", "CBS News"),
+        # a headline in Title Case
+        ("Howard Dean Tells Democratic Convention Guns Are A Crisis.", "Howard Dean"),
+    ],
+)
+def test_frames_that_attribute_without_a_clause(text: str, claimant: str) -> None:
+    assert claims(text) == [(claimant, text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He left the elite group within Scientology called the Sea Org in 2010.",  # a name, no judgement
+        "The finals saw two teams from Brazil face off in the arena.",  # no one holds a view
+        "In the 62nd minute Kim Min-Woo conceded a penalty to Sweden.",  # a penalty, not a point
+        "Readers may learn more about the exhibit online.",
+        "Wikinews spoke with a cosplayer at the convention.",  # spoke with, not about
+        "The organization plans to hold the contest in a different country every year.",  # an intention
+    ],
+)
+def test_acts_and_intentions_are_not_attributions(text: str) -> None:
+    assert claims(text) == []
+
+
+def test_a_quote_closed_by_a_short_attribution_is_held_with_it() -> None:
+    text = (
+        "Freddy Ortega watched the rally.\n"
+        "\u201cHis strategy, his media campaign, it\u2019s all a show, no?\u201d Freddy Ortega said."
+    )
+    quote = text[text.index("\u201c") :]
+    assert claims(text) == [("Freddy Ortega", quote)]
+
+
+def test_a_quote_of_several_sentences_closed_by_its_speaker_is_one_claim_not_the_previous_speakers() -> None:
+    text = "Ann Lee said the vote was fair.\n\u201cWe counted twice. We found nothing wrong.\u201d Tom Hart added."
+    second = text[text.index("\u201c") :]
+    assert claims(text) == [("Ann Lee", "Ann Lee said the vote was fair."), ("Tom Hart", second)]
+
+
+def test_a_transcript_turn_is_its_speakers_and_i_is_the_speaker() -> None:
+    text = (
+        "TAPPER: Do you think he has campaigned as a healer?\n"
+        "FALLIN: Well, the whole nation needs to work together. I believe we can do it.\n"
+        "The interview ended there."
+    )
+    found = claims(text)
+    assert found[0] == ("Tapper", "TAPPER: Do you think he has campaigned as a healer?")
+    # the speaker as the document writes the label (the parse takes "FALLIN" for a name)
+    assert [(c.lower(), evidence) for c, evidence in found[1:]] == [
+        ("fallin", "Well, the whole nation needs to work together."),
+        ("fallin", "I believe we can do it."),
+    ]
+    checks = [c.check for c in guided.find(text, GUIDED_LIMITS).claims]
+    assert checks[1] is not None and "transcript" in checks[1]
+
+
+def test_two_sources_in_one_sentence_are_two_claims_on_its_words() -> None:
+    text = (
+        "FBI Director James Comey called the email servers careless, and Attorney General Loretta Lynch "
+        "said no charges would be filed."
+    )
+    assert claims(text) == [("James Comey", text), ("Loretta Lynch", text)]
+
+
+def test_a_source_phrase_stops_at_the_line_break_the_parse_runs_over() -> None:
+    text = (
+        "In his film, D\u2019Souza argues that the party changed.\n<tweet id=1><tweet/>.\n\n"
+        "D\u2019Souza told Beck that he is making a movie."
+    )
+    found = guided.find(text, GUIDED_LIMITS).claims
+    last = found[-1]
+    assert last.claimant == "D\u2019Souza" and text[last.source_start : last.source_end] == "D\u2019Souza"
