@@ -63,7 +63,10 @@ def _replayed(folder: Path, source: Path, **overrides: Any) -> dict[str, Any]:
 
 
 def _day(out: Path, replay: Path, *extra: str) -> dict[str, Any]:
-    result = CliRunner().invoke(app, ["daily", str(SEEDS), "--out", str(out), "--replay", str(replay), "-q", *extra])
+    # --no-history: also run as ``python -m tests.test_spans``, outside conftest's environment, and a replay
+    # is no day of the user's
+    command = ["daily", str(SEEDS), "--out", str(out), "--replay", str(replay), "-q", "--no-history", *extra]
+    result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     return {
         path.stem: summary(json.loads(path.read_text(encoding="utf-8")))
