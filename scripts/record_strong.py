@@ -40,10 +40,10 @@ from tests.support.fake_batch import FakeBatchAPI  # noqa: E402
 FIXTURES = ROOT / "fixtures" / "strong"
 MODEL = "gpt-4o-mini"
 RUNS = {
-    "": ["daily", "seeds", "--out", "{out}/daily", "--force"],
+    "": ["daily", "seeds", "--out", "{out}/daily", "--force", "--no-history"],  # a recording, not a user's day
     "long": ["brief", "fixtures/strong/long/wikinews-4000.txt", "-o", "{out}/long.json"],
     "cut": ["brief", "seeds/wikinews/korea.txt", "--max-tokens", "800", "-o", "{out}/cut.json"],
-    "batch": ["daily", "{inbox}", "--out", "{out}/batch", "--batch", "--wait", "--poll", "0.5"],
+    "batch": ["daily", "{inbox}", "--out", "{out}/batch", "--batch", "--wait", "--poll", "0.5", "--no-history"],
 }
 # The batch run's documents (tests/test_batch.py briefs the same ones).
 BATCH_INBOX = [

@@ -206,9 +206,10 @@ def _closest_claimant(claimant: str, allowed: list[str]) -> str:
     return "unnamed source"
 
 
-def completion(request: dict[str, Any], name: str, arguments: str) -> dict[str, Any]:
-    """An OpenAI chat completion whose one tool call holds ``arguments``, cut at ``max_tokens``."""
-    limit = int(request.get("max_tokens") or 1_000_000)
+def completion(request: dict[str, Any], name: str, arguments: str, ceiling: int | None = None) -> dict[str, Any]:
+    """An OpenAI chat completion whose one tool call holds ``arguments``, cut at ``max_tokens`` (or at the
+    endpoint's own ``ceiling`` when that is lower, as some servers do whatever the request allows)."""
+    limit = min(int(request.get("max_tokens") or 1_000_000), ceiling or 1_000_000)
     finish = "stop"
     if math.ceil(len(arguments) / CHARS_PER_TOKEN) > limit:
         arguments, finish = arguments[: limit * CHARS_PER_TOKEN], "length"
@@ -244,7 +245,10 @@ def completion(request: dict[str, Any], name: str, arguments: str) -> dict[str, 
 class StrongServer:
     """The server on a free loopback port, in a thread: ``with StrongServer() as server: server.base_url``."""
 
-    def __init__(self, answers: Path = ANSWERS, requests: Path | None = None, port: int = 0):
+    def __init__(
+        self, answers: Path = ANSWERS, requests: Path | None = None, port: int = 0, ceiling: int | None = None
+    ):
+        self.ceiling = ceiling  # completion tokens the endpoint gives at most, whatever max_tokens asks
         digest_file = answers / "digest.json"
         digest = json.loads(digest_file.read_text(encoding="utf-8")) if digest_file.is_file() else None
         self.brain = Brain(load_answers(answers), digest)
@@ -276,7 +280,7 @@ class StrongServer:
                 except (ValueError, KeyError, IndexError) as error:
                     self._send(400, {"error": {"message": f"strong reference server: {error}"}})
                     return
-                self._send(200, completion(request, name, json.dumps(answer, ensure_ascii=False)))
+                self._send(200, completion(request, name, json.dumps(answer, ensure_ascii=False), server.ceiling))
 
             def _send(self, status: int, body: dict[str, Any]) -> None:
                 payload = json.dumps(body).encode()

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from . import grounding
+from . import grounding, statements
 from .grounding import ActorIndex, name_key, to_span
 from .models import (
     AUTHOR,
@@ -364,11 +364,16 @@ class Assembly:
                 reject("claim", draft, NAME_ONLY.format(quote=clip(evidence.quote, QUOTE_CHARS, "chars")))
             )
             return
+        problems = self._statement_problems(draft, evidence, resolved)
+        if problems and problems[0].reject:
+            self.rejected.append(reject("claim", draft, problems[0].reason))
+            return
+        check = "; ".join(p.reason for p in problems) or None
         position = duplicate_of(
             evidence, part, self.claims, self.parts, same=lambda c: c.claimant == resolved[0], index=self.claim_spans
         )
         if position is None:
-            self._insert_claim(draft, evidence, resolved, f"C{len(self.claims) + 1}", len(self.claims), part)
+            self._insert_claim(draft, evidence, resolved, f"C{len(self.claims) + 1}", len(self.claims), part, check)
             return
         claim = self.claims[position]
         same_span = (claim.evidence.start, claim.evidence.end, claim.claimant) == (
@@ -386,7 +391,7 @@ class Assembly:
             )
             del self.claims[position]
             self.parts.pop(claim.id, None)
-            self._insert_claim(draft, evidence, resolved, claim.id, position, part)
+            self._insert_claim(draft, evidence, resolved, claim.id, position, part, check)
             self.claim_spans.moved(position, claim.evidence, evidence)
             return
         self.rejected.append(reject("claim", draft, f"duplicate of {claim.id}"))
@@ -399,6 +404,7 @@ class Assembly:
         claim_id: str,
         position: int,
         part: Part,
+        check: str | None = None,
     ) -> None:
         cue = None
         if draft.cue and draft.cue.strip():
@@ -434,9 +440,25 @@ class Assembly:
                 status=draft.status,
                 figures=figures,
                 origin=self.origin,
+                check=check,
             ),
         )
         self.parts[claim_id] = part.origin
+
+    def _statement_problems(
+        self, draft: ClaimDraft, evidence: Span, resolved: tuple[str, str | None]
+    ) -> list[statements.Problem]:
+        """What a model's statement says beyond its evidence, and whether its evidence is another source's
+        (``statements``); nothing for the rules' own claims, whose statement is their evidence."""
+        if self.origin != "model":
+            return []
+        actor = next((a for a in self.actors if a.id == resolved[1]), None)
+        names = [resolved[0], *(actor.aliases if actor else [])]
+        problems = statements.statement_problems(draft.statement, evidence.quote, self.text, names)
+        if resolved[1] is not None:
+            swapped = statements.claimant_problem(names, evidence.start, evidence.end, self.text)
+            problems += [swapped] if swapped else []
+        return problems
 
     def _source_span(self, draft: ClaimDraft, evidence: Span) -> Span | None:
         """The model's source words grounded where it said them: its occurrence nearest the evidence, in the

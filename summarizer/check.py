@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import statements
 from .cues import Gap, coverage_gaps
 from .documents import Document, document_id, read_document
 from .errors import DocumentError
@@ -66,6 +67,8 @@ class CheckReport:
     failures: list[SpanFailure] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)  # claim ids whose evidence only names a source
+    mismatched: list[tuple[str, str]] = field(default_factory=list)  # (claim id, why): a model's statement
+    # that says what its evidence does not, or evidence the rules give to another source (``statements``)
 
     @property
     def grounding_rate(self) -> float:
@@ -108,4 +111,25 @@ def check_brief(brief: Brief, document: Document, cues: list[str] | None = None)
     report.gaps = coverage_gaps(text, covered, cues)
     named = name_words(n for actor in brief.actors for n in (actor.name, *actor.aliases))
     report.unsupported = [c.id for c in brief.claims if only_names(c.evidence.quote, named | name_words([c.claimant]))]
+    if report.hash_matches:
+        report.mismatched = mismatched_claims(brief, text)
     return report
+
+
+def mismatched_claims(brief: Brief, text: str) -> list[tuple[str, str]]:
+    """Each model claim whose statement carries a number, a name or a negation its evidence does not, or
+    whose evidence the rules give to another named source (the checks ``assembly`` makes as it grounds an
+    answer, made again on the saved brief: a brief made before them, or edited by hand, is checked too)."""
+    found = []
+    aliases = {actor.id: actor.aliases for actor in brief.actors}
+    for claim in brief.claims:
+        if claim.origin != "model":
+            continue
+        names = [claim.claimant, *aliases.get(claim.claimant_id or "", [])]
+        problems = statements.statement_problems(claim.statement, claim.evidence.quote, text, names)
+        if claim.claimant_id is not None:
+            swapped = statements.claimant_problem(names, claim.evidence.start, claim.evidence.end, text)
+            problems += [swapped] if swapped else []
+        if problems:
+            found.append((claim.id, "; ".join(p.reason for p in problems)))
+    return found

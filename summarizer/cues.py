@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Literal
 
-from . import grounding
+from . import grounding, nlp
 
 CueKind = Literal["attribution", "estimate", "hedge"]
 MODALS = ("may", "might", "could")
@@ -82,15 +82,19 @@ def find_cues(sentence: str, cues: list[str] | tuple[str, ...]) -> tuple[str, ..
     return tuple(cue for cue in cues if _compiled(cue).search(sentence))
 
 
-def cue_sentences(text: str, cues: list[str] | None = None) -> list[Gap]:
-    """Every sentence of ``text`` that carries a cue, with its cues."""
-    return list(_cue_sentences(text, tuple(cue_lexicon() if cues is None else cues)))
+def cue_sentences(text: str, cues: list[str] | None = None, *, parsed: bool = True) -> list[Gap]:
+    """Every sentence of ``text`` that carries a cue, with its cues. The sentences are the NLP layer's
+    (``nlp.parse``: "Sen.", "D.C." and "J." end none, and a closing "Flynn said." stays with its quotation),
+    which the pipeline has parsed anyway; ``parsed=False`` takes the quick splitter of ``grounding`` instead,
+    for a saved brief's gaps (``check``, the pages), which would otherwise load the parser for them."""
+    return list(_cue_sentences(text, tuple(cue_lexicon() if cues is None else cues), parsed))
 
 
 @lru_cache(maxsize=32)
-def _cue_sentences(text: str, lexicon: tuple[str, ...]) -> tuple[Gap, ...]:
+def _cue_sentences(text: str, lexicon: tuple[str, ...], parsed: bool) -> tuple[Gap, ...]:
     found = []
-    for start, end in grounding.sentences(text):
+    bounds = [(s.start, s.end) for s in nlp.parse(text).sentences] if parsed else grounding.sentences(text)
+    for start, end in bounds:
         sentence = text[start:end]
         hits = find_cues(sentence, lexicon)
         if hits:
@@ -99,8 +103,9 @@ def _cue_sentences(text: str, lexicon: tuple[str, ...]) -> tuple[Gap, ...]:
 
 
 def coverage_gaps(text: str, covered: list[tuple[int, int]], cues: list[str] | None = None) -> list[Gap]:
-    """Sentences carrying an attribution or hedging cue that no claim or uncertainty covers."""
-    return uncovered(cue_sentences(text, cues), covered)
+    """Sentences of a saved brief's text carrying an attribution or hedging cue that no claim or uncertainty
+    covers (the quick splitter: see ``cue_sentences``)."""
+    return uncovered(cue_sentences(text, cues, parsed=False), covered)
 
 
 def uncovered(sentences: list[Gap], covered: list[tuple[int, int]]) -> list[Gap]:

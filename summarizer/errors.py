@@ -209,3 +209,15 @@ def exit_code_of(error: BaseException | str | None) -> ExitCode:
 
 def kind_of(error: BaseException) -> ErrorKind:
     return error.kind if isinstance(error, SummarizerError) else "internal"
+
+
+class CeilingLearned(LLMError):
+    """The endpoint stops answers at fewer tokens than the request allowed; the run now sizes to that."""
+
+    def __init__(self, served: int, asked: int):
+        super().__init__(
+            f"the endpoint cut the answer at {served} completion tokens (finish_reason length) though "
+            f"{asked} were allowed; this run now sizes its requests to {served} tokens "
+            "(--max-output-tokens sets it from the start)"
+        )
+        self.served = served

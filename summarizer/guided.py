@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from . import attribution, grounding, nlp
+from . import attribution, grounding, nlp, statements
 from .cues import cue_kinds, cue_pattern, find_cues
 from .models import (
     ActorKind,
@@ -295,7 +295,13 @@ LEAD_CHARS = 400
 _DIGITS = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
 
 
-def unsupported(sentence: str, words: frozenset[str], numbers: frozenset[float]) -> str | None:
+def _opener(word: str) -> bool:
+    """A first word capitalised as a sentence's is, not as a name's: a function word, or an "-ing" or "-ly"
+    opener ("Following the ruling", "Reportedly")."""
+    return _norm(word) in FUNCTION_WORDS or (word[1:].islower() and word.endswith(("ing", "ly")))
+
+
+def unsupported(sentence: str, words: frozenset[str], numbers: frozenset[float], text: str | None = None) -> str | None:
     """Why a summary sentence is not supported by the document: a name or a number the document never
     writes (a small model invents both); None when it names and counts only what the document does."""
     tokens = list(_TOKEN.finditer(sentence))
@@ -305,7 +311,8 @@ def unsupported(sentence: str, words: frozenset[str], numbers: frozenset[float])
         if m.group()[0].isupper()
         and _norm(m.group())
         and _norm(m.group()) not in words
-        and not (position == 0 and _norm(m.group()) in FUNCTION_WORDS)
+        and not (position == 0 and _opener(m.group()))  # "Following …": capitalised as a first word
+        and (text is None or not statements.in_document(m.group(), text))  # "US", "Asian", "Ex-member"
     ]
     if unknown:
         return f"names {', '.join(dict.fromkeys(unknown))}, which the document does not"
@@ -330,7 +337,7 @@ def checked_summary(summary: str, text: str) -> tuple[str, list[tuple[str, str]]
     kept, dropped = [], []
     for start, end in grounding.sentences(summary):
         sentence = summary[start:end]
-        reason = unsupported(sentence, words, numbers)
+        reason = unsupported(sentence, words, numbers, text)
         if reason:
             dropped.append((sentence, reason))
         else:

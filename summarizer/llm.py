@@ -25,7 +25,7 @@ from typing import Any
 import httpx2
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 
-from .errors import BatchError, Deferred, FixtureMissing, LLMError, ReasksExhausted
+from .errors import BatchError, CeilingLearned, Deferred, FixtureMissing, LLMError, ReasksExhausted
 from .fixtures import SCENARIO, BatchRouter, Recorder, Replayer
 from .models import VALIDATION_CONTEXT, Usage
 from .prompts import Prompt
@@ -208,11 +208,18 @@ _CALL_STATS: ContextVar[CallStats | None] = ContextVar("call_stats", default=Non
 
 
 class _CutOff(Exception):
-    """The answer stopped at ``limit`` completion tokens (finish_reason "length")."""
+    """The answer stopped at ``limit`` completion tokens (finish_reason "length"); ``served``: the completion
+    tokens the endpoint says it gave, when it says."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, served: int | None = None):
         super().__init__(limit)
         self.limit = limit
+        self.served = served
+
+
+# An answer cut ("length") at under this share of the tokens asked for: the endpoint's own ceiling is lower
+# than the one the settings assume, and the run learns it.
+SHORT_CUT = 0.9
 
 
 class LLM(StructuredLLM):
@@ -239,6 +246,7 @@ class LLM(StructuredLLM):
         self._client = instructor.from_openai(self._openai, mode=mode)
         _memoize_async_validator_check()
         self._client.on("completion:response", _on_response)
+        self._learned: int | None = None  # the endpoint's own output ceiling, once an answer shows it
 
     def start_scenario(self, name: str) -> None:
         """Name the fixture file that this task's exchanges are recorded to (when recording)."""
@@ -260,7 +268,7 @@ class LLM(StructuredLLM):
         asked again once with the model's output ceiling; only an answer cut at
         the ceiling itself fails.
         """
-        ceiling = self.settings.output_ceiling
+        ceiling = self.output_ceiling(self.settings.output_ceiling)
         budget = min(self.settings.max_tokens or max_tokens or ceiling, ceiling)
         stats = CallStats()
         stats_token = _CALL_STATS.set(stats)
@@ -269,11 +277,15 @@ class LLM(StructuredLLM):
         try:
             try:
                 result = await self._create(response_model, prompt, reasks, budget)
-            except _CutOff:
+            except _CutOff as cut:
+                if self._learn(cut):
+                    raise CeilingLearned(cut.served or 0, cut.limit) from None
                 if budget >= ceiling:
                     raise
                 result = await self._create(response_model, prompt, reasks, ceiling)
         except _CutOff as cut:
+            if self._learn(cut):  # the ceiling itself was cut short
+                raise CeilingLearned(cut.served or 0, cut.limit) from None
             raise LLMError(
                 f"the model's answer was cut off at its output ceiling of {cut.limit} tokens; raise "
                 "--max-output-tokens if the model allows more, or lower --max-claims"
@@ -283,6 +295,20 @@ class LLM(StructuredLLM):
             VALIDATION_CONTEXT.reset(context_token)
             _CALL_STATS.reset(stats_token)
         return result, stats
+
+    def output_ceiling(self, configured: int) -> int:
+        return min(configured, self._learned) if self._learned else configured
+
+    def _learn(self, cut: _CutOff) -> bool:
+        """Whether ``cut`` shows a lower ceiling than this run knew (then it is the run's from now on)."""
+        served = cut.served
+        if served is None or served <= 0 or served >= cut.limit * SHORT_CUT:
+            return False
+        if self._learned is not None and served >= self._learned:
+            return False
+        self._learned = served
+        log.warning("the endpoint stops answers at %d completion tokens; later requests are sized to that", served)
+        return True
 
     async def _create(self, response_model: type[Model], prompt: Prompt, reasks: int, max_tokens: int) -> Model:
         """One Instructor call; every failure becomes an LLMError (or _CutOff, or FixtureMissing)."""
@@ -302,13 +328,13 @@ class LLM(StructuredLLM):
             )
             return result
         except IncompleteOutputException:
-            raise _CutOff(max_tokens) from None
+            raise _CutOff(max_tokens, _served()) from None
         except InstructorRetryException as error:
             cause = _root_cause(error)
             if isinstance(cause, (FixtureMissing, Deferred, LLMError)):  # the batch router's own verdicts
                 raise cause from None
             if isinstance(cause, IncompleteOutputException):
-                raise _CutOff(max_tokens) from None
+                raise _CutOff(max_tokens, _served()) from None
             if error.failed_attempts:
                 stats = _CALL_STATS.get() or CallStats()
                 log.info(
@@ -382,6 +408,12 @@ def _response_schema(model: type[Model]) -> type[Model]:
     return instructor.response_schema(model)
 
 
+def _served() -> int | None:
+    """The completion tokens of the last answer of the call in progress, as the endpoint counted them."""
+    stats = _CALL_STATS.get()
+    return stats.last_completion_tokens if stats is not None else None
+
+
 def _on_response(response: Any) -> None:
     """Count the attempt and its tokens; make lenient tool-call JSON strict."""
     escape_control_characters(response)
@@ -391,6 +423,7 @@ def _on_response(response: Any) -> None:
     stats.attempts += 1
     usage = getattr(response, "usage", None)
     if usage is not None:
+        stats.last_completion_tokens = usage.completion_tokens
         stats.usage = stats.usage + Usage(
             prompt_tokens=usage.prompt_tokens or 0,
             completion_tokens=usage.completion_tokens or 0,

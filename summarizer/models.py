@@ -37,7 +37,8 @@ from pydantic.json_schema import model_json_schema
 
 # 1.6: Claim.source, the source as the document names it;
 # 1.7: DocumentMeta.outlet, author, url; formats pdf and docx; Digest.published;
-SCHEMA_VERSION = "1.7"  # 1.5: provider "rules" for briefs that asked no model; digest stories_by, synthesis_final
+# 1.8: Rejected kind "candidate" (a rules candidate a capable model declined, with its reason).
+SCHEMA_VERSION = "1.8"  # 1.5: provider "rules" for briefs that asked no model; digest stories_by, synthesis_final
 
 AUTHOR = "author"
 UNNAMED_SOURCE = "unnamed source"
@@ -225,6 +226,13 @@ class UncertaintyDraft(_Draft):
     _clipped = ("description",)
 
 
+class Declined(_Draft):
+    """One of the program's attribution candidates that the answer judges is not an attribution."""
+
+    candidate: int = Field(ge=1, description="The candidate's number")
+    reason: str = Field(max_length=120, description="Why it is not an attribution, in a few words")
+
+
 class Extraction(_Draft):
     """A brief of the document."""
 
@@ -237,14 +245,26 @@ class Extraction(_Draft):
 
     @classmethod
     @lru_cache(maxsize=64)
-    def bounded(cls, limits: Limits) -> type[Extraction]:
+    def bounded(cls, limits: Limits, candidates: int = 0) -> type[Extraction]:
         """This model with at most ``limits`` items of each kind.
 
         Under a grammar-constrained provider the bounds cap the answer's length,
         which is what a brief costs on a small local model. One class per
         limits (cached): Instructor prepares a response model's schema once.
+        With ``candidates`` (the program's numbered attribution candidates in the
+        request), the answer may decline each one that is not an attribution.
         """
         actor, claim, uncertainty = _drafts(limits.quote_chars, limits.name_chars)
+        declined: dict[str, Any] = {}
+        if candidates:
+            declined["declined"] = (
+                list_of[Declined],
+                Field(
+                    default_factory=list,
+                    max_length=candidates,
+                    description="The program's candidates that are not attributions, each with a short reason",
+                ),
+            )
         return create_model(
             "Extraction",
             __base__=cls,
@@ -252,6 +272,7 @@ class Extraction(_Draft):
             actors=(list_of[actor], Field(min_length=1, max_length=limits.actors)),
             claims=(list_of[claim], Field(min_length=limits.min_claims, max_length=limits.claims)),
             uncertainties=(list_of[uncertainty], Field(max_length=limits.uncertainties)),
+            **declined,
         )
 
 
@@ -544,7 +565,7 @@ def _depth(value: Any, limit: int) -> int:
 
 
 class Rejected(_Out):
-    kind: Literal["actor", "alias", "claim", "uncertainty", "figure", "cue", "source", "summary"]
+    kind: Literal["actor", "alias", "claim", "uncertainty", "figure", "cue", "source", "summary", "candidate"]
     item: dict[str, Any]
     reason: str
 

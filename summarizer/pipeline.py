@@ -21,17 +21,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ParamSpec, TypeVar
 
 from pydantic import BaseModel
 
-from . import guided, nlp
+from . import attribution, guided, nlp
 from .assembly import Assembly, Part, Pending, reject, repaired_draft
 from .chunking import chunk_text, estimate_tokens
 from .cues import cue_sentences, uncovered
 from .documents import Document
-from .errors import LLMError, ReasksExhausted
+from .errors import CeilingLearned, LLMError, ReasksExhausted
 from .grounding import overlapping_any
 from .models import (
     SPECIAL_CLAIMANTS,
@@ -47,6 +47,7 @@ from .models import (
     RunMeta,
     Span,
     Summary,
+    clip,
 )
 from .prompts import (
     Prompt,
@@ -58,7 +59,15 @@ from .prompts import (
     summary_prompt,
 )
 from .settings import GUIDED_LIMITS, Settings
-from .sizing import MAX_LIMITS, SUMMARY_CALL_TOKENS, answer_budget, answer_tokens, document_limits, repair_tokens
+from .sizing import (
+    MAX_LIMITS,
+    SUMMARY_CALL_TOKENS,
+    answer_budget,
+    answer_tokens,
+    document_limits,
+    fit_ceiling,
+    repair_tokens,
+)
 from .structured import CallStats, StructuredLLM, parse_lenient
 
 # Grounding a part of this many characters takes a few milliseconds (measured on
@@ -175,9 +184,25 @@ class Opening:
     max_tokens: int
 
 
-def _extraction_request(text: str, limits: Limits, settings: Settings) -> Opening:
-    prompt = extraction_prompt(text, limits, complete=settings.profile == "capable")
-    return Opening(Extraction.bounded(limits), prompt, answer_tokens(limits))
+MAX_CANDIDATES = 60  # the program's attributions a request lists (a long part's first ones)
+CANDIDATE_CHARS = 160  # of each candidate's words: a pointer into the document, which the request holds
+
+
+def candidates(text: str, settings: Settings) -> guided.Found:
+    """The program's own attributions in ``text`` (the rules of ``guided.find``) that a capable model's
+    extraction request lists for its answer to account for; none for the embedded profile."""
+    if settings.profile != "capable" or not settings.candidates or settings.extraction_method != "extract":
+        return guided.Found()
+    found = guided.find(text, GUIDED_LIMITS)
+    found.claims = found.claims[:MAX_CANDIDATES]
+    return found
+
+
+def _extraction_request(text: str, limits: Limits, settings: Settings, found: guided.Found | None = None) -> Opening:
+    listed = (found if found is not None else candidates(text, settings)).claims
+    words = [(c.claimant, clip(" ".join(text[c.start : c.end].split()), CANDIDATE_CHARS, "words")) for c in listed]
+    prompt = extraction_prompt(text, limits, complete=settings.profile == "capable", candidates=words)
+    return Opening(Extraction.bounded(limits, len(listed)), prompt, answer_tokens(limits))
 
 
 def _guided_request(text: str) -> Opening:
@@ -214,10 +239,9 @@ async def brief_document(document: Document, llm: StructuredLLM, settings: Setti
         summaries.append(await brief_part(chunk.text, part, assembly, llm, settings, stats))
     if method == "guided":
         summary, assembly.summary_origin = await _guided_summary(summaries, text, assembly, llm, settings, stats)
-    elif len(chunks) == 1:
-        summary = summaries[0]
-    else:
-        summary = await _summarise(summaries, llm, settings, stats)
+    else:  # a model's summary, checked as the guided path checks one: no name or number the text lacks
+        summary = summaries[0] if len(chunks) == 1 else await _summarise(summaries, llm, settings, stats)
+        summary = await _cpu(len(text), _checked_summary, summary, text, assembly)
     return await _cpu(len(text), _assemble, document, len(chunks), summary, assembly, llm, settings, stats)
 
 
@@ -278,17 +302,72 @@ async def _brief_part(
     text: str, part: Part, assembly: Assembly, llm: StructuredLLM, settings: Settings, stats: CallStats
 ) -> str:
     """Extract from one part (or the whole document), ground it, repair what failed, ask for what is
-    missing; its summary."""
-    limits = await _cpu(len(text), document_limits, text, settings)
-    opening = _extraction_request(text, limits, settings)
-    extraction, call = await llm.extract(
-        Extraction.bounded(limits), opening.prompt, reasks=settings.schema_reasks, max_tokens=opening.max_tokens
-    )
+    missing; its summary. An endpoint that cuts the first answer below the ceiling the run assumed is asked
+    once more with caps that fit what it gives (``CeilingLearned``); later parts are sized to it from the
+    start."""
+    limits = _fitted(await _cpu(len(text), document_limits, text, settings), llm, settings)
+    found = await _cpu(len(text), candidates, text, settings)
+    for attempt in range(2):
+        opening = _extraction_request(text, limits, settings, found)
+        try:
+            extraction, call = await llm.extract(
+                Extraction.bounded(limits, len(found.claims)),
+                opening.prompt,
+                reasks=settings.schema_reasks,
+                max_tokens=opening.max_tokens,
+            )
+            break
+        except CeilingLearned:  # the endpoint stops answers sooner than assumed: smaller caps, once
+            if attempt or settings.limits is not None:
+                raise
+            limits = _fitted(limits, llm, settings)
     stats.add(call)
     assembly.passes += 1
     await _ground(extraction, part, assembly, limits, llm, settings, stats)
+    declined = {d.candidate: d.reason for d in getattr(extraction, "declined", []) if d.candidate <= len(found.claims)}
     await _continue(text, part, assembly, limits, _filled(extraction, limits), llm, settings, stats)
+    await _cpu(len(text), _account, found, declined, text, part, assembly)
     return extraction.summary.strip()
+
+
+def _fitted(limits: Limits, llm: StructuredLLM, settings: Settings) -> Limits:
+    """``limits`` made to fit the endpoint's own ceiling where the run has learnt one lower than the settings'."""
+    learned = llm.output_ceiling(settings.output_ceiling)
+    return fit_ceiling(limits, learned) if learned < settings.output_ceiling else limits
+
+
+UNACCOUNTED = "the program's candidate {number}: the model's answer neither claimed nor declined it"
+
+
+def _account(found: guided.Found, declined: dict[int, str], text: str, part: Part, assembly: Assembly) -> None:
+    """Each of the program's candidates that no claim covers after the answer and its continuation passes:
+    kept as the rules' claim with a check mark, unless the model declined it (then listed as a rejected
+    candidate with the model's reason)."""
+    shift = part.window[0] if part.window else 0
+    covered = overlapping_any([(c.evidence.start, c.evidence.end) for c in assembly.claims])
+    missing: list[guided.FoundClaim] = []
+    for number, claim in enumerate(found.claims, 1):
+        if covered((claim.start + shift, claim.end + shift)):
+            continue
+        if number in declined:
+            item = {
+                "candidate": number,
+                "claimant": claim.claimant,
+                "evidence": clip(text[claim.start : claim.end], 80, "chars"),
+            }
+            assembly.rejected.append(Rejected(kind="candidate", item=item, reason=declined[number]))
+            continue
+        why = UNACCOUNTED.format(number=number) + (f"; {claim.check}" if claim.check else "")
+        missing.append(replace(claim, check=why))
+    if not missing:
+        return
+    needed = {attribution.actor_key(c.claimant) for c in missing}
+    actors = [a for a in found.actors if attribution.actor_key(a.name) in needed]
+    origin, assembly.origin = assembly.origin, "rules"
+    try:
+        _add_found(guided.Found(claims=missing, actors=actors), text, part, assembly)
+    finally:
+        assembly.origin = origin
 
 
 async def _guided_part(

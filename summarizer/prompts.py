@@ -7,6 +7,7 @@ exactly which prompt text produced it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -82,11 +83,15 @@ def fence(document: str) -> str:
     return document.replace("</document>", "</ document>")
 
 
-def extraction_prompt(document: str, limits: Any, *, complete: bool = False) -> Prompt:
+def extraction_prompt(
+    document: str, limits: Any, *, complete: bool = False, candidates: Sequence[tuple[str, str]] = ()
+) -> Prompt:
     """The extraction request; ``limits`` has .actors, .claims and .uncertainties.
 
     ``complete`` asks a capable model for every attribution (the embedded
-    model gets the shorter request it was tuned on).
+    model gets the shorter request it was tuned on). ``candidates`` are the
+    program's own attributions, (likely claimant, words), numbered from 1 in
+    the request: the answer accounts for each.
     """
     return render(
         "extract.j2",
@@ -95,6 +100,9 @@ def extraction_prompt(document: str, limits: Any, *, complete: bool = False) -> 
         max_claims=limits.claims,
         max_uncertainties=limits.uncertainties,
         complete=complete,
+        candidates=[
+            (claimant, fence(words).replace("</candidates>", "</ candidates>")) for claimant, words in candidates
+        ],
     )
 
 

@@ -71,6 +71,9 @@ class Settings(BaseModel):
     max_tokens: int | None = Field(None, ge=1, description="Completion tokens per request; None: sized to the request")
     max_output_tokens: int | None = Field(None, ge=1, description="The model's completion ceiling; None: by model")
     passes: int | None = Field(None, ge=0, description="Continuation passes; None: 2 capable, 0 embedded")
+    candidates: bool = Field(
+        True, description="Capable profile: list the program's attributions in the request, keep what it skips"
+    )
     timeout_s: float = 120.0
     schema_reasks: int = Field(1, ge=0, description="Whole-brief re-asks for malformed or schema-invalid output")
     repair_attempts: int = Field(1, ge=0, description="Targeted repair requests for ungrounded items (0: none)")

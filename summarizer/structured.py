@@ -43,6 +43,7 @@ class CallStats:
     usage: Usage = field(default_factory=Usage)
     attempts: int = 0
     latency_s: float = 0.0
+    last_completion_tokens: int | None = None  # of the last answer received (a cut one says where it stopped)
 
     def add(self, other: CallStats) -> None:
         self.usage = self.usage + other.usage
@@ -74,6 +75,11 @@ class StructuredLLM(ABC):
         Raises LLMError (ReasksExhausted when every attempt was invalid) or
         FixtureMissing.
         """
+
+    def output_ceiling(self, configured: int) -> int:
+        """The completion tokens one answer can have: ``configured`` (the settings'), or less where the endpoint
+        has shown that it stops answers sooner."""
+        return configured
 
     def start_scenario(self, name: str) -> None:  # noqa: B027 - optional: a model that records nothing ignores it
         """Name what the following calls of this task are about (the fixture file when recording)."""

@@ -94,7 +94,9 @@ def brief_of(text: str, monkeypatch: pytest.MonkeyPatch, *, indexed: bool, model
 
         monkeypatch.setattr(assembly_module, "duplicate_of", scan)
     if model:
-        settings = build_settings(provider="openai", base_url="http://127.0.0.1:9/v1", environ={"OPENAI_API_KEY": "x"})
+        settings = build_settings(  # the answers' own duplicates (candidates: tests/test_statements.py)
+            provider="openai", base_url="http://127.0.0.1:9/v1", environ={"OPENAI_API_KEY": "x"}, candidates=False
+        )
         settings = settings.model_copy(update={"chunk_overlap_tokens": 300})  # half of each part repeats
         llm: StructuredLLM = PartsFake()
     else:

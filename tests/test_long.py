@@ -36,7 +36,12 @@ def spans_hold(brief: Brief, text: str) -> None:
 def test_a_long_document_is_briefed_in_parts_with_global_offsets() -> None:
     text = "\n\n".join(p.read_text() for p in sorted((SEEDS / "wikinews").glob("*.txt")))
     settings = build_settings(
-        provider="openai", base_url="http://127.0.0.1:9/v1", environ={}, context_tokens=4000, max_tokens=512
+        provider="openai",
+        base_url="http://127.0.0.1:9/v1",
+        environ={},
+        context_tokens=4000,
+        max_tokens=512,
+        candidates=False,  # the parts' own answers only (candidates: tests/test_statements.py)
     )
     fake = DocumentFake()
     brief = asyncio.run(brief_document(from_text(text, "long.txt"), fake, settings))

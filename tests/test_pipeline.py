@@ -112,7 +112,7 @@ def brief_document(*args: Any) -> Any:
 
 def settings(**overrides: Any):
     """A capable model with one pass: these tests are about grounding and repair (continuation: below)."""
-    values = {"passes": 0, **overrides}
+    values = {"passes": 0, "candidates": False, **overrides}  # candidates: tests/test_statements.py
     return build_settings(provider="openai", base_url="http://127.0.0.1:9/v1", environ={}, **values)
 
 

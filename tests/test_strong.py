@@ -239,3 +239,25 @@ def test_cosmetic_fields_over_their_limit_are_clipped_not_refused() -> None:
         ClaimDraft.model_validate({"claimant": "Kirby", "statement": "s", "evidence": "e" * 251, "status": "asserted"})
     synthesis = Synthesis.model_validate({"contradictions": [], "open_questions": [{"question": "q?"}] * 6})
     assert len(synthesis.open_questions) == 5
+
+
+def test_an_endpoint_that_stops_answers_sooner_than_assumed_is_learnt_for_the_run(tmp_path: Path) -> None:
+    """An unknown model's endpoint that cuts every answer at 1,000 tokens (finish_reason "length") whatever
+    max_tokens allows: the first answer shows it, the part is asked again with caps that fit, and every
+    later request of the run is sized to it."""
+    from scripts.strong_server import StrongServer
+
+    requests = tmp_path / "requests"
+    with StrongServer(requests=requests, ceiling=1000) as server:
+        settings = build_settings(
+            provider="openai", base_url=server.base_url, model="unknown-model-7b", environ={"OPENAI_API_KEY": "sk-x"}
+        )
+        llm = LLM(settings)
+        korea = read_document(str(SEEDS / "wikinews" / "korea.txt"))
+        brief = asyncio.run(brief_document(korea, llm, settings))
+        assert llm.output_ceiling(settings.output_ceiling) == 1000 < settings.output_ceiling
+        second = asyncio.run(brief_document(read_document(str(SEEDS / "wikinews" / "crane.txt")), llm, settings))
+    asked = [json.loads(p.read_text(encoding="utf-8"))["max_tokens"] for p in sorted(requests.glob("*.json"))]
+    assert asked[0] > 1000 and all(tokens <= 1000 for tokens in asked[2:]), asked
+    assert brief.claims and second.claims
+    assert not [r for r in brief.rejected + second.rejected if r.kind in ("claim", "uncertainty")]

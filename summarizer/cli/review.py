@@ -47,7 +47,8 @@ _CHECK_CODES = (ExitCode.OK, ExitCode.INTERNAL, ExitCode.USAGE, ExitCode.INPUT, 
     cls=_Command,
     epilog=examples("summarizer check briefs/korea.json", "summarizer check brief.json --source article.txt --strict")
     + """Exit 0 when every span is verified (and, with --strict, no coverage gap is
-found and every claim's evidence says more than a name); 7 also when --strict
+found, every claim's evidence says more than a name, and every model statement
+says only what its evidence does); 7 also when --strict
 finds coverage gaps or evidence that only names a source, or --require-reviewed
 finds items no person has decided on (see review and mark).
 
@@ -58,7 +59,12 @@ def check(
     path: Annotated[Path, typer.Argument(help="A brief written by 'summarizer brief'.")],
     source: SourceOption = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Also fail on coverage gaps and on evidence that only names a source.")
+        bool,
+        typer.Option(
+            "--strict",
+            help="Also fail on coverage gaps, on evidence that only names a source, and on a model's statement "
+            "that carries a number, a name or a negation its evidence does not (or evidence given to another source).",
+        ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict line.")] = False,
     require_reviewed: Annotated[
@@ -88,6 +94,8 @@ def check(
     for claim_id in report.unsupported if not quiet else []:
         quote = claims[claim_id].evidence.quote
         typer.echo(f"unsupported {claim_id}: evidence {quote!r} only names a source; it does not say what was asserted")
+    for claim_id, why in report.mismatched if not quiet else []:
+        typer.echo(inert(f"mismatched {claim_id}: {why}", newlines=False))
     if not quiet:
         for gap in report.gaps:
             typer.echo(inert(f"gap [{gap.start}:{gap.end}] ({', '.join(gap.cues)}): {gap.sentence}", newlines=False))
@@ -97,7 +105,8 @@ def check(
         f"{verdict}: {report.spans_checked - len(report.failures)}/{report.spans_checked} spans verified "
         f"(grounding rate {report.grounding_rate:.0%}); {kept} "
         f"items kept, {len(brief.rejected)} rejected (kept rate {report.kept_rate:.0%}); "
-        f"{len(report.gaps)} coverage gap(s); {len(report.unsupported)} claim(s) whose evidence only names a source"
+        f"{len(report.gaps)} coverage gap(s); {len(report.unsupported)} claim(s) whose evidence only names a source; "
+        f"{len(report.mismatched)} whose statement says what its evidence does not"
     )
     checked, unchecked, rejected = judged.counts(brief)
     if not quiet:
@@ -105,7 +114,8 @@ def check(
         typer.echo(f"review: {checked} checked, {unchecked} unchecked, {rejected} rejected{orphaned}")
         for old in judged.orphaned:
             typer.echo(inert(f"orphaned {old.item} ({old.decision or 'no verdict'}): {old.quote}", newlines=False))
-    if not report.clean or (strict and (report.gaps or report.unsupported)) or (require_reviewed and unchecked):
+    failed_strictly = strict and (report.gaps or report.unsupported or report.mismatched)
+    if not report.clean or failed_strictly or (require_reviewed and unchecked):
         if require_reviewed and unchecked and not quiet:
             _error(f"{unchecked} item(s) not yet reviewed (--require-reviewed); see `summarizer review {path}`")
         raise typer.Exit(ExitCode.CHECK_FAILED)

@@ -176,6 +176,9 @@ class _Server:
                     call["arguments"] = json.dumps({"actors": "nobody", "claims": 3})
                 elif fault == "length" and body.get("max_tokens", 0) < LENGTH_NEEDS:
                     response["choices"][0]["finish_reason"] = "length"
+                    usage = response["usage"]  # as a real endpoint reports a cut answer: every token allowed
+                    usage["completion_tokens"] = body["max_tokens"]
+                    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
                 payload = json.dumps(response).encode()
                 if fault == "truncated":
                     self._send(200, payload, cut=len(payload) // 2)

@@ -1,0 +1,196 @@
+"""A model's statement checked against its own evidence (pure over text, with the NLP layer's parse).
+
+Evidence is verbatim by construction (grounding); the statement is the model's own words, and a model
+can write a true quote under a false statement ("Kirby confirmed 50,000 civilians were executed", over
+Kirby's sentence about 1,000 troops). So each statement is read against its evidence:
+
+* **a number** the evidence does not write (in any of the forms ``grounding.written_numbers`` reads):
+  rejected when the document writes it nowhere, flagged (kept with a check mark) when it is elsewhere
+  in the document (a date or a total the model brought in from the next sentence);
+* **a name** (a capitalised word after the statement's first, or an acronym) that neither the evidence,
+  the claimant's names nor the document write — as a word, a form of one of its words ("Asian" of
+  "Asia") or the initials of a name it writes ("UN", "USDA"): rejected. A name from elsewhere in the
+  document is allowed: it is how a statement says who "he" or "the country" is;
+* **a negation** on one side only: the statement negates ("not", "no", "never", "n't", …) and its
+  evidence has no negation and no verb of denial — "said no troops were killed" over "troops were
+  reported killed"; or the evidence negates words that the statement repeats without a negation or a
+  denial — "X attacked" over "X did not attack": flagged;
+* **the claimant**: when the evidence does not write the claimant's name and the rules read the
+  evidence's sentence as another named source's words (``attribution.Reader``), flagged with that name.
+
+A flag is the claim's ``check`` (shown in ``review``, the pages and the JSON); ``check --strict`` fails
+on a brief that carries any of them. A rejection is in ``rejected`` with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import attribution, grounding, nlp
+from .models import UNNAMED_SOURCE
+
+_WORD = re.compile(r"[^\W_]+(?:['\u2019`][^\W_]+)*")
+_DIGITS = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
+NEGATIONS = frozenset(
+    {"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot", "nowhere"}
+)
+DENIALS = frozenset(
+    {"deny", "denies", "denied", "denying", "denial", "reject", "rejects", "rejected", "refuse", "refused"}
+    | {"refuses", "dismiss", "dismissed", "dismisses", "false", "untrue", "disputed", "disputes", "dispute"}
+)
+
+
+UNSTRESSED = frozenset(  # words between a negation and what it negates
+    {"be", "been", "being", "to", "a", "an", "the", "have", "has", "had", "do", "does", "did", "ever", "yet"}
+    | {"even", "only", "quite", "very", "always", "so"}
+)
+PREFIXES = frozenset({"ex", "co", "vice", "non", "pre", "post", "anti", "pro", "self", "mid", "former"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    reason: str
+    reject: bool  # True: the claim is not kept; False: it is kept with the reason as its check mark
+
+
+def _words(text: str) -> list[str]:
+    return [_key(m.group()) for m in _WORD.finditer(text)]
+
+
+def _key(word: str) -> str:
+    word = word.lower().replace("\u2019", "'").replace("`", "'")
+    return word[:-2] if word.endswith("'s") else word
+
+
+def _negated(words: list[str]) -> str | None:
+    for word in words:
+        if word in NEGATIONS or word.endswith("n't"):
+            return word
+    return None
+
+
+@lru_cache(maxsize=8)
+def _document_words(text: str) -> frozenset[str]:
+    return frozenset(_words(text))
+
+
+@lru_cache(maxsize=8)
+def _document_names(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The document's words of four letters or more (for "Asian" of "Asia"), and the initials of its runs of
+    capitalised words and of every stretch of such a run ("UN", "UNHCR", "USDA", "EPA")."""
+    words = frozenset(w for w in _document_words(text) if len(w) >= 4)
+    initials: set[str] = set()
+    for run in re.finditer(r"[A-Z][\w.'\u2019-]*(?:\s+(?:(?:of|for|and|the|on)\s+)?[A-Z][\w.'\u2019-]*)*", text):
+        letters = [w.replace(".", "") if re.fullmatch(r"(?:[A-Z]\.)+", w) else w[0] for w in run.group().split()]
+        letters = [w for w in letters if w[:1].isupper()]  # "U.S. Department of Agriculture": U S D A
+        for low in range(len(letters)):
+            for high in range(low + 2, min(len(letters), low + 8) + 1):
+                initials.add("".join(letters[low:high]))
+    return words, frozenset(initials)
+
+
+def in_document(word: str, text: str) -> bool:
+    """Whether the document writes ``word``: as a word, as a form of one of its words ("Asian", "Afghans"),
+    or, for an acronym, as the initials of a name it writes in full ("UN" of "United Nations")."""
+    key = _key(word)
+    if key in _document_words(text):
+        return True
+    parts = [part for part in key.split("-") if part and part not in PREFIXES]
+    if "-" in key and parts and all(part in _document_words(text) for part in parts):
+        return True  # "Ex-member" where the document writes "member"
+    words, initials = _document_names(text)
+    if word.isupper() and len(word) > 1 and word.replace(".", "") in initials:
+        return True
+    return len(key) >= 4 and any(key.startswith(w) or w.startswith(key) for w in words)
+
+
+@lru_cache(maxsize=8)
+def _document_numbers(text: str) -> frozenset[float]:
+    return grounding.written_numbers(text)
+
+
+def statement_problems(statement: str, evidence: str, text: str, claimant_names: list[str]) -> list[Problem]:
+    """What ``statement`` says that ``evidence`` does not carry (see the module docstring), worst first."""
+    problems: list[Problem] = []
+    evidence_words = set(_words(evidence))
+    allowed = evidence_words | {w for name in claimant_names for w in _words(name)}
+    written = grounding.written_numbers(evidence)
+    for match in _DIGITS.finditer(statement):
+        try:
+            value = float(match.group().rstrip(",").replace(",", ""))
+        except ValueError:
+            continue
+        if grounding.number_written(value, written):
+            continue
+        shown = match.group().rstrip(",")
+        elsewhere = grounding.number_written(value, _document_numbers(text))
+        where = "its evidence does not (the document does, elsewhere)" if elsewhere else "the document does not"
+        problems.append(Problem(f"the statement gives the number {shown}, which {where}", reject=not elsewhere))
+    for position, match in enumerate(_WORD.finditer(statement)):
+        word = match.group()
+        acronym = word.isupper() and len(word) > 1
+        if not word[:1].isupper() or (position == 0 and not acronym) or _key(word) in allowed:
+            continue  # a statement's first word is capitalised as a sentence's is ("Almost", "Following")
+        if not in_document(word, text):
+            problems.append(Problem(f"the statement names {word}, which the document does not", reject=True))
+    statement_words = _words(statement)
+    said = _negated(statement_words)
+    if said and not _negated(list(evidence_words)) and not evidence_words & DENIALS:
+        problems.append(Problem(f'the statement says "{said}" where its evidence has no negation', reject=False))
+    elif not said and not set(statement_words) & DENIALS:
+        dropped = _dropped_negation(_words(evidence), statement_words)
+        if dropped:
+            problems.append(Problem(f'the statement drops its evidence\'s "{dropped}"', reject=False))
+    return sorted(problems, key=lambda p: not p.reject)
+
+
+def _stem(word: str) -> str:
+    return word[:5]
+
+
+def _dropped_negation(evidence: list[str], statement: list[str]) -> str | None:
+    """The evidence's negation whose negated words the statement repeats without it ("did not attack" under
+    "X attacked"); None when the statement does not take up what the evidence negates."""
+    stems = {_stem(w) for w in statement if len(w) > 2}
+    for at, word in enumerate(evidence):
+        if word in NEGATIONS or word.endswith("n't"):
+            negated = next((w for w in evidence[at + 1 : at + 4] if w not in UNSTRESSED), None)
+            if negated is not None and len(negated) > 2 and _stem(negated) in stems:
+                return word  # the word the negation bears on ("did not attack"), taken up without it
+    return None
+
+
+@lru_cache(maxsize=4)
+def _read(text: str) -> tuple[tuple[int, int, tuple[attribution.Source, ...]], ...]:
+    """Per sentence that attributes: its bounds and its sources, as the rules read them."""
+    parsed = nlp.parse(text)
+    found: dict[int, list[attribution.Source]] = {}
+    for item in attribution.Reader(parsed).read():
+        found.setdefault(item.sentence, []).append(item.source)
+    return tuple(
+        (parsed.sentences[number].start, parsed.sentences[number].end, tuple(sources))
+        for number, sources in sorted(found.items())
+    )
+
+
+def claimant_problem(claimant_names: list[str], start: int, end: int, text: str) -> Problem | None:
+    """A flag when the evidence ``text[start:end]`` does not write the claimant's name and the rules read its
+    sentence as another named source's words whose name the evidence writes."""
+    own = {w for name in claimant_names for w in _words(name) if w[:1].isalpha() and len(w) > 2}
+    if not own or own & set(_words(text[start:end])):
+        return None
+    read = [(low, high, sources) for low, high, sources in _read(text) if low < end and start < high]
+    if not read or own & set(_words(text[min(r[0] for r in read) : max(r[1] for r in read)])):
+        return None  # its sentence names the claimant ("Dewar says that … the government says …")
+    source = read[0][2][0]  # the rules' reading of the sentence: its main predicate's source
+    names = {w for w in _words(source.claimant) if len(w) > 2}
+    evidence_words = set(_words(text[start:end]))
+    if source.claimant == UNNAMED_SOURCE or not names or names & own or source.check is not None:
+        return None  # no named source, the same one, or one the rules are unsure of
+    if not names <= evidence_words or not start <= source.start < source.end <= end:
+        return None  # the evidence does not name it: a pronoun, or words outside the quote
+    if not all(c.isalnum() or c in " .'\u2019-" for c in source.claimant):
+        return None  # a reading that took punctuation into the name ('History" section')
+    return Problem(f"its evidence gives these words to {source.claimant}, not to the claimant", reject=False)

@@ -1,0 +1,174 @@
+"""A model's statements and summary checked against its evidence and the document (summarizer/statements.py):
+crafted answers with an invented figure, a swapped claimant, a flipped polarity and an invented name, each
+rejected or flagged, never kept silently; ``check --strict`` fails on a brief that carries one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from summarizer import pipeline, statements
+from summarizer.check import check_brief
+from summarizer.cli import app
+from summarizer.documents import from_text
+from summarizer.errors import ExitCode
+from summarizer.models import Brief
+
+from .test_pipeline import TEXT, FakeLLM, brief_document, settings
+
+KIRBY = TEXT[TEXT.index("Kirby noted that") : TEXT.index(".", TEXT.index("Kirby noted that")) + 1]
+ACTORS = [
+    {"name": "John Kirby", "kind": "person", "role": "White House spokesperson", "aliases": ["Kirby"]},
+    {"name": "Volodymyr Zelenskyy", "kind": "person", "role": "Ukrainian president"},
+]
+INVENTED_FIGURE = {
+    "claimant": "John Kirby",
+    "statement": "Kirby confirmed 50,000 civilians were executed by Ukraine.",
+    "evidence": KIRBY,
+    "status": "asserted",
+}
+SWAPPED_CLAIMANT = {
+    "claimant": "Volodymyr Zelenskyy",
+    "statement": "Zelenskyy noted that as many as 1,000 North Korean troops were killed or wounded in a week.",
+    "evidence": KIRBY,
+    "status": "reported",
+}
+FLIPPED_POLARITY = {
+    "claimant": "John Kirby",
+    "statement": "Kirby said no North Korean troops were killed or wounded in the past week.",
+    "evidence": KIRBY,
+    "status": "asserted",
+}
+INVENTED_NAME = {
+    "claimant": "John Kirby",
+    "statement": "Kirby said General Elvis Presley counted 1,000 North Korean troops killed or wounded.",
+    "evidence": KIRBY,
+    "status": "asserted",
+}
+SOUND = {
+    "claimant": "John Kirby",
+    "statement": "Kirby noted that as many as 1,000 North Korean troops were reportedly killed or wounded in Kursk.",
+    "evidence": KIRBY,
+    "status": "reported",
+}
+
+
+def crafted_brief(*claims: dict[str, object], summary: str = "A North Korean soldier died.") -> Brief:
+    answer = {"summary": summary, "actors": ACTORS, "claims": list(claims), "uncertainties": []}
+    return brief_document(from_text(TEXT, "seed.txt"), FakeLLM(answer), settings())
+
+
+def test_the_program_reads_the_kirby_sentence_as_kirbys() -> None:
+    assert KIRBY.startswith("Kirby noted that") and "1,000" in KIRBY
+
+
+def test_an_invented_figure_is_rejected_with_its_reason() -> None:
+    brief = crafted_brief(INVENTED_FIGURE)
+    assert brief.claims == []
+    assert [r.reason for r in brief.rejected if r.kind == "claim"] == [
+        "the statement gives the number 50,000, which the document does not"
+    ]
+
+
+def test_an_invented_name_is_rejected() -> None:
+    brief = crafted_brief(INVENTED_NAME)
+    assert brief.claims == []
+    assert any("names Elvis, which the document does not" in r.reason for r in brief.rejected)
+
+
+def test_a_swapped_claimant_is_kept_with_a_check_mark_naming_the_source() -> None:
+    (claim,) = crafted_brief(SWAPPED_CLAIMANT).claims
+    assert claim.claimant == "Volodymyr Zelenskyy"
+    assert claim.check == "its evidence gives these words to Kirby, not to the claimant"
+
+
+def test_a_flipped_polarity_is_kept_with_a_check_mark() -> None:
+    (claim,) = crafted_brief(FLIPPED_POLARITY).claims
+    assert claim.check == 'the statement says "no" where its evidence has no negation'
+
+
+def test_a_sound_statement_carries_no_mark() -> None:
+    (claim,) = crafted_brief(SOUND).claims
+    assert claim.check is None
+
+
+def test_a_summary_sentence_naming_what_the_document_does_not_is_dropped() -> None:
+    summary = "A North Korean soldier captured by Ukraine died. Doctors at the Elvis Clinic said he survived."
+    brief = crafted_brief(SOUND, summary=summary)
+    assert brief.summary == "A North Korean soldier captured by Ukraine died."
+    assert [r.item["summary"] for r in brief.rejected if r.kind == "summary"] == [
+        "Doctors at the Elvis Clinic said he survived."
+    ]
+
+
+def test_check_strict_fails_on_a_brief_carrying_a_flagged_claim(tmp_path: Path) -> None:
+    source = tmp_path / "seed.txt"
+    source.write_text(TEXT, encoding="utf-8")
+    document = from_text(TEXT, str(source))
+    sound, flagged = crafted_brief(SOUND), crafted_brief(FLIPPED_POLARITY)
+    assert check_brief(sound, document).mismatched == []
+    assert check_brief(flagged, document).mismatched == [
+        ("C1", 'the statement says "no" where its evidence has no negation')
+    ]
+    path = tmp_path / "brief.json"
+    path.write_text(flagged.model_dump_json(), encoding="utf-8")
+    strict = CliRunner().invoke(app, ["check", str(path), "--source", str(source), "--strict"])
+    assert strict.exit_code == ExitCode.CHECK_FAILED
+    assert 'mismatched C1: the statement says "no"' in strict.output
+    assert "1 whose statement says what its evidence does not" in strict.output
+    plain = CliRunner().invoke(app, ["check", str(path), "--source", str(source)])
+    assert plain.exit_code == ExitCode.OK  # without --strict the mark is reported, not a failure
+
+
+def test_acronyms_forms_and_hyphenated_names_of_the_document_are_not_invented() -> None:
+    text = "The United Nations and the U.S. Department of Agriculture met in Asia. A former member spoke."
+    for word in ("UN", "USDA", "Asian", "Ex-member"):
+        assert statements.in_document(word, text), word
+    assert not statements.in_document("Elvis", text)
+
+
+def test_a_dropped_negation_is_flagged_only_on_the_words_it_negates() -> None:
+    assert statements.statement_problems("X attacked the base.", "X did not attack the base.", "", ["X"])
+    idiom = "Units suffered heavy losses, not to mention problems with logistics."
+    assert statements.statement_problems("Units suffered heavy losses.", idiom, idiom, []) == []
+
+
+# --------------------------------------------------------------------------
+# The program's candidates in a capable model's request
+# --------------------------------------------------------------------------
+
+
+def test_candidates_are_listed_and_each_is_claimed_declined_or_kept_as_the_rules_claim() -> None:
+    with_candidates = settings(candidates=True)
+    found = pipeline.candidates(TEXT, with_candidates).claims
+    assert len(found) >= 5 and found[0].claimant == "National Intelligence Service"
+    kirby = next(n for n, c in enumerate(found, 1) if "Kirby noted" in TEXT[c.start : c.end])
+    answer = {
+        "summary": "A North Korean soldier died.",
+        "actors": ACTORS,
+        "claims": [SOUND],
+        "uncertainties": [],
+        "declined": [{"candidate": 1, "reason": "the agency's report of a death, told as fact"}],
+    }
+    fake = FakeLLM(answer)
+    brief = brief_document(from_text(TEXT, "seed.txt"), fake, with_candidates)
+    request = fake.calls[0][1].user
+    assert "<candidates>" in request and '1. [National Intelligence Service] "A North Korean soldier' in request
+    assert [(r.item["candidate"], r.reason) for r in brief.rejected if r.kind == "candidate"] == [
+        (1, "the agency's report of a death, told as fact")
+    ]
+    model = [c for c in brief.claims if c.origin == "model"]
+    kept = [c for c in brief.claims if c.origin == "rules"]
+    assert [c.statement for c in model] == [SOUND["statement"]]
+    # every other candidate the answer left out is the rules' claim, marked
+    expected = {n for n in range(2, len(found) + 1) if n != kirby}
+    assert {int(c.check.split()[3].rstrip(":")) for c in kept if c.check} == expected
+    assert all(c.check and "neither claimed nor declined" in c.check for c in kept)
+
+
+def test_the_embedded_profile_and_guided_briefs_list_no_candidates() -> None:
+    from summarizer.settings import build_settings
+
+    assert pipeline.candidates(TEXT, build_settings(provider="local", environ={})).claims == []
+    assert pipeline.candidates(TEXT, settings(candidates=False)).claims == []
