@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
     from .structured import CallStats
@@ -214,10 +214,11 @@ def kind_of(error: BaseException) -> ErrorKind:
 class CeilingLearned(LLMError):
     """The endpoint stops answers at fewer tokens than the request allowed; the run now sizes to that."""
 
-    def __init__(self, served: int, asked: int):
+    def __init__(self, served: int, asked: int, stats: Any = None):
         super().__init__(
             f"the endpoint cut the answer at {served} completion tokens (finish_reason length) though "
             f"{asked} were allowed; this run now sizes its requests to {served} tokens "
             "(--max-output-tokens sets it from the start)"
         )
         self.served = served
+        self.stats = stats  # the cut attempts' tokens, which count though the answer is dropped

@@ -220,6 +220,7 @@ class _CutOff(Exception):
 # An answer cut ("length") at under this share of the tokens asked for: the endpoint's own ceiling is lower
 # than the one the settings assume, and the run learns it.
 SHORT_CUT = 0.9
+MIN_LEARNT = 256
 
 
 class LLM(StructuredLLM):
@@ -279,13 +280,13 @@ class LLM(StructuredLLM):
                 result = await self._create(response_model, prompt, reasks, budget)
             except _CutOff as cut:
                 if self._learn(cut):
-                    raise CeilingLearned(cut.served or 0, cut.limit) from None
+                    raise CeilingLearned(cut.served or 0, cut.limit, stats) from None
                 if budget >= ceiling:
                     raise
                 result = await self._create(response_model, prompt, reasks, ceiling)
         except _CutOff as cut:
             if self._learn(cut):  # the ceiling itself was cut short
-                raise CeilingLearned(cut.served or 0, cut.limit) from None
+                raise CeilingLearned(cut.served or 0, cut.limit, stats) from None
             raise LLMError(
                 f"the model's answer was cut off at its output ceiling of {cut.limit} tokens; raise "
                 "--max-output-tokens if the model allows more, or lower --max-claims"
@@ -300,14 +301,16 @@ class LLM(StructuredLLM):
         return min(configured, self._learned) if self._learned else configured
 
     def _learn(self, cut: _CutOff) -> bool:
-        """Whether ``cut`` shows a lower ceiling than this run knew (then it is the run's from now on)."""
+        """Whether ``cut`` shows that the endpoint stops answers sooner than the request allowed: a ceiling of
+        its own, which the run keeps from now on (the lowest seen). A document that started before another
+        learnt it is told so too. An answer cut at under ``MIN_LEARNT`` tokens says more about the request
+        (a prompt over the context) than about the endpoint's ceiling, and teaches nothing."""
         served = cut.served
-        if served is None or served <= 0 or served >= cut.limit * SHORT_CUT:
+        if served is None or served < MIN_LEARNT or served >= cut.limit * SHORT_CUT:
             return False
-        if self._learned is not None and served >= self._learned:
-            return False
-        self._learned = served
-        log.warning("the endpoint stops answers at %d completion tokens; later requests are sized to that", served)
+        if self._learned is None or served < self._learned:
+            self._learned = served
+            log.warning("the endpoint stops answers at %d completion tokens; later requests are sized to that", served)
         return True
 
     async def _create(self, response_model: type[Model], prompt: Prompt, reasks: int, max_tokens: int) -> Model:

@@ -152,6 +152,8 @@ class _Draft(BaseModel):
             return data
         clipped = dict(data)
         for name in cls._clipped:
+            if name not in cls.model_fields:  # "declined": only a request that lists candidates has it
+                continue
             limit, value = _max_length(cls.model_fields[name]), clipped.get(name)
             if limit is None:
                 continue
@@ -229,7 +231,9 @@ class UncertaintyDraft(_Draft):
 class Declined(_Draft):
     """One of the program's attribution candidates that the answer judges is not an attribution."""
 
-    candidate: int = Field(ge=1, description="The candidate's number")
+    _clipped = ("reason",)
+
+    candidate: int = Field(description="The candidate's number")  # one out of range is ignored, not refused
     reason: str = Field(max_length=120, description="Why it is not an attribution, in a few words")
 
 
@@ -241,7 +245,7 @@ class Extraction(_Draft):
     uncertainties: list[UncertaintyDraft] = Field(max_length=30)
     summary: str = Field(max_length=300, description="What happened, in two or three sentences")
 
-    _clipped = ("actors", "claims", "uncertainties", "summary")
+    _clipped = ("actors", "claims", "uncertainties", "summary", "declined")
 
     @classmethod
     @lru_cache(maxsize=64)

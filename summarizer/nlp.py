@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -116,19 +117,22 @@ def _pipeline() -> Any:
 
 
 _CACHE: OrderedDict[str, Parsed] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 def parse(text: str) -> Parsed:
     """The parse of ``text``, made once and kept for the last few texts (a brief's parts and checks share it)."""
     key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    found = _CACHE.get(key)
-    if found is not None:
-        _CACHE.move_to_end(key)
-        return found
+    with _CACHE_LOCK:  # worker threads of concurrent documents share the cache
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+            return found
     parsed = _parse(text)
-    _CACHE[key] = parsed
-    while len(_CACHE) > CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = parsed
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return parsed
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ParamSpec, TypeVar
@@ -169,8 +170,10 @@ def chunk_budget(settings: Settings) -> int:
         overhead = estimate_tokens(empty.system + empty.user) + estimate_tokens(SUMMARY_SCHEMA)
         return max(settings.context - overhead - GUIDED_SUMMARY_TOKENS, 64)
     limits = settings.limits or MAX_LIMITS
-    empty = extraction_prompt("", limits, complete=settings.profile == "capable")
-    schema = json.dumps(Extraction.bounded(limits).model_json_schema())
+    listed = MAX_CANDIDATES if settings.profile == "capable" and settings.candidates else 0
+    listing = [("x" * 40, "x" * CANDIDATE_CHARS)] * listed  # the candidates' room at most
+    empty = extraction_prompt("", limits, complete=settings.profile == "capable", candidates=listing)
+    schema = json.dumps(Extraction.bounded(limits, listed).model_json_schema())
     overhead = estimate_tokens(empty.system + empty.user) + estimate_tokens(schema)
     return max(settings.context - overhead - answer_budget(settings, limits), 64)
 
@@ -240,8 +243,10 @@ async def brief_document(document: Document, llm: StructuredLLM, settings: Setti
     if method == "guided":
         summary, assembly.summary_origin = await _guided_summary(summaries, text, assembly, llm, settings, stats)
     else:  # a model's summary, checked as the guided path checks one: no name or number the text lacks
-        summary = summaries[0] if len(chunks) == 1 else await _summarise(summaries, llm, settings, stats)
-        summary = await _cpu(len(text), _checked_summary, summary, text, assembly)
+        written = summaries[0] if len(chunks) == 1 else await _summarise(summaries, llm, settings, stats)
+        summary = await _cpu(len(text), _checked_summary, written, text, assembly)
+        if written.strip() and not summary:  # every sentence dropped: the document's lead stands in
+            summary, assembly.summary_origin = guided.lead(text), "rules"
     return await _cpu(len(text), _assemble, document, len(chunks), summary, assembly, llm, settings, stats)
 
 
@@ -317,7 +322,9 @@ async def _brief_part(
                 max_tokens=opening.max_tokens,
             )
             break
-        except CeilingLearned:  # the endpoint stops answers sooner than assumed: smaller caps, once
+        except CeilingLearned as learned:  # the endpoint stops answers sooner than assumed: smaller caps, once
+            if learned.stats is not None:
+                stats.add(learned.stats)
             if attempt or settings.limits is not None:
                 raise
             limits = _fitted(limits, llm, settings)
@@ -333,10 +340,23 @@ async def _brief_part(
 def _fitted(limits: Limits, llm: StructuredLLM, settings: Settings) -> Limits:
     """``limits`` made to fit the endpoint's own ceiling where the run has learnt one lower than the settings'."""
     learned = llm.output_ceiling(settings.output_ceiling)
-    return fit_ceiling(limits, learned) if learned < settings.output_ceiling else limits
+    if settings.limits is not None or learned >= settings.output_ceiling:
+        return limits  # fixed caps (--max-claims, the embedded profile) are the user's to change
+    return fit_ceiling(limits, learned)
 
 
-UNACCOUNTED = "the program's candidate {number}: the model's answer neither claimed nor declined it"
+UNACCOUNTED = "the program's candidate {number}: no claim of the model's covers it, and the model did not decline it"
+
+
+def _claimed_by(claimant: str, span: tuple[int, int], assembly: Assembly) -> bool:
+    """Whether a claim on ``span`` names ``claimant`` (one of two sources on one sentence is covered only by a
+    claim of its own)."""
+    key = attribution.actor_key(claimant)
+    return any(
+        attribution.actor_key(c.claimant) == key
+        for c in assembly.claims
+        if c.evidence.start < span[1] and span[0] < c.evidence.end
+    )
 
 
 def _account(found: guided.Found, declined: dict[int, str], text: str, part: Part, assembly: Assembly) -> None:
@@ -345,9 +365,11 @@ def _account(found: guided.Found, declined: dict[int, str], text: str, part: Par
     candidate with the model's reason)."""
     shift = part.window[0] if part.window else 0
     covered = overlapping_any([(c.evidence.start, c.evidence.end) for c in assembly.claims])
+    shared = Counter((c.start, c.end) for c in found.claims)  # two sources on one sentence: two candidates
     missing: list[guided.FoundClaim] = []
     for number, claim in enumerate(found.claims, 1):
-        if covered((claim.start + shift, claim.end + shift)):
+        span = (claim.start + shift, claim.end + shift)
+        if covered(span) if shared[(claim.start, claim.end)] == 1 else _claimed_by(claim.claimant, span, assembly):
             continue
         if number in declined:
             item = {

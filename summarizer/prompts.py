@@ -83,6 +83,12 @@ def fence(document: str) -> str:
     return document.replace("</document>", "</ document>")
 
 
+def _inert(text: str) -> str:
+    """A candidate's words (the document's, so hostile) on one line, with no angle bracket to open or close
+    a tag ("</candidates>", "</DOCUMENT >") and no straight double quote to end its quotation early."""
+    return " ".join(text.split()).replace("<", "\u2039").replace(">", "\u203a").replace('"', "\u201d")
+
+
 def extraction_prompt(
     document: str, limits: Any, *, complete: bool = False, candidates: Sequence[tuple[str, str]] = ()
 ) -> Prompt:
@@ -100,9 +106,7 @@ def extraction_prompt(
         max_claims=limits.claims,
         max_uncertainties=limits.uncertainties,
         complete=complete,
-        candidates=[
-            (claimant, fence(words).replace("</candidates>", "</ candidates>")) for claimant, words in candidates
-        ],
+        candidates=[(_inert(name), _inert(words)) for name, words in candidates],
     )
 
 

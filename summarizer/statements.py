@@ -7,9 +7,10 @@ Kirby's sentence about 1,000 troops). So each statement is read against its evid
 * **a number** the evidence does not write (in any of the forms ``grounding.written_numbers`` reads):
   rejected when the document writes it nowhere, flagged (kept with a check mark) when it is elsewhere
   in the document (a date or a total the model brought in from the next sentence);
-* **a name** (a capitalised word after the statement's first, or an acronym) that neither the evidence,
-  the claimant's names nor the document write — as a word, a form of one of its words ("Asian" of
-  "Asia") or the initials of a name it writes ("UN", "USDA"): rejected. A name from elsewhere in the
+* **a name** (a capitalised word after the statement's first, or an acronym; not a title or a single
+  letter) that neither the evidence, the claimant's names nor the document write — as a word, a form of
+  one of its capitalised words ("Asian" of "Asia", "British" of "Britain") or the initials of a name it
+  writes ("UN", "USDA", "US" of "U.S."): rejected. A name from elsewhere in the
   document is allowed: it is how a statement says who "he" or "the country" is;
 * **a negation** on one side only: the statement negates ("not", "no", "never", "n't", …) and its
   evidence has no negation and no verb of denial — "said no troops were killed" over "troops were
@@ -32,12 +33,37 @@ from . import attribution, grounding, nlp
 from .models import UNNAMED_SOURCE
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019`][^\W_]+)*")
-_DIGITS = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
+_DIGITS = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?![\w])")  # not "3rd", "1990s", "4G"
+_SEPARATOR = re.compile(r"(?<=\d)[,.\s\u202f\u00a0](?=\d)")
+TITLES = frozenset({"mr", "mrs", "ms", "dr", "prof", "sir", "gen", "sen", "rep", "gov", "pres", "st", "lt", "col"})
+DEMONYMS = {  # a people's word whose country the document may write instead (and no shared stem shows it)
+    "french": "france",
+    "spanish": "spain",
+    "swiss": "switzerland",
+    "irish": "ireland",
+    "dutch": "netherlands",
+    "welsh": "wales",
+    "scottish": "scotland",
+    "danish": "denmark",
+    "swedish": "sweden",
+    "finnish": "finland",
+    "polish": "poland",
+    "british": "britain",
+    "english": "england",
+    "greek": "greece",
+    "thai": "thailand",
+    "filipino": "philippines",
+    "israeli": "israel",
+    "iraqi": "iraq",
+    "afghan": "afghanistan",
+    "pakistani": "pakistan",
+}
 NEGATIONS = frozenset(
     {"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot", "nowhere"}
 )
 DENIALS = frozenset(
     {"deny", "denies", "denied", "denying", "denial", "reject", "rejects", "rejected", "refuse", "refused"}
+    | {"decline", "declined", "declines", "declining"}
     | {"refuses", "dismiss", "dismissed", "dismisses", "false", "untrue", "disputed", "disputes", "dispute"}
 )
 
@@ -64,11 +90,15 @@ def _key(word: str) -> str:
     return word[:-2] if word.endswith("'s") else word
 
 
+def _negation(words: list[str], at: int) -> bool:
+    """Whether ``words[at]`` negates: "not", "never", "n't", … but not "not only", "not just"."""
+    word = words[at]
+    following = words[at + 1] if at + 1 < len(words) else ""
+    return (word in NEGATIONS or word.endswith("n't")) and following not in ("only", "just", "merely")
+
+
 def _negated(words: list[str]) -> str | None:
-    for word in words:
-        if word in NEGATIONS or word.endswith("n't"):
-            return word
-    return None
+    return next((words[at] for at in range(len(words)) if _negation(words, at)), None)
 
 
 @lru_cache(maxsize=8)
@@ -80,8 +110,9 @@ def _document_words(text: str) -> frozenset[str]:
 def _document_names(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """The document's words of four letters or more (for "Asian" of "Asia"), and the initials of its runs of
     capitalised words and of every stretch of such a run ("UN", "UNHCR", "USDA", "EPA")."""
-    words = frozenset(w for w in _document_words(text) if len(w) >= 4)
-    initials: set[str] = set()
+    # capitalised words only: "Grant" is no form of "granted"
+    words = frozenset(_key(m.group()) for m in _WORD.finditer(text) if m.group()[:1].isupper() and len(m.group()) >= 4)
+    initials = {m.group().replace(".", "") for m in re.finditer(r"\b(?:[A-Z]\.){2,}", text)}  # "U.S.", "U.N."
     for run in re.finditer(r"[A-Z][\w.'\u2019-]*(?:\s+(?:(?:of|for|and|the|on)\s+)?[A-Z][\w.'\u2019-]*)*", text):
         letters = [w.replace(".", "") if re.fullmatch(r"(?:[A-Z]\.)+", w) else w[0] for w in run.group().split()]
         letters = [w for w in letters if w[:1].isupper()]  # "U.S. Department of Agriculture": U S D A
@@ -103,7 +134,15 @@ def in_document(word: str, text: str) -> bool:
     words, initials = _document_names(text)
     if word.isupper() and len(word) > 1 and word.replace(".", "") in initials:
         return True
-    return len(key) >= 4 and any(key.startswith(w) or w.startswith(key) for w in words)
+    if DEMONYMS.get(key) in words:
+        return True
+    return len(key) >= 4 and any(_stem_shared(key, w) for w in words)
+
+
+def _stem_shared(one: str, other: str) -> bool:
+    """ "Asian" and "Asia", "Ukrainian" and "Ukraine", "Chinese" and "China": one word's form of the other."""
+    shared = next((at for at, (a, b) in enumerate(zip(one, other, strict=False)) if a != b), min(len(one), len(other)))
+    return shared >= 4 and shared >= min(len(one), len(other)) - 3
 
 
 @lru_cache(maxsize=8)
@@ -117,12 +156,13 @@ def statement_problems(statement: str, evidence: str, text: str, claimant_names:
     evidence_words = set(_words(evidence))
     allowed = evidence_words | {w for name in claimant_names for w in _words(name)}
     written = grounding.written_numbers(evidence)
+    as_written = set(re.findall(r"\d+", _SEPARATOR.sub("", evidence)))  # "10 000", "1,2 and 3", "2,5"
     for match in _DIGITS.finditer(statement):
         try:
             value = float(match.group().rstrip(",").replace(",", ""))
         except ValueError:
             continue
-        if grounding.number_written(value, written):
+        if grounding.number_written(value, written) or _SEPARATOR.sub("", match.group().rstrip(",")) in as_written:
             continue
         shown = match.group().rstrip(",")
         elsewhere = grounding.number_written(value, _document_numbers(text))
@@ -131,13 +171,15 @@ def statement_problems(statement: str, evidence: str, text: str, claimant_names:
     for position, match in enumerate(_WORD.finditer(statement)):
         word = match.group()
         acronym = word.isupper() and len(word) > 1
-        if not word[:1].isupper() or (position == 0 and not acronym) or _key(word) in allowed:
+        if not word[:1].isupper() or len(word) < 2 or (position == 0 and not acronym) or _key(word) in allowed:
             continue  # a statement's first word is capitalised as a sentence's is ("Almost", "Following")
+        if _key(word) in TITLES:
+            continue  # "Mr Jones" over "Jones"
         if not in_document(word, text):
             problems.append(Problem(f"the statement names {word}, which the document does not", reject=True))
     statement_words = _words(statement)
     said = _negated(statement_words)
-    if said and not _negated(list(evidence_words)) and not evidence_words & DENIALS:
+    if said and not _negated(_words(evidence)) and not evidence_words & DENIALS:
         problems.append(Problem(f'the statement says "{said}" where its evidence has no negation', reject=False))
     elif not said and not set(statement_words) & DENIALS:
         dropped = _dropped_negation(_words(evidence), statement_words)
@@ -155,7 +197,7 @@ def _dropped_negation(evidence: list[str], statement: list[str]) -> str | None:
     "X attacked"); None when the statement does not take up what the evidence negates."""
     stems = {_stem(w) for w in statement if len(w) > 2}
     for at, word in enumerate(evidence):
-        if word in NEGATIONS or word.endswith("n't"):
+        if _negation(evidence, at):
             negated = next((w for w in evidence[at + 1 : at + 4] if w not in UNSTRESSED), None)
             if negated is not None and len(negated) > 2 and _stem(negated) in stems:
                 return word  # the word the negation bears on ("did not attack"), taken up without it
