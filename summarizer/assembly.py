@@ -454,11 +454,7 @@ class Assembly:
             return []
         actor = next((a for a in self.actors if a.id == resolved[1]), None)
         names = [resolved[0], *(actor.aliases if actor else [])]
-        problems = statements.statement_problems(draft.statement, evidence.quote, self.text, names)
-        if resolved[1] is not None:
-            swapped = statements.claimant_problem(names, evidence.start, evidence.end, self.text)
-            problems += [swapped] if swapped else []
-        return problems
+        return statements.claim_problems(draft.statement, evidence, self.text, names, resolved[1] is not None)
 
     def _source_span(self, draft: ClaimDraft, evidence: Span) -> Span | None:
         """The model's source words grounded where it said them: its occurrence nearest the evidence, in the

@@ -128,6 +128,13 @@ def quoted_regions(parsed: Parsed) -> list[tuple[int, int]]:
     return found
 
 
+@lru_cache(maxsize=8)
+def read(parsed: Parsed) -> tuple[Attribution, ...]:
+    """The attributions of a parse, read once (guided extraction, the capable request's candidates and the
+    check of a model's claimant share it; ``nlp.parse`` hands out one ``Parsed`` per text)."""
+    return tuple(Reader(parsed).read())
+
+
 class Reader:
     """Reads the attributions of one parsed document, sentence by sentence, remembering earlier sources."""
 
@@ -205,6 +212,7 @@ class Reader:
         return self.parsed.text.rfind("\n", 0, self.parsed.sentences[number].start) + 1
 
     def title_case(self, number: int) -> bool:
+        """Most of the sentence's longer words capitalised ("Howard Dean Tells Convention …")."""
         sentence = self.parsed.sentences[number]
         words = [
             t.text for t in self.parsed.tokens[sentence.first : sentence.last] if t.text.isalpha() and len(t.text) > 3
@@ -214,11 +222,8 @@ class Reader:
     def headline(self, number: int) -> bool:
         """A line in Title Case ("Pentagon Says Troops Died In Kursk"): a headline, whose verbs attribute nothing."""
         sentence = self.parsed.sentences[number]
-        words = [
-            t.text for t in self.parsed.tokens[sentence.first : sentence.last] if t.text.isalpha() and len(t.text) > 3
-        ]
         ends = self.parsed.text[sentence.start : sentence.end].rstrip("\"'\u201d\u2019)").endswith((".", "!", "?"))
-        return not ends and len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+        return not ends and self.title_case(number)
 
     def sentence(self, number: int, previous: Attribution | None) -> Attribution | None:
         parsed = self.parsed
@@ -301,11 +306,13 @@ class Reader:
         sentence = parsed.sentences[number]
         if number == 0 or self.kinds.get(parsed.tokens[verb].lemma) not in ("speech", "reporting"):
             return None
-        if self.holds_clause(verb, sentence.start, sentence.end) or sentence.last - sentence.first > 12:
+        if sentence.last - sentence.first > 12:
             return None
         before = parsed.text[parsed.sentences[number - 1].start : sentence.start].rstrip()
+        if not before.endswith(('"', "\u201d")) or self.holds_clause(verb, sentence.start, sentence.end):
+            return None  # the cheap tests first: this runs for every reporting verb of the document
         region = next((r for r in self.regions if r[1] == parsed.sentences[number - 1].start + len(before)), None)
-        if region is None or not before.endswith(('"', "\u201d")):
+        if region is None:
             return None
         first = number - 1
         while first > 0 and parsed.sentences[first - 1].end > region[0]:

@@ -126,10 +126,8 @@ def mismatched_claims(brief: Brief, text: str) -> list[tuple[str, str]]:
         if claim.origin != "model":
             continue
         names = [claim.claimant, *aliases.get(claim.claimant_id or "", [])]
-        problems = statements.statement_problems(claim.statement, claim.evidence.quote, text, names)
-        if claim.claimant_id is not None:
-            swapped = statements.claimant_problem(names, claim.evidence.start, claim.evidence.end, text)
-            problems += [swapped] if swapped else []
+        listed = claim.claimant_id is not None
+        problems = statements.claim_problems(claim.statement, claim.evidence, text, names, listed)
         if problems:
             found.append((claim.id, "; ".join(p.reason for p in problems)))
     return found

@@ -202,7 +202,7 @@ def find(text: str, limits: Limits) -> Found:
     kinds = cue_kinds()
     lexicon = tuple(kinds)
     found = Found()
-    read = attribution.Reader(parsed).read()
+    read = attribution.read(parsed)
     kept: list[attribution.Attribution] = []
     for item in read:
         sentence = parsed.sentences[item.sentence]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import attribution, grounding, nlp
-from .models import UNNAMED_SOURCE
+from .models import UNNAMED_SOURCE, Span
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019`][^\W_]+)*")
 _DIGITS = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?![\w])")  # not "3rd", "1990s", "4G"
@@ -150,6 +150,16 @@ def _document_numbers(text: str) -> frozenset[float]:
     return grounding.written_numbers(text)
 
 
+def claim_problems(statement: str, evidence: Span, text: str, names: list[str], listed: bool) -> list[Problem]:
+    """Every problem of one model claim: its statement against its ``evidence`` (``statement_problems``), and,
+    for a claimant that is a ``listed`` actor (not "author" or "unnamed source"), its evidence against the
+    rules' reading of who said it (``claimant_problem``). ``names``: the claimant's name and aliases. Used as
+    an answer is grounded (``assembly``) and again on a saved brief (``check``)."""
+    problems = statement_problems(statement, evidence.quote, text, names)
+    swapped = claimant_problem(names, evidence.start, evidence.end, text) if listed else None
+    return [*problems, swapped] if swapped else problems
+
+
 def statement_problems(statement: str, evidence: str, text: str, claimant_names: list[str]) -> list[Problem]:
     """What ``statement`` says that ``evidence`` does not carry (see the module docstring), worst first."""
     problems: list[Problem] = []
@@ -209,7 +219,7 @@ def _read(text: str) -> tuple[tuple[int, int, tuple[attribution.Source, ...]], .
     """Per sentence that attributes: its bounds and its sources, as the rules read them."""
     parsed = nlp.parse(text)
     found: dict[int, list[attribution.Source]] = {}
-    for item in attribution.Reader(parsed).read():
+    for item in attribution.read(parsed):
         found.setdefault(item.sentence, []).append(item.source)
     return tuple(
         (parsed.sentences[number].start, parsed.sentences[number].end, tuple(sources))
