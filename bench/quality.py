@@ -72,6 +72,7 @@ FIXTURE_SETS = {
 GATED = {
     "attribution_recall": "attribution recall",
     "claim_precision": "claim precision",
+    "attributed_precision": "attributed-claim precision",
     "claimant_agreement_strict": "claimant agreement, strict",
     "claimant_agreement_lenient": "claimant agreement, lenient",
     "unnamed_source_agreement": '"unnamed source" on unnamed gold',
@@ -266,6 +267,7 @@ def table_rows(result: SetScore) -> list[tuple[str, str, str]]:
         ("claims", str(m["claims"]), ""),
         ("attribution recall (gold matched)", *_fmt(m["attribution_recall"])),
         ("claim precision", *_fmt(m["claim_precision"])),
+        ("claim precision, the author's own left out", *_fmt(m["attributed_precision"])),
         ("claimant agreement, strict (named sources)", *_fmt(m["claimant_agreement_strict"])),
         ("claimant agreement, lenient (one shared word)", *_fmt(m["claimant_agreement_lenient"])),
         ('"unnamed source" on unnamed gold sources', *_fmt(m["unnamed_source_agreement"])),

@@ -37,6 +37,10 @@ Measures (counts summed over documents, then divided: documents weigh by size):
   half-open). The gold keeps GUM's segment boundaries, so overlap, not equality.
 * attribution recall: gold attributions matched by at least one claim.
 * claim precision: claims that match at least one gold attribution.
+* attributed-claim precision: the same over the claims given to a source, not to
+  "author": the gold annotates attribution, so the author's own statements ("the
+  article makes it in its own voice") are outside what it can match. Reported
+  beside claim precision, never instead of it.
 * claimant agreement, strict: over matched gold attributions with a named source,
   the share where some matching claim names it: the claimant, or the name or an
   alias of the actor its ``claimant_id`` points to, has distinctive words, and
@@ -186,6 +190,8 @@ class DocScore:
     has_gold: bool = False
     claims: int = 0
     claims_matched: int = 0
+    attributed: int = 0  # claims whose claimant is not "author"
+    attributed_matched: int = 0
     gold: int = 0
     gold_matched: int = 0
     named: int = 0
@@ -333,6 +339,9 @@ def score_claims(brief: DocBrief, gold: GoldDoc, score: DocScore) -> None:
     pairs = match_pairs(brief.claims, gold.attributions)
     score.claims, score.gold = len(brief.claims), len(gold.attributions)
     score.claims_matched = len({c for c, _ in pairs})
+    attributed = {c for c, claim in enumerate(brief.claims) if claim.claimant.strip().lower() != AUTHOR}
+    score.attributed = len(attributed)
+    score.attributed_matched = len({c for c, _ in pairs} & attributed)
     score.gold_matched = len({g for _, g in pairs})
     for g, attribution in enumerate(gold.attributions):
         matching = [brief.claims[c] for c, gg in pairs if gg == g]
@@ -395,6 +404,7 @@ def measures(scores: list[DocScore]) -> dict[str, Any]:
         "claims": total["claims"],
         "attribution_recall": _measure(total["gold_matched"], total["gold"]),
         "claim_precision": _measure(total["claims_matched"], total["claims"]),
+        "attributed_precision": _measure(total["attributed_matched"], total["attributed"]),
         "claimant_agreement_strict": _measure(total["named_strict"], total["named"]),
         "claimant_agreement_lenient": _measure(total["named_lenient"], total["named"]),
         "unnamed_source_agreement": _measure(total["unnamed_claimed_ok"], total["unnamed_claimed"]),
@@ -476,7 +486,13 @@ def doc_brief(data: dict[str, Any], text: str) -> DocBrief:
             evidence=_span(c["evidence"]),
             claimant=str(c.get("claimant", "")),
             cue=_span(c["cue"]) if c.get("cue") else None,
-            names=actors.get(c.get("claimant_id"), ()) if c.get("claimant_id") else (),
+            # the claimant's actor's names, and every further claimant's (schema 1.9: Claim.also)
+            names=tuple(
+                name
+                for actor_id in [c.get("claimant_id"), *(o.get("actor_id") for o in c.get("also") or [])]
+                if actor_id
+                for name in actors.get(actor_id, ())
+            ),
             source=_span(c["source"]) if c.get("source") else None,
         )
         for c in data["claims"]

@@ -4,12 +4,13 @@ Each answer file is what a careful strong model would return for the whole
 document: ``{"document": "seeds/...txt", "summary", "actors", "claims",
 "uncertainties"}`` with the field names of the extraction schema. This script
 only checks the letter of an answer: valid JSON, known fields and enum values,
-every evidence and uncertainty quote verbatim in the document, every actor
-name (or an alias) in the document, every claimant a listed actor, "author" or
-"unnamed source", every cue found in the document near its evidence, every
-claim's source (when not null) verbatim in the document near its evidence: an
-occurrence ending at most 400 characters before the evidence's sentence starts
-and starting at most 120 characters after the evidence ends.
+every evidence and uncertainty quote verbatim in the document, every actor name
+(or an alias) in the document, every claimant a listed actor, "author" or
+"unnamed source" (and every further claimant in ``also`` another listed actor),
+every cue found in the document near its evidence, every claim's source (when
+not null) verbatim in the document near its evidence: an occurrence ending at
+most 400 characters before the evidence's sentence starts and starting at most
+120 characters after the evidence ends.
 
 Usage: python scripts/check_answers.py [fixtures/strong/answers/NAME.json ...]
 (by default every answer but digest.json, the synthesis, which has no document)
@@ -72,6 +73,9 @@ def problems(path: Path) -> list[str]:
             found.append(f"claim {number}: evidence not verbatim in the document: {claim['evidence'][:80]!r}")
         if claim["claimant"] not in names | SPECIAL:
             found.append(f"claim {number}: claimant {claim['claimant']!r} is not a listed actor name or alias")
+        also = claim.get("also", [])
+        if not isinstance(also, list) or any(name not in names or name == claim["claimant"] for name in also):
+            found.append(f"claim {number}: also {also!r} is not a list of other listed actor names or aliases")
         if claim.get("status") not in STATUSES:
             found.append(f"claim {number}: status {claim.get('status')!r}")
         source = claim.get("source")

@@ -178,7 +178,7 @@ def _named(name: str, text: str) -> bool:
 
 def _needed_first(actors: list[dict[str, Any]], claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The actors the claims name, in claim order, then the others: a careful model lists whom it cites."""
-    cited = [c["claimant"] for c in claims]
+    cited = [name for c in claims for name in [c["claimant"], *c.get("also", [])]]
     rank = {a["name"]: min((cited.index(n) for n in _names(a) if n in cited), default=len(cited)) for a in actors}
     return sorted(actors, key=lambda a: rank[a["name"]])
 

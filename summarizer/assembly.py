@@ -31,6 +31,7 @@ from .models import (
     Additions,
     Claim,
     ClaimDraft,
+    CoClaimant,
     Extraction,
     Figure,
     FigureDraft,
@@ -56,7 +57,11 @@ ItemKind = Literal["claim", "uncertainty"]
 Item = TypeVar("Item", Claim, Uncertainty)
 # Evidence that only names a source is not support for what the claim says it asserted.
 NAME_ONLY = 'evidence "{quote}" only names a source; it does not say what was asserted'
-RejectedKind = Literal["actor", "alias", "claim", "uncertainty", "figure", "cue", "source"]
+RejectedKind = Literal["actor", "alias", "claim", "uncertainty", "figure", "cue", "source", "claimant"]
+# A claimant named in `also` that is no listed actor: the claim stands on its own claimant.
+UNLISTED_ALSO = "a further claimant that is not a listed actor; the claim is kept without it"
+# "NBC News and ABC News", "Russia, China and Iran": a claimant that names several sources.
+SEVERAL = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 
 
 @dataclass(frozen=True)
@@ -325,9 +330,32 @@ class Assembly:
             )
         elif self.span(draft.evidence, part) is None:
             problems.append(self.evidence_problem(draft.evidence, part))
-        if self.index.resolve(draft.claimant) is None:
+        if self.claimants(draft) is None:
             problems.append(f'claimant "{draft.claimant}" is not a listed actor, "{AUTHOR}" or "{UNNAMED_SOURCE}"')
         return problems
+
+    def claimants(self, draft: ClaimDraft) -> tuple[tuple[str, str | None], list[CoClaimant], list[str]] | None:
+        """The claimant resolved (name, actor id), the further claimants that are listed actors, and the names
+        of ``also`` that are not; None when the claimant resolves to nothing. A claimant that names several
+        listed actors ("NBC News and ABC News") is the first of them, the others further claimants."""
+        resolved = self.index.resolve(draft.claimant)
+        names = [n for n in getattr(draft, "also", None) or [] if isinstance(n, str) and n.strip()]
+        if resolved is None:
+            parts = [p for p in SEVERAL.split(draft.claimant.strip()) if p.strip()]
+            hits = [self.index.resolve(p) for p in parts]
+            if len(parts) < 2 or not all(hit is not None and hit[1] is not None for hit in hits):
+                return None
+            resolved, names = hits[0], parts[1:] + names
+        assert resolved is not None
+        also: list[CoClaimant] = []
+        unknown: list[str] = []
+        for name in names:
+            hit = self.index.resolve(name)
+            if hit is None or hit[1] is None:
+                unknown.append(name)
+            elif hit[1] != resolved[1] and all(hit[1] != other.actor_id for other in also):
+                also.append(CoClaimant(name=hit[0], actor_id=hit[1]))
+        return resolved, also, unknown
 
     def uncertainty_problems(self, draft: UncertaintyDraft, part: Part) -> list[str]:
         if len(draft.evidence.strip()) < MIN_UNCERTAINTY_EVIDENCE_CHARS:
@@ -356,15 +384,16 @@ class Assembly:
 
     def add_claim(self, draft: ClaimDraft, part: Part) -> None:
         evidence = self.span(draft.evidence, part)
-        resolved = self.index.resolve(draft.claimant)
-        assert evidence is not None and resolved is not None, "add_claim needs a grounded claim"
+        claimants = self.claimants(draft)
+        assert evidence is not None and claimants is not None, "add_claim needs a grounded claim"
+        resolved, also, unknown = claimants
         # judged against the resolved name (a listed actor's, author, unnamed source), not the model's raw text
         if grounding.only_names(evidence.quote, self.index.name_words() | grounding.name_words([resolved[0]])):
             self.rejected.append(
                 reject("claim", draft, NAME_ONLY.format(quote=clip(evidence.quote, QUOTE_CHARS, "chars")))
             )
             return
-        problems = self._statement_problems(draft, evidence, resolved)
+        problems = self._statement_problems(draft, evidence, resolved, also)
         if problems and problems[0].reject:
             self.rejected.append(reject("claim", draft, problems[0].reason))
             return
@@ -372,8 +401,13 @@ class Assembly:
         position = duplicate_of(
             evidence, part, self.claims, self.parts, same=lambda c: c.claimant == resolved[0], index=self.claim_spans
         )
+        self.rejected += [
+            Rejected(kind="claimant", item={"claim": draft.statement, "also": name}, reason=UNLISTED_ALSO)
+            for name in unknown
+        ]
         if position is None:
-            self._insert_claim(draft, evidence, resolved, f"C{len(self.claims) + 1}", len(self.claims), part, check)
+            number = len(self.claims)
+            self._insert_claim(draft, evidence, resolved, f"C{number + 1}", number, part, check, also)
             return
         claim = self.claims[position]
         same_span = (claim.evidence.start, claim.evidence.end, claim.claimant) == (
@@ -391,7 +425,7 @@ class Assembly:
             )
             del self.claims[position]
             self.parts.pop(claim.id, None)
-            self._insert_claim(draft, evidence, resolved, claim.id, position, part, check)
+            self._insert_claim(draft, evidence, resolved, claim.id, position, part, check, also)
             self.claim_spans.moved(position, claim.evidence, evidence)
             return
         self.rejected.append(reject("claim", draft, f"duplicate of {claim.id}"))
@@ -405,6 +439,7 @@ class Assembly:
         position: int,
         part: Part,
         check: str | None = None,
+        also: list[CoClaimant] | None = None,
     ) -> None:
         cue = None
         if draft.cue and draft.cue.strip():
@@ -433,6 +468,7 @@ class Assembly:
                 id=claim_id,
                 claimant=resolved[0],
                 claimant_id=resolved[1],
+                also=also or [],
                 statement=draft.statement.strip(),
                 evidence=evidence,
                 cue=cue,
@@ -446,14 +482,15 @@ class Assembly:
         self.parts[claim_id] = part.origin
 
     def _statement_problems(
-        self, draft: ClaimDraft, evidence: Span, resolved: tuple[str, str | None]
+        self, draft: ClaimDraft, evidence: Span, resolved: tuple[str, str | None], also: list[CoClaimant]
     ) -> list[statements.Problem]:
         """What a model's statement says beyond its evidence, and whether its evidence is another source's
         (``statements``); nothing for the rules' own claims, whose statement is their evidence."""
         if self.origin != "model":
             return []
-        actor = next((a for a in self.actors if a.id == resolved[1]), None)
-        names = [resolved[0], *(actor.aliases if actor else [])]
+        ids = {resolved[1], *(other.actor_id for other in also)}
+        names = [resolved[0], *(other.name for other in also)]
+        names += [alias for a in self.actors if a.id in ids for alias in a.aliases]
         return statements.claim_problems(draft.statement, evidence, self.text, names, resolved[1] is not None)
 
     def _source_span(self, draft: ClaimDraft, evidence: Span) -> Span | None:

@@ -42,6 +42,9 @@ from .models import UNNAMED_SOURCE, ActorKind
 from .nlp import Entity, Parsed
 
 SOURCE_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
+# Speech verbs whose bare object is a thing done, not said ("the library added a reading room", "added 200
+# jobs"): they attribute with a clause or a quotation, or as the carrier of one ("…," he added).
+ACTS_WITH_OBJECT = frozenset({"add"})
 ALWAYS_ACTORS = frozenset({"PERSON", "ORG"})
 PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
 GROUP_PRONOUNS = frozenset({"they", "it", "we", "them"})
@@ -98,6 +101,7 @@ class Source:
     person: bool  # a person (he/she may refer back to it)
     check: str | None = None  # why the rules are unsure, if they are
     aliases: tuple[str, ...] = ()  # other names the sentence gives it (an apposition)
+    also: tuple[str, ...] = ()  # further named sources coordinated with it ("NBC News and ABC News reported")
 
 
 @dataclass(frozen=True)
@@ -338,6 +342,8 @@ class Reader:
           promise (INTENT), an object it takes a side on (POSITION), or a judgement ("views X as Y")."""
         clause = self.holds_clause(verb, start, end)
         if kind == "speech":
+            if self.parsed.tokens[verb].lemma in ACTS_WITH_OBJECT:  # "added a reading room": an act
+                return clause or self.parsed.tokens[verb].dep in ("parataxis", "ccomp", "advcl")
             return clause or self.says_something(verb)
         tokens = self.parsed.tokens
         named = source is not None and source.claimant != UNNAMED_SOURCE
@@ -469,7 +475,43 @@ class Reader:
     # -------------------------------------------------------------- sources
 
     def source_of(self, head: int, number: int) -> Source | None:
-        """The source that the noun phrase headed by ``head`` names (see the module docstring)."""
+        """The source that the noun phrase headed by ``head`` names (see the module docstring), with the named
+        sources coordinated with it ("NBC News and ABC News both reported") as its further claimants."""
+        source = self._source_of(head, number)
+        if source is None or source.claimant == UNNAMED_SOURCE:
+            return source
+        also, end = self.coordinated(head, source.claimant)
+        if not also:
+            return source
+        token = self.parsed.tokens[head]
+        title = token.lemma in self.roles or token.lemma in TITLE_ROLES or token.pos == "NOUN"
+        if title and self.parsed.entity_of(head) is None:
+            # "former Vermont Gov. and party Chairman Ed Rendell": one person under two titles
+            return Source(also[-1], source.start, max(end, source.end), True, source.check)
+        if source.start >= 0 and end > source.end:  # "Russia, China and Iran": the phrase was cut at the comma
+            source = replace(source, end=end)
+        return replace(source, also=also)
+
+    def coordinated(self, head: int, claimant: str) -> tuple[tuple[str, ...], int]:
+        """The names of the entities coordinated with ``head`` ("and", commas), other than ``claimant``, and
+        where the last of them ends."""
+        parsed = self.parsed
+        found: dict[str, str] = {}
+        end = -1
+        queue = [c for c in parsed.children(head) if parsed.tokens[c].dep == "conj"]
+        while queue:
+            i = queue.pop(0)
+            queue += [c for c in parsed.children(i) if parsed.tokens[c].dep == "conj"]
+            entity = parsed.entity_of(i)
+            if entity is None or entity.label not in SOURCE_LABELS or self.inside_quote(parsed.tokens[i].start):
+                continue
+            name = _name(parsed.text[entity.start : entity.end])
+            if name and "\n" not in name and actor_key(name) != actor_key(claimant):
+                found.setdefault(actor_key(name), name)
+                end = max(end, entity.end)
+        return tuple(found.values()), end
+
+    def _source_of(self, head: int, number: int) -> Source | None:
         parsed = self.parsed
         token = parsed.tokens[head]
         if self.inside_quote(token.start):
@@ -509,9 +551,16 @@ class Reader:
             if not any(e is not None and e.label == "ORG" for e in named):  # "the Florida senator": not Florida
                 return Source(UNNAMED_SOURCE, start, end, True, f"{described}: no person titled so named before")
         if inner:
-            possessive = parsed.tokens[inner[0].last - 1].dep == "poss" or (
-                inner[0].last < last and parsed.tokens[inner[0].last].tag == "POS"
-            )
+
+            def owns(entity: Entity) -> bool:  # "Trump's spokeswoman": Trump owns the phrase's head
+                return parsed.tokens[entity.last - 1].dep == "poss" or (
+                    entity.last < last and parsed.tokens[entity.last].tag == "POS"
+                )
+
+            people = [e for e in inner if e.label == "PERSON" and not owns(e)]
+            if role and people and people[0] is not inner[0]:  # "Afghan Ambassador … Hamdullah Mohib": the person
+                inner = people
+            possessive = owns(inner[0])
             if role and inner[0].label == "PERSON" and possessive:
                 return Source(UNNAMED_SOURCE, start, end, True, aliases=aliases)  # "Trump's spokeswoman"
             if possessive and not role and token.pos == "NOUN":  # "Ukraine's military intelligence agency"
@@ -915,6 +964,8 @@ def actors(parsed: Parsed, attributions: list[Attribution], cap: int) -> tuple[l
             actor = forms.setdefault(actor_key(claimant), Actor(claimant, ""))
             actor.claims += 1
             actor.aliases += [a for a in attribution.source.aliases if a not in actor.aliases]
+        for name in attribution.source.also:
+            forms.setdefault(actor_key(name), Actor(name, "")).claims += 1
     parent: dict[str, str] = {}
     keys = list(forms)
     for key, actor in forms.items():  # acronyms given in parentheses, or spelling one name's initials

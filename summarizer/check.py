@@ -110,7 +110,7 @@ def check_brief(brief: Brief, document: Document, cues: list[str] | None = None)
     covered = [(s.start, s.end) for name, s in named_spans(brief) if not name.endswith((".mention", ".cue", ".source"))]
     report.gaps = coverage_gaps(text, covered, cues)
     named = name_words(n for actor in brief.actors for n in (actor.name, *actor.aliases))
-    report.unsupported = [c.id for c in brief.claims if only_names(c.evidence.quote, named | name_words([c.claimant]))]
+    report.unsupported = [c.id for c in brief.claims if only_names(c.evidence.quote, named | name_words(c.claimants))]
     if report.hash_matches:
         report.mismatched = mismatched_claims(brief, text)
     return report
@@ -125,7 +125,7 @@ def mismatched_claims(brief: Brief, text: str) -> list[tuple[str, str]]:
     for claim in brief.claims:
         if claim.origin != "model":
             continue
-        names = [claim.claimant, *aliases.get(claim.claimant_id or "", [])]
+        names = [*claim.claimants, *(alias for i in claim.claimant_ids for alias in aliases.get(i, []))]
         listed = claim.claimant_id is not None
         problems = statements.claim_problems(claim.statement, claim.evidence, text, names, listed)
         if problems:

@@ -51,6 +51,7 @@ from .models import (
     Usage,
     clip,
     document_of,
+    joined,
     word_set,
 )
 from .prompts import render
@@ -124,7 +125,7 @@ def merge_actors(entries: list[Entry]) -> list[DigestActor]:
                 brief=entry.file,
                 document_id=entry.brief.document.id,
                 actor_id=actor.id,
-                claim_ids=[c.id for c in entry.brief.claims if c.claimant_id == actor.id],
+                claim_ids=[c.id for c in entry.brief.claims if actor.id in c.claimant_ids],
             )
         )
     return list(groups.values())
@@ -322,6 +323,7 @@ def claim_refs(entry: Entry) -> list[ClaimRef]:
             ref=ref(entry, claim.id),
             brief=entry.file,
             claimant=claim.claimant,
+            also=[other.name for other in claim.also],
             statement=claim.statement,
             evidence=claim.evidence.quote,
             source=claim.source.quote if claim.source else None,
@@ -334,11 +336,12 @@ def claim_refs(entry: Entry) -> list[ClaimRef]:
 
 
 def group_claims(claims: list[ClaimRef], canonical: dict[str, str]) -> list[ClaimGroup]:
-    """Claims by claimant (merged across documents); named claimants first, then unnamed sources and the author."""
+    """Claims by claimant (merged across documents); named claimants first, then unnamed sources and the author.
+    A claim of several claimants is listed under each."""
     groups: dict[str, ClaimGroup] = {}
     for claim in claims:
-        actor = canonical.get(name_key(claim.claimant), claim.claimant)
-        groups.setdefault(actor, ClaimGroup(actor=actor, claims=[])).claims.append(claim)
+        for name in dict.fromkeys(canonical.get(name_key(n), n) for n in (claim.claimant, *claim.also)):
+            groups.setdefault(name, ClaimGroup(actor=name, claims=[])).claims.append(claim)
     order = {AUTHOR: 1, UNNAMED_SOURCE: 1}
     return sorted(groups.values(), key=lambda g: (order.get(g.actor, 0), -len(g.claims), g.actor.lower()))
 
@@ -426,7 +429,7 @@ def compact(entry: Entry, max_tokens: int | None = None) -> tuple[dict[str, Any]
     for claim in entry.brief.claims:
         line = {
             "id": ref(entry, claim.id),
-            "claimant": clip(claim.claimant, INERT_CHARS, "inert"),
+            "claimant": clip(joined(claim.claimants), INERT_CHARS, "inert"),
             "status": claim.status.value,
             "statement": clip(claim.statement, INERT_CHARS, "inert"),
         }

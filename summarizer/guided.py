@@ -102,6 +102,7 @@ class FoundClaim:
     source_start: int = -1  # the source's words in the text ([start, end); -1: the document names none)
     source_end: int = -1
     check: str | None = None  # why the rules are unsure of this claim, if they are
+    also: tuple[str, ...] = ()  # further named sources of the same words ("NBC News and ABC News reported")
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,9 @@ def find(text: str, limits: Limits) -> Found:
         cue = text[item.cue_start : item.cue_end] if item.cue_end > item.cue_start else None
         status = _status(cue or "", find_cues(whole, lexicon))
         source = item.source
-        found.claims.append(FoundClaim(low, high, cue, source.claimant, status, source.start, source.end, source.check))
+        found.claims.append(
+            FoundClaim(low, high, cue, source.claimant, status, source.start, source.end, source.check, source.also)
+        )
         kept.append(item)
     for sentence in parsed.sentences:
         whole = text[sentence.start : sentence.end]
@@ -240,7 +243,14 @@ def find(text: str, limits: Limits) -> Found:
         for a in listed
     ]
     # every claim names its actor as the actor is listed
-    found.claims = [replace(c, claimant=named.get(attribution.actor_key(c.claimant), c.claimant)) for c in found.claims]
+    found.claims = [
+        replace(
+            c,
+            claimant=named.get(attribution.actor_key(c.claimant), c.claimant),
+            also=tuple(named.get(attribution.actor_key(n), n) for n in c.also),
+        )
+        for c in found.claims
+    ]
     return found
 
 

@@ -32,7 +32,7 @@ from .errors import DocumentError
 from .models import Brief
 from .reviews import Review, apply, match, review_path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ENV_DB = "SUMMARIZER_DB"
 DAY_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BUSY_TIMEOUT_S = 30.0  # a reader or another writer holds the database: wait this long before failing
@@ -135,6 +135,13 @@ CREATE INDEX IF NOT EXISTS figures_claim ON figures(claim);
 CREATE INDEX IF NOT EXISTS uncertainties_brief ON uncertainties(brief_id);
 CREATE INDEX IF NOT EXISTS stories_day ON stories(day);
 CREATE INDEX IF NOT EXISTS story_briefs_story ON story_briefs(story);
+-- (version 2) the further claimants of a claim: a statement the document gives to several sources
+CREATE TABLE IF NOT EXISTS claim_actors (
+    claim INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+    actor INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS claim_actors_actor ON claim_actors(actor);
+CREATE INDEX IF NOT EXISTS claim_actors_claim ON claim_actors(claim);
 CREATE VIRTUAL TABLE IF NOT EXISTS claims_text USING fts5(
     statement, evidence, content='claims', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
@@ -149,8 +156,18 @@ CREATE TRIGGER IF NOT EXISTS figures_out AFTER DELETE ON figures BEGIN
     INSERT INTO figures_text(figures_text, rowid, unit) VALUES ('delete', old.id, old.unit);
 END;
 """
-# Migrations from version N to N+1, applied in order; none yet (version 1 is the first).
-MIGRATIONS: dict[int, str] = {}
+# Migrations from version N to N+1, applied in order: version 2 adds the further claimants of a claim (briefs
+# of schema 1.9, Claim.also); a brief imported before it keeps its claims under their first claimant.
+MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE IF NOT EXISTS claim_actors (
+    claim INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+    actor INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS claim_actors_actor ON claim_actors(actor);
+CREATE INDEX IF NOT EXISTS claim_actors_claim ON claim_actors(claim)
+""",
+}
 
 
 class HistoryError(DocumentError):
@@ -339,6 +356,7 @@ def _forget_brief(db: sqlite3.Connection, brief_id: int) -> set[str]:
     """Delete a brief's rows; the actor keys it named (their register entries are counted again)."""
     keys = {row[0] for row in db.execute("SELECT key FROM actors WHERE brief_id = ?", (brief_id,))}
     db.execute("DELETE FROM figures WHERE claim IN (SELECT id FROM claims WHERE brief_id = ?)", (brief_id,))
+    db.execute("DELETE FROM claim_actors WHERE claim IN (SELECT id FROM claims WHERE brief_id = ?)", (brief_id,))
     db.execute("DELETE FROM claims WHERE brief_id = ?", (brief_id,))
     db.execute("DELETE FROM actor_names WHERE actor IN (SELECT id FROM actors WHERE brief_id = ?)", (brief_id,))
     db.execute("DELETE FROM actors WHERE brief_id = ?", (brief_id,))
@@ -366,7 +384,8 @@ class _Rows:
             for table in ("briefs", "actors", "claims")
         }
         self.tables: dict[str, list[tuple[Any, ...]]] = {
-            name: [] for name in ("briefs", "actors", "actor_names", "claims", "figures", "uncertainties")
+            name: []
+            for name in ("briefs", "actors", "actor_names", "claims", "claim_actors", "figures", "uncertainties")
         }
         # actor key -> [a name, kinds, briefs, claims]: what this import adds to the register
         self.register: dict[str, list[Any]] = {}
@@ -401,8 +420,10 @@ class _Rows:
         )
         claims = [c for c in brief.get("claims") or [] if isinstance(c, dict) and isinstance(c.get("evidence"), dict)]
         cited: dict[str, int] = {}
-        for claim in claims:
-            cited[str(claim.get("claimant_id"))] = cited.get(str(claim.get("claimant_id")), 0) + 1
+        for claim in claims:  # the claims an actor makes, alone or with others (schema 1.9: Claim.also)
+            others = [o.get("actor_id") for o in claim.get("also") or [] if isinstance(o, dict)]
+            for actor_id in dict.fromkeys([claim.get("claimant_id"), *others]):
+                cited[str(actor_id)] = cited.get(str(actor_id), 0) + 1
         actor_rows: dict[str, int] = {}
         for actor in brief.get("actors") or []:
             if not isinstance(actor, dict) or not _text(actor.get("name")):
@@ -449,6 +470,8 @@ class _Rows:
                     _text(claim.get("origin")),
                 )
             )
+            others = [str(o.get("actor_id")) for o in claim.get("also") or [] if isinstance(o, dict)]
+            self.tables["claim_actors"] += [(row, actor_rows[o]) for o in dict.fromkeys(others) if o in actor_rows]
             self.tables["figures"] += [
                 (
                     row,
@@ -482,6 +505,7 @@ class _Rows:
             "actor_names": "INSERT INTO actor_names(actor, key) VALUES (?, ?)",
             "claims": "INSERT INTO claims(id, brief_id, claim_id, claimant, actor, statement, status, evidence, "
             "evidence_start, evidence_end, source, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "claim_actors": "INSERT INTO claim_actors(claim, actor) VALUES (?, ?)",
             "figures": "INSERT INTO figures(claim, value, low, high, unit, qualifier) VALUES (?, ?, ?, ?, ?, ?)",
             "uncertainties": "INSERT INTO uncertainties(brief_id, uncertainty_id, kind, description, evidence) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -603,12 +627,18 @@ def claims_by_actor(
     _actor_rows(db, actor)
     # CROSS JOIN keeps the few wanted actors as the outer loop (claims found by their index); the planner,
     # knowing nothing of a temporary table, would otherwise scan every claim.
+    # Its claims as their claimant, then as a further claimant (claim_actors): one list, in the same order.
     sql = (
-        f"SELECT {CLAIM_COLUMNS} FROM wanted_actors w CROSS JOIN claims c ON c.actor = w.actor "
-        "JOIN briefs b ON b.id = c.brief_id WHERE (? IS NULL OR b.day >= ?) AND (? IS NULL OR c.status = ?) "
-        "ORDER BY b.day, b.brief_file, c.id"
+        f"SELECT c.id AS row_id, {CLAIM_COLUMNS} FROM wanted_actors w CROSS JOIN {{}} "
+        "JOIN briefs b ON b.id = c.brief_id WHERE (? IS NULL OR b.day >= ?) AND (? IS NULL OR c.status = ?)"
     )
-    return [dict(row) for row in db.execute(sql, (since, since, status, status))]
+    joins = ("claims c ON c.actor = w.actor", "claim_actors a ON a.actor = w.actor JOIN claims c ON c.id = a.claim")
+    found: dict[int, dict[str, Any]] = {}
+    for join in joins:
+        for row in db.execute(sql.format(join), (since, since, status, status)):
+            found.setdefault(row["row_id"], dict(row))
+    ordered = sorted(found.values(), key=lambda r: (r["day"], r["brief"], r["row_id"]))
+    return [{k: v for k, v in row.items() if k != "row_id"} for row in ordered]
 
 
 def search(db: sqlite3.Connection, text: str, limit: int = 100) -> list[dict[str, Any]]:

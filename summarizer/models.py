@@ -37,8 +37,10 @@ from pydantic.json_schema import model_json_schema
 
 # 1.6: Claim.source, the source as the document names it;
 # 1.7: DocumentMeta.outlet, author, url; formats pdf and docx; Digest.published;
-# 1.8: Rejected kind "candidate" (a rules candidate a capable model declined, with its reason).
-SCHEMA_VERSION = "1.8"  # 1.5: provider "rules" for briefs that asked no model; digest stories_by, synthesis_final
+# 1.8: Rejected kind "candidate" (a rules candidate a capable model declined, with its reason);
+# 1.9: Claim.also and ClaimRef.also, the further claimants of a statement several sources make; Rejected kind
+# "claimant" (a further claimant that is no listed actor).
+SCHEMA_VERSION = "1.9"  # 1.5: provider "rules" for briefs that asked no model; digest stories_by, synthesis_final
 
 AUTHOR = "author"
 UNNAMED_SOURCE = "unnamed source"
@@ -215,7 +217,7 @@ class ClaimDraft(_Draft):
     status: ClaimStatus
     figures: list[FigureDraft] = Field(default_factory=list, max_length=2)
 
-    _clipped = ("statement", "cue", "figures")
+    _clipped = ("statement", "cue", "figures", "also")
 
 
 class UncertaintyDraft(_Draft):
@@ -259,16 +261,6 @@ class Extraction(_Draft):
         request), the answer may decline each one that is not an attribution.
         """
         actor, claim, uncertainty = _drafts(limits.quote_chars, limits.name_chars)
-        declined: dict[str, Any] = {}
-        if candidates:
-            declined["declined"] = (
-                list_of[Declined],
-                Field(
-                    default_factory=list,
-                    max_length=candidates,
-                    description="The program's candidates that are not attributions, each with a short reason",
-                ),
-            )
         return create_model(
             "Extraction",
             __base__=cls,
@@ -276,7 +268,7 @@ class Extraction(_Draft):
             actors=(list_of[actor], Field(min_length=1, max_length=limits.actors)),
             claims=(list_of[claim], Field(min_length=limits.min_claims, max_length=limits.claims)),
             uncertainties=(list_of[uncertainty], Field(max_length=limits.uncertainties)),
-            **declined,
+            **_declined(candidates),
         )
 
 
@@ -287,11 +279,13 @@ class Additions(_Draft):
     claims: list[ClaimDraft] = Field(default_factory=list, max_length=30)
     uncertainties: list[UncertaintyDraft] = Field(default_factory=list, max_length=30)
 
-    _clipped = ("actors", "claims", "uncertainties")
+    _clipped = ("actors", "claims", "uncertainties", "declined")
 
     @classmethod
     @lru_cache(maxsize=64)
-    def bounded(cls, limits: Limits) -> type[Additions]:
+    def bounded(cls, limits: Limits, candidates: int = 0) -> type[Additions]:
+        """This model with at most ``limits`` items of each kind; with ``candidates`` (the program's candidates
+        that a continuation request asks about once more), the answer may decline each."""
         actor, claim, uncertainty = _drafts(limits.quote_chars, limits.name_chars)
         return create_model(
             "Additions",
@@ -300,11 +294,22 @@ class Additions(_Draft):
             actors=(list_of[actor], Field(default_factory=list, max_length=limits.actors)),
             claims=(list_of[claim], Field(default_factory=list, max_length=limits.claims)),
             uncertainties=(list_of[uncertainty], Field(default_factory=list, max_length=limits.uncertainties)),
+            **_declined(candidates),
         )
 
 
 # A list type of an item class made at run time (below): mypy cannot check such a type, so it is built through Any.
 list_of: Any = list
+
+
+def _declined(candidates: int) -> dict[str, Any]:
+    """The ``declined`` field of an answer to a request that lists ``candidates`` (none without them)."""
+    if not candidates:
+        return {}
+    description = "The program's candidates that are not attributions, each with a short reason"
+    return {
+        "declined": (list_of[Declined], Field(default_factory=list, max_length=candidates, description=description))
+    }
 
 
 @lru_cache(maxsize=8)
@@ -335,6 +340,7 @@ def _drafts(quote_chars: int, name_chars: int) -> tuple[type[ActorDraft], type[C
         claimant=(str, Field(max_length=name_chars, description=ClaimDraft.model_fields["claimant"].description)),
         evidence=(str, Field(max_length=quote_chars, description=ClaimDraft.model_fields["evidence"].description)),
         source=(str | None, Field(default=None, description=SOURCE_DESCRIPTION)),
+        also=(list[str], Field(default_factory=list, max_length=MAX_ALSO, description=ALSO_DESCRIPTION)),
         figures=(list_of[figure], Field(default_factory=list, max_length=2)),
     )
     uncertainty = create_model(
@@ -358,6 +364,13 @@ SOURCE_CHARS = 200
 SOURCE_DESCRIPTION = (
     "Who asserted it, verbatim as the document names them at this claim: 'an official familiar with the matter', "
     "'the report', 'He', 'three people briefed on the discussions'; null for the author's own statement"
+)
+# A capable model names every source of a statement several make; the embedded model's schema is unchanged
+# (its rules find the co-claimants in the parse). More than MAX_ALSO are clipped, not refused.
+MAX_ALSO = 4
+ALSO_DESCRIPTION = (
+    "Other listed actors the document gives as asserting the same, by name ('NBC News and ABC News both "
+    "reported': claimant 'NBC News', also ['ABC News']); empty when one source asserts it"
 )
 DEFAULT_NAME_CHARS = 60
 # A capable model names what a figure counts in full ("North Korean troops killed or wounded in the past
@@ -522,10 +535,20 @@ class Actor(_Out):
     origin: Origin = Field("model", description="model: from the model's answer; rules: found by the program")
 
 
+class CoClaimant(_Out):
+    name: str = Field(description="The actor's name, as the brief lists it")
+    actor_id: str = Field(pattern=r"^A\d+$", description="The actor's id")
+
+
 class Claim(_Out):
     id: str = Field(pattern=r"^C\d+$")
     claimant: str = Field(description="The claimant as the model named it")
     claimant_id: str | None = Field(description="The actor id, or null for 'author' / 'unnamed source'")
+    also: list[CoClaimant] = Field(
+        default_factory=list,
+        description="Further claimants of the same statement where the document gives several ('NBC News and ABC "
+        "News both reported': claimant NBC News, also ABC News); each a listed actor",
+    )
     statement: str
     evidence: Span
     cue: Span | None = None
@@ -543,6 +566,21 @@ class Claim(_Out):
         description="Why the program's rules are unsure of this claim, so a person looks at it (a pronoun read as "
         "a name said sentences back, a follow-on quote, a source with no subject in the parse); null when they are not",
     )
+
+    @property
+    def claimants(self) -> list[str]:
+        """The claimant and the further ones (``also``), in the document's order."""
+        return [self.claimant, *(other.name for other in self.also)]
+
+    @property
+    def claimant_ids(self) -> list[str]:
+        """The actor ids of every claimant (none for 'author' / 'unnamed source')."""
+        return [i for i in (self.claimant_id, *(other.actor_id for other in self.also)) if i]
+
+
+def joined(names: list[str]) -> str:
+    """Names as one phrase: "A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 class Uncertainty(_Out):
@@ -569,7 +607,9 @@ def _depth(value: Any, limit: int) -> int:
 
 
 class Rejected(_Out):
-    kind: Literal["actor", "alias", "claim", "uncertainty", "figure", "cue", "source", "summary", "candidate"]
+    kind: Literal[
+        "actor", "alias", "claim", "uncertainty", "figure", "cue", "source", "summary", "candidate", "claimant"
+    ]
     item: dict[str, Any]
     reason: str
 
@@ -782,6 +822,7 @@ class ClaimRef(_Out):
     ref: str = Field(description="'<document key>:<claim id>', e.g. 'd3:C2'")
     brief: str
     claimant: str
+    also: list[str] = Field(default_factory=list, description="Further claimants of the statement (see Claim.also)")
     statement: str
     evidence: str = Field(description="The claim's verbatim evidence (see the brief for its offsets)")
     source: str | None = Field(default=None, description="The source as the document names it (see Claim.source)")

@@ -38,6 +38,7 @@ from .models import (
     SPECIAL_CLAIMANTS,
     Additions,
     Brief,
+    CoClaimant,
     DocumentMeta,
     Extraction,
     Limits,
@@ -49,6 +50,7 @@ from .models import (
     Span,
     Summary,
     clip,
+    joined,
 )
 from .prompts import (
     Prompt,
@@ -192,18 +194,29 @@ CANDIDATE_CHARS = 160  # of each candidate's words: a pointer into the document,
 
 
 def candidates(text: str, settings: Settings) -> guided.Found:
-    """The program's own attributions in ``text`` (the rules of ``guided.find``) that a capable model's
-    extraction request lists for its answer to account for; none for the embedded profile."""
+    """The program's own attributions in ``text`` (the rules of ``guided.find``) for a capable model's answer
+    to account for: the request lists the first ``MAX_CANDIDATES`` (``listed_candidates``); those after them are kept
+    as the rules' claims when no claim covers them. None for the embedded profile."""
     if settings.profile != "capable" or not settings.candidates or settings.extraction_method != "extract":
         return guided.Found()
-    found = guided.find(text, GUIDED_LIMITS)
-    found.claims = found.claims[:MAX_CANDIDATES]
-    return found
+    return guided.find(text, GUIDED_LIMITS)
+
+
+def listed_candidates(found: guided.Found) -> list[guided.FoundClaim]:
+    """The candidates a request lists, numbered from 1 in this order."""
+    return found.claims[:MAX_CANDIDATES]
+
+
+def candidate_words(claim: guided.FoundClaim, text: str) -> tuple[str, str]:
+    """A candidate as a request lists it: its likely claimants, and its words (of ``text``, the part) clipped."""
+    return joined([claim.claimant, *claim.also]), clip(
+        " ".join(text[claim.start : claim.end].split()), CANDIDATE_CHARS, "words"
+    )
 
 
 def _extraction_request(text: str, limits: Limits, settings: Settings, found: guided.Found | None = None) -> Opening:
-    listed = (found if found is not None else candidates(text, settings)).claims
-    words = [(c.claimant, clip(" ".join(text[c.start : c.end].split()), CANDIDATE_CHARS, "words")) for c in listed]
+    listed = listed_candidates(found if found is not None else candidates(text, settings))
+    words = [candidate_words(c, text) for c in listed]
     prompt = extraction_prompt(text, limits, complete=settings.profile == "capable", candidates=words)
     return Opening(Extraction.bounded(limits, len(listed)), prompt, answer_tokens(limits))
 
@@ -316,7 +329,7 @@ async def _brief_part(
         opening = _extraction_request(text, limits, settings, found)
         try:
             extraction, call = await llm.extract(
-                Extraction.bounded(limits, len(found.claims)),
+                Extraction.bounded(limits, len(listed_candidates(found))),
                 opening.prompt,
                 reasks=settings.schema_reasks,
                 max_tokens=opening.max_tokens,
@@ -331,8 +344,10 @@ async def _brief_part(
     stats.add(call)
     assembly.passes += 1
     await _ground(extraction, part, assembly, limits, llm, settings, stats)
-    declined = {d.candidate: d.reason for d in getattr(extraction, "declined", []) if d.candidate <= len(found.claims)}
-    await _continue(text, part, assembly, limits, _filled(extraction, limits), llm, settings, stats)
+    numbered = len(listed_candidates(found))
+    declined = {d.candidate: d.reason for d in getattr(extraction, "declined", []) if d.candidate <= numbered}
+    skipped = (found, declined)
+    await _continue(text, part, assembly, limits, _filled(extraction, limits), llm, settings, stats, skipped)
     await _cpu(len(text), _account, found, declined, text, part, assembly)
     return extraction.summary.strip()
 
@@ -346,6 +361,9 @@ def _fitted(limits: Limits, llm: StructuredLLM, settings: Settings) -> Limits:
 
 
 UNACCOUNTED = "the program's candidate {number}: no claim of the model's covers it, and the model did not decline it"
+UNLISTED = (
+    "the program's attribution: no claim of the model's covers it (the request listed the first {listed} candidates)"
+)
 
 
 def _claimed_by(claimant: str, span: tuple[int, int], assembly: Assembly) -> bool:
@@ -353,24 +371,33 @@ def _claimed_by(claimant: str, span: tuple[int, int], assembly: Assembly) -> boo
     claim of its own)."""
     key = attribution.actor_key(claimant)
     return any(
-        attribution.actor_key(c.claimant) == key
+        key in {attribution.actor_key(name) for name in c.claimants}
         for c in assembly.claims
         if c.evidence.start < span[1] and span[0] < c.evidence.end
     )
+
+
+def _uncovered(found: guided.Found, part: Part, assembly: Assembly) -> list[tuple[int, guided.FoundClaim]]:
+    """The program's candidates (numbered from 1) that no claim of the brief covers yet."""
+    shift = part.window[0] if part.window else 0
+    covered = overlapping_any([(c.evidence.start, c.evidence.end) for c in assembly.claims])
+    shared = Counter((c.start, c.end) for c in found.claims)  # two sources on one sentence: two candidates
+    left = []
+    for number, claim in enumerate(found.claims, 1):
+        span = (claim.start + shift, claim.end + shift)
+        if not (
+            covered(span) if shared[(claim.start, claim.end)] == 1 else _claimed_by(claim.claimant, span, assembly)
+        ):
+            left.append((number, claim))
+    return left
 
 
 def _account(found: guided.Found, declined: dict[int, str], text: str, part: Part, assembly: Assembly) -> None:
     """Each of the program's candidates that no claim covers after the answer and its continuation passes:
     kept as the rules' claim with a check mark, unless the model declined it (then listed as a rejected
     candidate with the model's reason)."""
-    shift = part.window[0] if part.window else 0
-    covered = overlapping_any([(c.evidence.start, c.evidence.end) for c in assembly.claims])
-    shared = Counter((c.start, c.end) for c in found.claims)  # two sources on one sentence: two candidates
     missing: list[guided.FoundClaim] = []
-    for number, claim in enumerate(found.claims, 1):
-        span = (claim.start + shift, claim.end + shift)
-        if covered(span) if shared[(claim.start, claim.end)] == 1 else _claimed_by(claim.claimant, span, assembly):
-            continue
+    for number, claim in _uncovered(found, part, assembly):
         if number in declined:
             item = {
                 "candidate": number,
@@ -379,7 +406,8 @@ def _account(found: guided.Found, declined: dict[int, str], text: str, part: Par
             }
             assembly.rejected.append(Rejected(kind="candidate", item=item, reason=declined[number]))
             continue
-        why = UNACCOUNTED.format(number=number) + (f"; {claim.check}" if claim.check else "")
+        why = UNACCOUNTED.format(number=number) if number <= MAX_CANDIDATES else UNLISTED.format(listed=MAX_CANDIDATES)
+        why += f"; {claim.check}" if claim.check else ""
         missing.append(replace(claim, check=why))
     if not missing:
         return
@@ -447,6 +475,9 @@ def _add_found(found: guided.Found, text: str, part: Part, assembly: Assembly) -
     notes: dict[tuple[int, int], dict[str, dict[str, object]]] = {}
     for c in found.claims:
         update = _notes(c, text, shift)
+        also = _also(c, assembly, same)
+        if also:
+            update["also"] = also
         if update:
             notes.setdefault((c.start + shift, c.end + shift), {})[same.get(c.claimant, c.claimant)] = update
     if notes:
@@ -461,6 +492,18 @@ def _add_found(found: guided.Found, text: str, part: Part, assembly: Assembly) -
 def _own(notes: dict[str, dict[str, object]], claimant: str) -> dict[str, object]:
     """The notes of the found claim with this claimant on a span (the first on it when none has that name)."""
     return notes.get(claimant) or next(iter(notes.values()))
+
+
+def _also(claim: guided.FoundClaim, assembly: Assembly, same: dict[str, str]) -> list[CoClaimant]:
+    """A found claim's further named sources, as the brief lists them (each a listed actor, once, not the
+    claimant)."""
+    own = assembly.index.resolve(same.get(claim.claimant, claim.claimant))
+    also: list[CoClaimant] = []
+    for name in claim.also:
+        hit = assembly.index.resolve(same.get(name, name))
+        if hit and hit[1] and hit[1] != (own[1] if own else None) and all(o.actor_id != hit[1] for o in also):
+            also.append(CoClaimant(name=hit[0], actor_id=hit[1]))
+    return also
 
 
 def _notes(claim: guided.FoundClaim, text: str, shift: int) -> dict[str, object]:
@@ -521,21 +564,34 @@ async def _continue(
     llm: StructuredLLM,
     settings: Settings,
     stats: CallStats,
+    skipped: tuple[guided.Found, dict[int, str]] | None = None,
 ) -> None:
     """Continuation passes: ask for what is still missing while cue sentences stay uncovered or the
-    last answer filled its caps, until a pass adds nothing or the pass limit is reached."""
+    last answer filled its caps, until a pass adds nothing or the pass limit is reached. The first pass also
+    names the listed candidates (``skipped``: the candidates and those the answer declined) that the answer
+    neither claimed nor declined: asked about once more (the answer may claim or decline each; what it declines
+    is added to ``skipped``'s), then kept as the rules' claims (``_account``)."""
     # found once (passes only cover more), in a worker: a long part has many
     sentences = await _cpu(len(text), cue_sentences, text) if settings.continuation_passes else []
-    for _ in range(settings.continuation_passes):
+    for passed in range(settings.continuation_passes):
         gaps = uncovered(sentences, assembly.covered(part))
-        if not gaps and not filled:
+        asked: list[tuple[int, tuple[str, str]]] = []
+        if skipped is not None and passed == 0:
+            found, declined = skipped
+            numbered = len(listed_candidates(found))
+            left = [(n, c) for n, c in _uncovered(found, part, assembly) if n <= numbered and n not in declined]
+            asked = [(n, candidate_words(c, text)) for n, c in left]
+            shift = part.window[0] if part.window else 0
+            spans = overlapping_any([(c.start + shift, c.end + shift) for _, c in left])
+            gaps = [gap for gap in gaps if not spans((gap.start, gap.end))]  # the candidate says it
+        if not gaps and not filled and not asked:
             return
         part = part.next_round()
         before = assembly.kept()
         try:
             additions, call = await llm.extract(
-                Additions.bounded(limits),
-                _continuation(text, assembly, limits, [gap.sentence for gap in gaps]),
+                Additions.bounded(limits, len(asked)),
+                _continuation(text, assembly, limits, [gap.sentence for gap in gaps], asked),
                 reasks=settings.schema_reasks,
                 max_tokens=answer_tokens(limits),
             )
@@ -544,6 +600,11 @@ async def _continue(
             return
         stats.add(call)
         assembly.passes += 1
+        if skipped is not None and asked:  # declined now: kept out of the brief with the model's reason
+            numbers = {number for number, _ in asked}
+            skipped[1].update(
+                (d.candidate, d.reason) for d in getattr(additions, "declined", []) if d.candidate in numbers
+            )
         await _ground(additions, part, assembly, limits, llm, settings, stats)
         assembly.added += assembly.kept() - before
         if assembly.kept() == before:
@@ -551,14 +612,17 @@ async def _continue(
         filled = _filled(additions, limits)
 
 
-def _continuation(text: str, assembly: Assembly, limits: Limits, gaps: list[str]) -> Prompt:
+def _continuation(
+    text: str, assembly: Assembly, limits: Limits, gaps: list[str], asked: list[tuple[int, tuple[str, str]]]
+) -> Prompt:
     return continuation_prompt(
         text,
         limits,
         assembly.index.names(),
-        [(claim.claimant, claim.evidence.quote) for claim in assembly.claims],
+        [(joined(claim.claimants), claim.evidence.quote) for claim in assembly.claims],
         [item.evidence.quote for item in assembly.uncertainties],
         gaps,
+        asked,
     )
 
 

@@ -117,8 +117,11 @@ def continuation_prompt(
     claims: list[tuple[str, str]],
     uncertainties: list[str],
     gaps: list[str],
+    candidates: list[tuple[int, tuple[str, str]]] | None = None,
 ) -> Prompt:
-    """Ask for what a brief still misses: ``claims`` are (claimant, quote), ``gaps`` uncovered cue sentences."""
+    """Ask for what a brief still misses: ``claims`` are (claimant, quote), ``gaps`` uncovered cue sentences,
+    ``candidates`` the program's candidates that the brief neither claims nor declined, with their numbers in
+    the first request (their words made inert as there)."""
     return render(
         "continue.j2",
         document=fence(document),
@@ -126,6 +129,7 @@ def continuation_prompt(
         claims=[{"claimant": c, "evidence": _start_of(q)} for c, q in claims],
         uncertainties=[{"evidence": _start_of(q)} for q in uncertainties],
         gaps=gaps,
+        candidates=[(number, _inert(claimant), _inert(words)) for number, (claimant, words) in candidates or []],
         max_actors=limits.actors,
         max_claims=limits.claims,
         max_uncertainties=limits.uncertainties,

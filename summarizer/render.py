@@ -11,7 +11,7 @@ from urllib.parse import quote as url_quote
 
 from .cues import coverage_gaps
 from .grounding import name_key
-from .models import Brief, Claim, Digest, Figure
+from .models import Brief, Claim, Digest, Figure, joined
 from .reviews import Reviewed, apply, mark
 from .settings import LOCAL_MODEL_NAME as EMBEDDED_MODEL
 from .settings import RULES_PROVIDER
@@ -133,7 +133,7 @@ def _as_written_md(claimant: str, source: str | None) -> str:
 def _claim_line(claim: Claim, judgement: str | None = None) -> str:
     figures = md(_figures(claim.figures))
     cue = f" ({md(claim.cue.quote)})" if claim.cue else ""
-    who = _as_written_md(claim.claimant, claim.source.quote if claim.source else None)
+    who = _as_written_md(joined(claim.claimants), claim.source.quote if claim.source else None)
     lines = [f"- **{claim.id}** {who}{cue} — *{claim.status.value}*: {md(claim.statement)}"]
     if judgement:
         lines.append(f"  - **review**: {md(judgement)}")
@@ -308,7 +308,9 @@ function show(id) {
   details.replaceChildren();
   const h = document.createElement('h3'); h.textContent = id + ' (' + found.kind + ')'; details.append(h);
   if (found.kind === 'claim') {
-    details.append(row('Claimant', it.claimant), row('Status', it.status), row('Statement', it.statement));
+    const who = [it.claimant, ...(it.also || []).map(o => o.name)];
+    const claimants = who.length > 1 ? who.slice(0, -1).join(', ') + ' and ' + who[who.length - 1] : who[0];
+    details.append(row(who.length > 1 ? 'Claimants' : 'Claimant', claimants), row('Status', it.status), row('Statement', it.statement));
     if (it.figures.length) details.append(row('Figures', it.figures.map(figure).join('; ')));
     if (it.source) details.append(row('Source, as written', it.source.quote + ' [' + it.source.start + ':' + it.source.end + ']'));
     if (it.cue) details.append(row('Cue', it.cue.quote));
@@ -390,10 +392,10 @@ def to_html(brief: Brief, text: str, reviewed: Reviewed | None = None) -> str:
     title = doc.title or (Path(doc.path).name if doc.path else "Brief")
     claims = (
         "".join(
-            f'<li><button class="item" data-id="{c.id}">{c.id} · {escape(c.claimant)}'
+            f'<li><button class="item" data-id="{c.id}">{c.id} · {escape(joined(c.claimants))}'
             + (
                 f" — <i>{escape(words)}</i>"
-                if (words := source_words(c.claimant, c.source.quote if c.source else None))
+                if (words := source_words(joined(c.claimants), c.source.quote if c.source else None))
                 else ""
             )
             + " "
@@ -550,10 +552,10 @@ def print_review(brief: Brief, text: str | None, console: Any, reviewed: Reviewe
         console.print(
             Text.assemble(
                 (f"{c.id} ", "bold"),
-                rich_text(c.claimant, "cyan"),
+                rich_text(joined(c.claimants), "cyan"),
                 *(
                     (" — ", rich_text(words, "italic"))
-                    if (words := source_words(c.claimant, c.source.quote if c.source else None))
+                    if (words := source_words(joined(c.claimants), c.source.quote if c.source else None))
                     else ()
                 ),
                 cue,

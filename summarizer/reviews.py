@@ -244,11 +244,21 @@ def apply(brief: Brief, reviewed: Reviewed, *, keep_rejected: bool = False) -> B
             continue
         if decision is not None and decision.claimant and decision.claimant != claim.claimant:
             actor = next((a.id for a in brief.actors if a.name == decision.claimant), None)
-            claim = claim.model_copy(update={"claimant": decision.claimant, "claimant_id": actor})
+            claim = claim.model_copy(update={"claimant": decision.claimant, "claimant_id": actor, "also": []})
         claims.append(claim)
     gone_actors = {actor.id for actor in brief.actors if gone(actor.id)}
     if gone_actors:  # a rejected actor: its claims stay, under their claimant's name, linked to no actor
-        claims = [c.model_copy(update={"claimant_id": None}) if c.claimant_id in gone_actors else c for c in claims]
+        claims = [
+            c.model_copy(
+                update={
+                    "claimant_id": None if c.claimant_id in gone_actors else c.claimant_id,
+                    "also": [o for o in c.also if o.actor_id not in gone_actors],
+                }
+            )
+            if set(c.claimant_ids) & gone_actors
+            else c
+            for c in claims
+        ]
     kept = {claim.id for claim in claims}
     uncertainties = [
         u.model_copy(update={"claim_ids": [c for c in u.claim_ids if c in kept]})

@@ -28,7 +28,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
 from .errors import SummarizerError
-from .models import Actor, Brief, Claim, Uncertainty
+from .models import Actor, Brief, Claim, Uncertainty, joined
 from .render import in_sentence, inert, rich_text
 from .reviews import REJECT_REASONS, Decision, Item, Reviewed, decided, items, mark, save_review
 
@@ -164,7 +164,7 @@ class ReviewApp(App[None]):
         if not isinstance(row.item, Claim):
             return None
         found = self.decision(row)
-        return found.claimant if found is not None and found.claimant else row.item.claimant
+        return found.claimant if found is not None and found.claimant else joined(row.item.claimants)
 
     def shown(self, row: Row) -> bool:
         found, item = self.decision(row), row.item
@@ -389,7 +389,7 @@ class ReviewApp(App[None]):
 
     def action_by_claimant(self) -> None:
         names = sorted(
-            {name for row_sheet in self.sheets for claim in row_sheet.brief.claims for name in [claim.claimant]}
+            {name for row_sheet in self.sheets for claim in row_sheet.brief.claims for name in claim.claimants}
         )
 
         def chosen(name: str | None) -> None:

@@ -169,6 +169,9 @@ def test_a_building_that_speaks_is_not_a_person() -> None:
             "Scientology officials",
         ),
         ("A lawyer for the news outlets, David Schulz, said the order was wrong.", "David Schulz"),
+        # a title before the name holds a place or a nationality: the person is the source
+        ("According to Kenyan Ambassador to the United Nations Laura Mwangi, the talks will resume.", "Laura Mwangi"),
+        ("In a statement, Governor of Oregon Peter Hall said the bridge would reopen.", "Peter Hall"),
     ],
 )
 def test_the_source_of_unusual_subjects(text: str, claimant: str) -> None:

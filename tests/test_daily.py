@@ -81,10 +81,11 @@ class DocumentFake(StructuredLLM):
             if any(marker in text for marker in self.fail):
                 raise LLMError("HTTP 500 from the fake model")
             first = next(text[a:b] for a, b in sentences(text) if len(text[a:b].split()) >= 3)
+            words = " ".join(first.split()[:6])  # whole words: a word cut short would be a name the text lacks
             answer = {
                 "summary": "s",
                 "actors": [{"name": first.split()[0], "kind": "other", "role": "r"}],
-                "claims": [{"claimant": "author", "statement": first[:40], "evidence": first, "status": "asserted"}],
+                "claims": [{"claimant": "author", "statement": words, "evidence": first, "status": "asserted"}],
                 "uncertainties": [],
             }
             token = VALIDATION_CONTEXT.set(context)

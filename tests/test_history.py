@@ -221,3 +221,27 @@ def test_hostile_strings_stay_inert_in_the_table(tmp_path: Path) -> None:
     words = " ".join(brief["claims"][0]["evidence"]["quote"].split()[:4])
     shown = runner.invoke(app, ["history", "search", words, "--db", str(db)])
     assert "\x1b" not in shown.stdout and "[bold red]Evil[/]" in shown.stdout
+
+
+def test_a_claim_of_several_claimants_is_in_each_ones_history(tmp_path: Path) -> None:
+    """The clock article's statement of the school district and the police (schema 1.9: Claim.also)."""
+    db = tmp_path / "history.db"
+    day_run(tmp_path, "2026-11-29", [WIKINEWS / "clock.txt"], "--db", str(db))
+    words = "were not a factor in the manner"
+    police = [r for r in query(db, "claims", "--actor", "Irving Police Department") if words in r["evidence"]]
+    district = [r for r in query(db, "claims", "--actor", "Irving Independent School District")]
+    assert len(police) == 1 and police[0]["claimant"] == "Irving Independent School District"
+    assert [r["claim"] for r in district if words in r["evidence"]] == [police[0]["claim"]]
+    register = {r["name"]: r["claims"] for r in query(db, "actors")}
+    assert register["Irving Police Department"] >= 1
+
+
+def test_a_version_1_history_gains_the_further_claimants_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with history.connect(path) as db:  # made as version 1 was: no claim_actors table
+        db.execute("DROP TABLE claim_actors")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with history.connect(path) as db:
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert version == str(history.SCHEMA_VERSION) == "2" and "claim_actors" in tables

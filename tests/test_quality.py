@@ -94,6 +94,32 @@ def test_recall_and_precision_arithmetic() -> None:
     assert m["claim_precision"] == {"rate": 0.5, "n": 1, "of": 2}
 
 
+def test_attributed_precision_leaves_out_the_authors_own_claims() -> None:
+    claims = (claim((15, 35)), claim((73, 88), "author"), claim((36, 45), "Mr. Smith"))  # matched, author, miss
+    score = s.score_document(s.DocBrief("t.txt", TEXT, claims=claims), s.GoldDoc("t.txt", (OFFICIALS,), ()))
+    m = s.measures([score])
+    assert m["claim_precision"] == {"rate": 1 / 3, "n": 1, "of": 3}
+    assert m["attributed_precision"] == {"rate": 0.5, "n": 1, "of": 2}
+
+
+def test_every_claimant_of_a_claim_can_name_the_source() -> None:
+    data = {
+        "document": {"path": "t.txt"},
+        "actors": [{"id": "A1", "name": "NBC News"}, {"id": "A2", "name": "John Smith", "aliases": ["Smith"]}],
+        "claims": [
+            {
+                "claimant": "NBC News",
+                "claimant_id": "A1",
+                "also": [{"name": "John Smith", "actor_id": "A2"}],
+                "evidence": {"start": 36, "end": 72},
+            }
+        ],
+    }
+    brief = s.doc_brief(data, TEXT)
+    assert brief.claims[0].names == ("NBC News", "John Smith", "Smith")
+    assert s.names_source(brief.claims[0], "Mr. Smith")
+
+
 def test_rates_are_summed_over_documents_not_averaged() -> None:
     a = s.DocScore("a", has_gold=True, gold=1, gold_matched=1)
     b = s.DocScore("b", has_gold=True, gold=3, gold_matched=0)

@@ -167,6 +167,65 @@ def test_candidates_are_listed_and_each_is_claimed_declined_or_kept_as_the_rules
     assert all(c.check and "no claim of the model's covers it" in c.check for c in kept)
 
 
+def test_a_skipped_candidate_is_asked_about_once_more_by_number_in_the_continuation_pass() -> None:
+    with_candidates = settings(candidates=True, passes=2)
+    found = pipeline.candidates(TEXT, with_candidates).claims
+    first = TEXT[found[0].start : found[0].end]
+    kirby = next(n for n, c in enumerate(found, 1) if "Kirby noted" in TEXT[c.start : c.end])
+    answer = {
+        "summary": "A North Korean soldier died.",
+        "actors": ACTORS,
+        "claims": [SOUND],
+        "uncertainties": [],
+        "declined": [{"candidate": 2, "reason": "a news agency's report, told as fact"}],
+    }
+    agency = {"name": "National Intelligence Service", "kind": "government", "role": "South Korean spy agency"}
+    claim_one = {
+        "claimant": "National Intelligence Service",
+        "statement": "A North Korean soldier captured by Ukraine has died of his injuries.",
+        "evidence": first,
+        "status": "reported",
+    }
+    nothing = {"actors": [], "claims": [], "uncertainties": []}
+    third = next(n for n in range(3, len(found) + 1) if n != kirby)
+    declined = [{"candidate": third, "reason": "the author's own account"}, {"candidate": 2, "reason": "asked not"}]
+    more = {"actors": [agency], "claims": [claim_one], "uncertainties": [], "declined": declined}
+    fake = FakeLLM(answer, more, nothing)
+    brief = brief_document(from_text(TEXT, "seed.txt"), fake, with_candidates)
+    asked = fake.calls[1][1].user
+    listed = asked[asked.index("neither claimed nor declined") :]
+    numbers = [int(line.split(".")[0]) for line in listed.splitlines()[1:] if line[:1].isdigit()]
+    # every candidate but the one claimed (Kirby's) and the one declined (2), by its number in the first request
+    assert numbers == [n for n in range(1, len(found) + 1) if n not in (2, kirby)]
+    assert "neither claimed nor declined" not in fake.calls[2][1].user  # asked about once
+    # the candidate the continuation claimed is the model's; the ones still skipped are the rules', marked
+    assert [c.origin for c in brief.claims if c.evidence.quote == first] == ["model"]
+    kept = {int(c.check.split()[3].rstrip(":")) for c in brief.claims if c.origin == "rules" and c.check}
+    assert kept == {n for n in range(3, len(found) + 1) if n not in (kirby, third)}
+    # declined in the continuation: set aside with the reason; a number it was not asked about is ignored
+    assert sorted((r.item["candidate"], r.reason) for r in brief.rejected if r.kind == "candidate") == [
+        (2, "a news agency's report, told as fact"),
+        (third, "the author's own account"),
+    ]
+
+
+def test_candidates_past_the_listed_ones_are_kept_when_no_claim_covers_them(monkeypatch) -> None:
+    """A long part has more candidates than a request lists: those not listed are still the program's
+    attributions, kept as the rules' claims (marked) when the answer and its passes leave them uncovered."""
+    monkeypatch.setattr(pipeline, "MAX_CANDIDATES", 2)
+    with_candidates = settings(candidates=True)
+    found = pipeline.candidates(TEXT, with_candidates).claims
+    assert len(found) > 3
+    answer = {"summary": "A North Korean soldier died.", "actors": ACTORS, "claims": [SOUND], "uncertainties": []}
+    fake = FakeLLM(answer)
+    brief = brief_document(from_text(TEXT, "seed.txt"), fake, with_candidates)
+    request = fake.calls[0][1].user
+    assert "\n2. [" in request and "\n3. [" not in request  # two listed
+    unlisted = [c for c in brief.claims if c.check and "the request listed the first 2 candidates" in c.check]
+    covered = sum("Kirby noted" in TEXT[c.start : c.end] for c in found[2:])
+    assert len(unlisted) == len(found) - 2 - covered and all(c.origin == "rules" for c in unlisted)
+
+
 def test_the_embedded_profile_and_guided_briefs_list_no_candidates() -> None:
     from summarizer.settings import build_settings
 

@@ -177,7 +177,7 @@ def export(
     version: VersionOption = False,
 ) -> None:
     """The claims of briefs as a person's review left them: CSV, JSON or JSON Lines."""
-    from ..models import Digest
+    from ..models import Digest, joined
     from ..reviews import apply, is_review, reviewed_brief
     from ..store import atomic_write_text, load_brief, load_saved
 
@@ -207,7 +207,7 @@ def export(
                         "date": doc.date,
                         "url": doc.url,
                         "claim": claim.id,
-                        "claimant": claim.claimant,
+                        "claimant": joined(claim.claimants),
                         "statement": claim.statement,
                         "status": claim.status.value,
                         "evidence": claim.evidence.quote,
