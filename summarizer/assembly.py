@@ -59,7 +59,10 @@ Item = TypeVar("Item", Claim, Uncertainty)
 NAME_ONLY = 'evidence "{quote}" only names a source; it does not say what was asserted'
 RejectedKind = Literal["actor", "alias", "claim", "uncertainty", "figure", "cue", "source", "claimant"]
 # A claimant named in `also` that is no listed actor: the claim stands on its own claimant.
-UNLISTED_ALSO = "a further claimant that is not a listed actor; the claim is kept without it"
+UNLISTED_ALSO = (
+    "a further claimant that is not a listed actor (or of a claim of the author's or an unnamed source); "
+    "the claim is kept without it"
+)
 # "NBC News and ABC News", "Russia, China and Iran": a claimant that names several sources.
 SEVERAL = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 
@@ -342,13 +345,15 @@ class Assembly:
         names = [n for n in getattr(draft, "also", None) or [] if isinstance(n, str) and n.strip()]
         if resolved is None:
             parts = [p for p in SEVERAL.split(draft.claimant.strip()) if p.strip()]
-            hits = [self.index.resolve(p) for p in parts]
+            hits = [self.index.resolve_exactly(p) for p in parts]  # "Simon & Schuster" is not Paul Simon
             if len(parts) < 2 or not all(hit is not None and hit[1] is not None for hit in hits):
                 return None
             resolved, names = hits[0], parts[1:] + names
         assert resolved is not None
         also: list[CoClaimant] = []
         unknown: list[str] = []
+        if resolved[1] is None:  # the author's own statement, or an unnamed source's: no one else's too
+            return resolved, also, names
         for name in names:
             hit = self.index.resolve(name)
             if hit is None or hit[1] is None:
@@ -399,15 +404,17 @@ class Assembly:
             return
         check = "; ".join(p.reason for p in problems) or None
         position = duplicate_of(
-            evidence, part, self.claims, self.parts, same=lambda c: c.claimant == resolved[0], index=self.claim_spans
+            evidence, part, self.claims, self.parts, same=lambda c: resolved[0] in c.claimants, index=self.claim_spans
         )
-        self.rejected += [
+        # the further claimants set aside, listed only for a claim that is kept
+        unlisted = [
             Rejected(kind="claimant", item={"claim": draft.statement, "also": name}, reason=UNLISTED_ALSO)
             for name in unknown
         ]
         if position is None:
             number = len(self.claims)
             self._insert_claim(draft, evidence, resolved, f"C{number + 1}", number, part, check, also)
+            self.rejected += unlisted
             return
         claim = self.claims[position]
         same_span = (claim.evidence.start, claim.evidence.end, claim.claimant) == (
@@ -427,6 +434,7 @@ class Assembly:
             self.parts.pop(claim.id, None)
             self._insert_claim(draft, evidence, resolved, claim.id, position, part, check, also)
             self.claim_spans.moved(position, claim.evidence, evidence)
+            self.rejected += unlisted
             return
         self.rejected.append(reject("claim", draft, f"duplicate of {claim.id}"))
 

@@ -478,26 +478,35 @@ class Reader:
         """The source that the noun phrase headed by ``head`` names (see the module docstring), with the named
         sources coordinated with it ("NBC News and ABC News both reported") as its further claimants."""
         source = self._source_of(head, number)
-        if source is None or source.claimant == UNNAMED_SOURCE:
+        if source is None:
             return source
-        also, end = self.coordinated(head, source.claimant)
+        also, end, people = self.coordinated(head, source.claimant)
         if not also:
             return source
+        if source.claimant == UNNAMED_SOURCE:  # "the governor and Senator Ed Lowell": the named ones, as written
+            first, *rest = also
+            return replace(source, claimant=first, person=True, end=max(end, source.end), also=tuple(rest), check=None)
         token = self.parsed.tokens[head]
-        title = token.lemma in self.roles or token.lemma in TITLE_ROLES or token.pos == "NOUN"
-        if title and self.parsed.entity_of(head) is None:
+        # a title without a name of its own, for one person: not "officials", "the governor", "Trump's aide"
+        titled = token.pos in ("NOUN", "ADJ") or token.lemma in TITLE_ROLES or token.lemma in self.roles  # not "Toomey"
+        title = (
+            titled
+            and token.tag not in ("NNS", "NNPS")
+            and not any(self.parsed.tokens[c].dep in ("det", "poss") for c in self.parsed.children(head))
+        )
+        if title and people == 1 and len(also) == 1 and self.parsed.entity_of(head) is None:
             # "former Vermont Gov. and party Chairman Ed Rendell": one person under two titles
             return Source(also[-1], source.start, max(end, source.end), True, source.check)
         if source.start >= 0 and end > source.end:  # "Russia, China and Iran": the phrase was cut at the comma
             source = replace(source, end=end)
         return replace(source, also=also)
 
-    def coordinated(self, head: int, claimant: str) -> tuple[tuple[str, ...], int]:
-        """The names of the entities coordinated with ``head`` ("and", commas), other than ``claimant``, and
-        where the last of them ends."""
+    def coordinated(self, head: int, claimant: str) -> tuple[tuple[str, ...], int, int]:
+        """The names of the entities coordinated with ``head`` ("and", commas), other than ``claimant``, where
+        the last of them ends, and how many of them are people."""
         parsed = self.parsed
         found: dict[str, str] = {}
-        end = -1
+        end, people = -1, 0
         queue = [c for c in parsed.children(head) if parsed.tokens[c].dep == "conj"]
         while queue:
             i = queue.pop(0)
@@ -507,9 +516,11 @@ class Reader:
                 continue
             name = _name(parsed.text[entity.start : entity.end])
             if name and "\n" not in name and actor_key(name) != actor_key(claimant):
+                if actor_key(name) not in found:
+                    people += entity.label == "PERSON"
                 found.setdefault(actor_key(name), name)
                 end = max(end, entity.end)
-        return tuple(found.values()), end
+        return tuple(found.values()), end, people
 
     def _source_of(self, head: int, number: int) -> Source | None:
         parsed = self.parsed
@@ -538,7 +549,9 @@ class Reader:
         if entity is not None and entity.label in SOURCE_LABELS:
             name = _name(parsed.text[entity.start : entity.end])
             return Source(name, start, end, entity.label == "PERSON", aliases=aliases)
-        named = [parsed.entity_of(i) for i in range(first, last)]
+        # the names of this source, not of those coordinated with it ("U.S. officials and Senator Ed Lowell")
+        others = {i for c in parsed.children(head) if parsed.tokens[c].dep == "conj" for i in range(*parsed.subtree(c))}
+        named = [parsed.entity_of(i) for i in range(first, last) if i not in others]
         named += [parsed.entity_of(i) for i in self.appended(head) if not first <= i < last]
         inner = [e for e in named if e is not None and e.label in SOURCE_LABELS]
         determiner = parsed.tokens[first].lemma

@@ -298,7 +298,8 @@ def compare_figures(claims: list[ClaimRef]) -> list[FigureComparison]:
             words = counted_words(figure.unit)
             if figure.bounds() is None or not _core(words):
                 continue
-            item = ComparedFigure(ref=claim.ref, claimant=claim.claimant, status=claim.status, figure=figure)
+            who = joined([claim.claimant, *claim.also])
+            item = ComparedFigure(ref=claim.ref, claimant=who, status=claim.status, figure=figure)
             group = index.find(words)
             if group is None:
                 group = len(groups)

@@ -454,6 +454,12 @@ class ActorIndex:
             self._words = name_words(n for actor in self.actors for n in (actor.name, *actor.aliases))
         return self._words
 
+    def resolve_exactly(self, name: str) -> tuple[str, str] | None:
+        """(name, actor id) of the listed actor with this very name or alias (case and punctuation aside)."""
+        self._table()
+        exact = self._exact.get(name_key(name))
+        return (exact.name, exact.id) if exact is not None else None
+
     def resolve(self, claimant: str) -> tuple[str, str | None] | None:
         """(canonical claimant, actor id) or None when it names no listed actor."""
         key = name_key(claimant)

@@ -951,4 +951,6 @@ class Digest(_Out):
         return upgraded
 
     def claims(self) -> list[ClaimRef]:
-        return [claim for story in self.stories for group in story.claim_groups for claim in group.claims]
+        """Every claim of the stories once (a claim of several claimants is in each one's group)."""
+        found = {claim.ref: claim for story in self.stories for group in story.claim_groups for claim in group.claims}
+        return list(found.values())

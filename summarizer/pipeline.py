@@ -411,7 +411,7 @@ def _account(found: guided.Found, declined: dict[int, str], text: str, part: Par
         missing.append(replace(claim, check=why))
     if not missing:
         return
-    needed = {attribution.actor_key(c.claimant) for c in missing}
+    needed = {attribution.actor_key(name) for c in missing for name in (c.claimant, *c.also)}
     actors = [a for a in found.actors if attribution.actor_key(a.name) in needed]
     origin, assembly.origin = assembly.origin, "rules"
     try:
@@ -581,8 +581,7 @@ async def _continue(
             numbered = len(listed_candidates(found))
             left = [(n, c) for n, c in _uncovered(found, part, assembly) if n <= numbered and n not in declined]
             asked = [(n, candidate_words(c, text)) for n, c in left]
-            shift = part.window[0] if part.window else 0
-            spans = overlapping_any([(c.start + shift, c.end + shift) for _, c in left])
+            spans = overlapping_any([(c.start, c.end) for _, c in left])  # both in the part's own offsets
             gaps = [gap for gap in gaps if not spans((gap.start, gap.end))]  # the candidate says it
         if not gaps and not filled and not asked:
             return

@@ -196,7 +196,7 @@ def as_judged(brief: Brief, reviewed: Reviewed | None) -> tuple[Brief, dict[str,
     place) and each decided item's mark in words."""
     if reviewed is None or not reviewed.decisions:
         return brief, {}
-    originals = {claim.id: claim.claimant for claim in brief.claims}
+    originals = {claim.id: joined(claim.claimants) for claim in brief.claims}
     marks = {
         item_id: text for item_id in reviewed.decisions if (text := mark(reviewed, item_id, originals.get(item_id)))
     }

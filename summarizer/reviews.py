@@ -242,7 +242,7 @@ def apply(brief: Brief, reviewed: Reviewed, *, keep_rejected: bool = False) -> B
         decision = reviewed.of(claim.id)
         if gone(claim.id):
             continue
-        if decision is not None and decision.claimant and decision.claimant != claim.claimant:
+        if decision is not None and decision.claimant and [decision.claimant] != claim.claimants:
             actor = next((a.id for a in brief.actors if a.name == decision.claimant), None)
             claim = claim.model_copy(update={"claimant": decision.claimant, "claimant_id": actor, "also": []})
         claims.append(claim)

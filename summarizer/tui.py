@@ -276,7 +276,7 @@ class ReviewApp(App[None]):
             lines += [Text.assemble((f"{actor.id} ", "bold"), rich_text(actor.name, "cyan"), f" · {actor.kind.value}")]
             lines.append(rich_text(actor.role + (f"; also {', '.join(actor.aliases)}" if actor.aliases else "")))
             span = actor.mention
-        original = item.claimant if isinstance(item, Claim) else None
+        original = joined(item.claimants) if isinstance(item, Claim) else None
         if said := mark(sheet.reviewed, item.id, original):
             lines.append(Text.assemble(("review: ", "bold green"), rich_text(said)))
         if sheet.label:

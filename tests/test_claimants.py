@@ -9,7 +9,7 @@ import asyncio
 from summarizer import guided
 from summarizer.digest import group_claims
 from summarizer.documents import from_text
-from summarizer.models import Brief, ClaimRef, ClaimStatus, joined
+from summarizer.models import Brief, ClaimRef, ClaimStatus, CoClaimant, joined
 from summarizer.pipeline import brief_document as brief_document_async
 from summarizer.render import to_html, to_markdown
 from summarizer.settings import GUIDED_LIMITS, build_settings
@@ -45,6 +45,24 @@ def test_one_person_under_two_titles_is_one_claimant() -> None:
     found = guided.find(TEXT, GUIDED_LIMITS).claims
     lowell = next(c for c in found if "Ed Lowell said" in TEXT[c.start : c.end])
     assert (lowell.claimant, lowell.also) == ("Ed Lowell", ())
+    text = 'American academic and professor Dana Whitfield commented, "Hoping that it works."'
+    assert [(c.claimant, c.also) for c in guided.find(text, GUIDED_LIMITS).claims] == [("Dana Whitfield", ())]
+    # a surname the parse names no entity is a source of its own, not a title
+    text = "Harlow and Sen. Mara Quint said the bill would pass."
+    assert [(c.claimant, c.also) for c in guided.find(text, GUIDED_LIMITS).claims] == [("Harlow", ("Mara Quint",))]
+
+
+def test_two_different_sources_stay_two_claimants() -> None:
+    for text in (
+        "U.S. officials and Senator Ed Lowell said the talks had failed on Monday.",
+        "Apple executives and Google said the deal was done.",
+    ):
+        (found,) = guided.find(text, GUIDED_LIMITS).claims
+        assert len(found.also) == 1 and found.claimant not in found.also, text
+    # an unnamed source beside a named one: the named one is the claimant, the source's words say both
+    text = "The governor and Senator Ed Lowell said the talks had failed on Monday."
+    (found,) = guided.find(text, GUIDED_LIMITS).claims
+    assert found.claimant == "Ed Lowell" and text[found.source_start : found.source_end].startswith("The governor and")
 
 
 def test_names_in_a_list_are_joined_as_a_phrase() -> None:
@@ -92,6 +110,35 @@ def test_a_claimant_that_names_several_listed_actors_is_split() -> None:
     assert model_brief(unknown).claims[0].claimants == ["NBC News"]
 
 
+def test_the_authors_own_statement_has_no_further_claimants_and_a_split_needs_exact_names() -> None:
+    author = {
+        "claimant": "author",
+        "also": ["ABC News"],
+        "statement": "The senator will resign on Friday.",
+        "evidence": REPORTED,
+        "status": "asserted",
+    }
+    brief = model_brief(author)
+    assert brief.claims[0].claimants == ["author"]
+    assert [r.item["also"] for r in brief.rejected if r.kind == "claimant"] == ["ABC News"]
+    # a claimant is split only into listed names: "Simon & Schuster" is not Paul Simon and the Schuster Institute
+    from summarizer.assembly import Assembly
+    from summarizer.models import ActorDraft, ClaimDraft
+
+    assembly = Assembly(text="Simon & Schuster said that Paul Simon and the Schuster Institute agreed.", origin="model")
+    assembly.add_actors(
+        [ActorDraft(name=n, kind="person", role="r") for n in ("Paul Simon", "Schuster Institute")]  # type: ignore[arg-type]
+    )
+    draft = ClaimDraft(claimant="Simon & Schuster", statement="s", evidence="x", status=ClaimStatus.asserted)
+    assert assembly.claimants(draft) is None
+    both = draft.model_copy(update={"claimant": "Paul Simon & Schuster Institute"})
+    assert assembly.claimants(both) == (
+        ("Paul Simon", "A1"),
+        [CoClaimant(name="Schuster Institute", actor_id="A2")],
+        [],
+    )
+
+
 def test_the_capable_schema_offers_also_and_the_embedded_one_does_not() -> None:
     from summarizer.models import Extraction
     from summarizer.settings import REMOTE_LIMITS, Limits
@@ -122,3 +169,34 @@ def test_pages_show_every_claimant_and_the_digest_lists_the_claim_under_each() -
         ("ABC News", [ref.ref]),
         ("NBC News", [ref.ref]),
     ]
+
+
+def test_a_candidate_kept_as_the_rules_claim_keeps_its_further_claimants() -> None:
+    """The answer claims only Ed Lowell's sentence; the networks' candidate, kept as the rules' claim, names
+    both networks, and both are actors of the brief though the answer listed neither."""
+    lowell = {
+        "claimant": "Ed Lowell",
+        "statement": "Ed Lowell said the seat would be filled in May.",
+        "evidence": SEAT,
+        "status": "asserted",
+    }
+    answer = {"summary": "The senator will resign.", "actors": ACTORS[2:], "claims": [lowell], "uncertainties": []}
+    brief = brief_document(from_text(TEXT, "senator.txt"), FakeLLM(answer), settings(candidates=True))
+    (kept,) = [c for c in brief.claims if "both reported" in c.evidence.quote]
+    assert kept.origin == "rules" and kept.claimants == ["NBC News", "ABC News"]
+    assert {a.name for a in brief.actors} >= {"NBC News", "ABC News"}
+
+
+def test_a_correction_to_one_of_the_claimants_leaves_that_one_alone() -> None:
+    from summarizer.reviews import Reviewed, apply, decided, mark
+
+    brief = rules_brief(TEXT)
+    claim = next(c for c in brief.claims if c.also)
+    reviewed = Reviewed(decisions={claim.id: decided(claim, None, "ann", claimant="NBC News")})
+    judged = next(c for c in apply(brief, reviewed).claims if c.id == claim.id)
+    assert judged.claimants == ["NBC News"] and judged.claimant_id == claim.claimant_id
+    assert mark(reviewed, claim.id, joined(claim.claimants)) == "claimant corrected by ann from “NBC News and ABC News”"
+    # an actor rejected in review leaves the claim's other claimant
+    gone = next(a for a in brief.actors if a.name == "ABC News")
+    rejected = Reviewed(decisions={gone.id: decided(gone, None, "ann", decision="rejected", reason="not a source")})
+    assert next(c for c in apply(brief, rejected).claims if c.id == claim.id).claimants == ["NBC News"]

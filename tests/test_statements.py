@@ -276,3 +276,21 @@ def test_names_and_numbers_the_document_writes_in_another_form_are_not_invented(
     ):
         assert statements.statement_problems(statement, text, text, ["Kirby", "Jones"]) == [], statement
     assert statements.statement_problems("Jones said Grant spoke.", text, text, ["Jones"])[0].reject
+
+
+def test_a_later_part_names_its_skipped_candidates_once_not_again_as_gaps() -> None:
+    """The candidates and the cue sentences of a part are both in the part's own offsets: in every part, a
+    sentence a named candidate holds is not listed as an uncovered gap too."""
+    text = TEXT + "\n\n" + TEXT.replace("Kirby", "Jonas Blake")
+    with_candidates = settings(candidates=True, passes=1, context_tokens=9000, max_tokens=1500)
+    answer = {"summary": "A soldier died.", "actors": ACTORS, "claims": [SOUND], "uncertainties": []}
+    nothing = {"actors": [], "claims": [], "uncertainties": []}
+    fake = FakeLLM(*([answer, nothing] * 3), {"summary": "All."})
+    brief = brief_document(from_text(text, "two.txt"), fake, with_candidates)
+    assert brief.document.parts > 1
+    asked = [prompt.user for name, prompt in fake.calls if name == "Additions"]
+    assert len(asked) == brief.document.parts
+    for user in asked:
+        gaps, candidates = user.split("These of the program's attribution candidates")
+        listed = [line.split('"')[1] for line in candidates.splitlines() if line[:1].isdigit()]
+        assert listed and not [words for words in listed if f'- "{words[:60]}' in gaps]

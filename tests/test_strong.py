@@ -138,6 +138,21 @@ def test_the_digest_of_the_day_cites_only_real_claims(day: dict[str, Any]) -> No
     assert day["manifest"].digest_usage.total_tokens > 0
 
 
+def test_a_statement_of_two_sources_is_one_claim_under_each_in_the_digest(day: dict[str, Any]) -> None:
+    """The clock answer's "Both the Irving Independent School District and the Irving Police Department have
+    asserted …": one claim with a further claimant, in both claimants' groups, counted once."""
+    (claim,) = [c for c in day["briefs"]["clock"]["claims"] if c["also"]]
+    assert (claim["claimant"], [o["name"] for o in claim["also"]]) == (
+        "Irving Independent School District",
+        ["Irving Police Department"],
+    )
+    digest = day["digest"]
+    refs = [c.ref for c in digest.claims()]
+    assert len(refs) == len(set(refs))
+    groups = [g.actor for s in digest.stories for g in s.claim_groups if any(c.also for c in g.claims)]
+    assert sorted(groups) == ["Irving Independent School District", "Irving Police Department"]
+
+
 def test_an_answer_cut_at_its_budget_is_asked_again_with_the_ceiling() -> None:
     source = SEEDS / "wikinews" / "korea.txt"
     brief, unused = replay_brief(STRONG / "cut", source, max_tokens=800)
