@@ -91,3 +91,25 @@ def test_a_script_inside_the_document_does_not_run(browser, tmp_path: Path) -> N
     browser.get(page.as_uri())
     assert browser.title != "pwned"
     assert "<script>" in browser.find_element(By.ID, "source").text
+
+
+def test_a_claim_of_several_claimants_names_them_all_as_text(browser, tmp_path: Path) -> None:
+    from summarizer.models import CoClaimant
+
+    from .test_claimants import TEXT, rules_brief
+
+    brief = rules_brief(TEXT)
+    claim = next(c for c in brief.claims if c.also)
+    other = CoClaimant(name="<b id='injected'>ABC</b> News", actor_id=claim.also[0].actor_id)  # hostile: stays text
+    brief = brief.model_copy(
+        update={"claims": [c.model_copy(update={"also": [other]}) if c is claim else c for c in brief.claims]}
+    )
+    page = tmp_path / "brief.html"
+    page.write_text(to_html(brief, TEXT), encoding="utf-8")
+    browser.get(page.as_uri())
+    button = browser.find_element(By.CSS_SELECTOR, f'button.item[data-id="{claim.id}"]')
+    assert "NBC News and <b id='injected'>ABC</b> News" in button.text
+    button.click()
+    details = browser.find_element(By.ID, "details")
+    assert "Claimants" in details.text and "NBC News and <b id='injected'>ABC</b> News" in details.text
+    assert not browser.find_elements(By.ID, "injected")
