@@ -482,7 +482,8 @@ class Reader:
             return source
         also, end, people = self.coordinated(head, source.claimant)
         if not also:
-            return source
+            other = self.named_beside(head, source.claimant) if source.claimant != UNNAMED_SOURCE else None
+            return replace(source, also=(other,)) if other else source
         if source.claimant == UNNAMED_SOURCE:  # "the governor and Senator Ed Lowell": the named ones, as written
             first, *rest = also
             return replace(source, claimant=first, person=True, end=max(end, source.end), also=tuple(rest), check=None)
@@ -500,6 +501,34 @@ class Reader:
         if source.start >= 0 and end > source.end:  # "Russia, China and Iran": the phrase was cut at the comma
             source = replace(source, end=end)
         return replace(source, also=also)
+
+    def named_beside(self, head: int, claimant: str) -> str | None:
+        """A full name joined to the source's by "and" in its phrase where the parse coordinates nothing
+        ("Mayor Ana Ruiz and Police Chief Tom Vale", read as one noun phrase): its words after the last title,
+        two at least ("Procter and Gamble" and "Bosnia and Herzegovina" name no one beside)."""
+        parsed = self.parsed
+        first, last = self.phrase(head)
+        runs: list[list[int]] = [[]]
+        for i in range(first, last):
+            token = parsed.tokens[i]
+            if token.text.lower() == "and" and token.dep == "cc":
+                runs.append([])
+            elif self.namelike(i) or token.tag == ".":
+                runs[-1].append(i)
+            else:
+                runs[-1] = []
+        if len(runs) != 2 or not all(runs):
+            return None
+        key = actor_key(claimant)
+        names = []
+        for run in runs:
+            titles = [n for n, i in enumerate(run) if parsed.tokens[i].lemma.lower() in self.roles | TITLE_ROLES.keys()]
+            words = run[titles[-1] + 1 :] if titles else run
+            text = _name(parsed.text[parsed.tokens[words[0]].start : parsed.tokens[words[-1]].end]) if words else ""
+            names.append(text if len(words) >= 2 and " " in text else "")
+        mine = [n for n in names if n and actor_key(n) == key]
+        others = [n for n in names if n and actor_key(n) != key]
+        return others[0] if mine and others else None
 
     def coordinated(self, head: int, claimant: str) -> tuple[tuple[str, ...], int, int]:
         """The names of the entities coordinated with ``head`` ("and", commas), other than ``claimant``, where

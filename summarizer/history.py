@@ -29,7 +29,7 @@ from typing import Any
 
 from . import grounding
 from .errors import DocumentError
-from .models import Brief
+from .models import Brief, joined
 from .reviews import Review, apply, match, review_path
 
 SCHEMA_VERSION = 2
@@ -454,12 +454,13 @@ class _Rows:
         for claim in claims:
             evidence, source = claim["evidence"], claim.get("source")
             row = self._id("claims")
+            also = [str(o["name"]) for o in claim.get("also") or [] if isinstance(o, dict) and o.get("name")]
             self.tables["claims"].append(
                 (
                     row,
                     brief_id,
                     str(claim.get("id", "")),
-                    str(claim.get("claimant", "")),
+                    joined([str(claim.get("claimant", "")), *also]),  # every claimant, as the pages name them
                     actor_rows.get(str(claim.get("claimant_id"))),
                     str(claim.get("statement", "")),
                     _text(claim.get("status")),

@@ -52,6 +52,20 @@ def test_one_person_under_two_titles_is_one_claimant() -> None:
     assert [(c.claimant, c.also) for c in guided.find(text, GUIDED_LIMITS).claims] == [("Harlow", ("Mara Quint",))]
 
 
+def test_a_name_beside_the_source_in_a_misread_phrase_is_a_further_claimant() -> None:
+    """The parse reads "Mayor Ana Ruiz and Police Chief Tom Vale" as one noun phrase and finds no entity in
+    "Ana Ruiz": the full name joined by "and" is still a claimant; a company's name with "and" is not two."""
+    text = "Mayor Ana Ruiz and Police Chief Tom Vale told reporters that the pier would reopen."
+    (found,) = guided.find(text, GUIDED_LIMITS).claims
+    assert sorted((found.claimant, *found.also)) == ["Ana Ruiz", "Tom Vale"]
+    assert "Ana Ruiz" in {a.name for a in guided.find(text, GUIDED_LIMITS).actors}
+    for text in (
+        "Procter and Gamble spokesman John Doe said sales would rise.",
+        "Bosnia and Herzegovina's president Ivo Lanc said the vote was fair.",
+    ):
+        assert [c.also for c in guided.find(text, GUIDED_LIMITS).claims] == [()], text
+
+
 def test_two_different_sources_stay_two_claimants() -> None:
     for text in (
         "U.S. officials and Senator Ed Lowell said the talks had failed on Monday.",
