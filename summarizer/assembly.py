@@ -350,17 +350,23 @@ class Assembly:
                 return None
             resolved, names = hits[0], parts[1:] + names
         assert resolved is not None
+        return (resolved, *self.further(resolved, names))
+
+    def further(self, resolved: tuple[str, str | None], names: list[str]) -> tuple[list[CoClaimant], list[str]]:
+        """The further claimants of a claim whose claimant is ``resolved``: those of ``names`` that are listed
+        actors (each once, not the claimant), and the names that are not. The author's own statement and an
+        unnamed source's have none: all of ``names`` are then set aside."""
+        if resolved[1] is None:
+            return [], names
         also: list[CoClaimant] = []
         unknown: list[str] = []
-        if resolved[1] is None:  # the author's own statement, or an unnamed source's: no one else's too
-            return resolved, also, names
         for name in names:
             hit = self.index.resolve(name)
             if hit is None or hit[1] is None:
                 unknown.append(name)
             elif hit[1] != resolved[1] and all(hit[1] != other.actor_id for other in also):
                 also.append(CoClaimant(name=hit[0], actor_id=hit[1]))
-        return resolved, also, unknown
+        return also, unknown
 
     def uncertainty_problems(self, draft: UncertaintyDraft, part: Part) -> list[str]:
         if len(draft.evidence.strip()) < MIN_UNCERTAINTY_EVIDENCE_CHARS:

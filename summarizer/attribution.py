@@ -544,10 +544,10 @@ class Reader:
             if entity is None or entity.label not in SOURCE_LABELS or self.inside_quote(parsed.tokens[i].start):
                 continue
             name = _name(parsed.text[entity.start : entity.end])
-            if name and "\n" not in name and actor_key(name) != actor_key(claimant):
-                if actor_key(name) not in found:
-                    people += entity.label == "PERSON"
-                found.setdefault(actor_key(name), name)
+            key = actor_key(name)
+            if name and "\n" not in name and key != actor_key(claimant) and key not in found:
+                found[key] = name
+                people += entity.label == "PERSON"
                 end = max(end, entity.end)
         return tuple(found.values()), end, people
 

@@ -298,8 +298,7 @@ def compare_figures(claims: list[ClaimRef]) -> list[FigureComparison]:
             words = counted_words(figure.unit)
             if figure.bounds() is None or not _core(words):
                 continue
-            who = joined([claim.claimant, *claim.also])
-            item = ComparedFigure(ref=claim.ref, claimant=who, status=claim.status, figure=figure)
+            item = ComparedFigure(ref=claim.ref, claimant=joined(claim.claimants), status=claim.status, figure=figure)
             group = index.find(words)
             if group is None:
                 group = len(groups)
@@ -341,7 +340,7 @@ def group_claims(claims: list[ClaimRef], canonical: dict[str, str]) -> list[Clai
     A claim of several claimants is listed under each."""
     groups: dict[str, ClaimGroup] = {}
     for claim in claims:
-        for name in dict.fromkeys(canonical.get(name_key(n), n) for n in (claim.claimant, *claim.also)):
+        for name in dict.fromkeys(canonical.get(name_key(n), n) for n in claim.claimants):
             groups.setdefault(name, ClaimGroup(actor=name, claims=[])).claims.append(claim)
     order = {AUTHOR: 1, UNNAMED_SOURCE: 1}
     return sorted(groups.values(), key=lambda g: (order.get(g.actor, 0), -len(g.claims), g.actor.lower()))

@@ -37,7 +37,16 @@ ENV_DB = "SUMMARIZER_DB"
 DAY_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BUSY_TIMEOUT_S = 30.0  # a reader or another writer holds the database: wait this long before failing
 
-SCHEMA = """
+# (version 2) the further claimants of a claim: a statement the document gives to several sources
+CLAIM_ACTORS = """
+CREATE TABLE IF NOT EXISTS claim_actors (
+    claim INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+    actor INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS claim_actors_actor ON claim_actors(actor);
+CREATE INDEX IF NOT EXISTS claim_actors_claim ON claim_actors(claim)
+"""
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS days (
     day TEXT PRIMARY KEY,               -- YYYY-MM-DD
@@ -135,13 +144,7 @@ CREATE INDEX IF NOT EXISTS figures_claim ON figures(claim);
 CREATE INDEX IF NOT EXISTS uncertainties_brief ON uncertainties(brief_id);
 CREATE INDEX IF NOT EXISTS stories_day ON stories(day);
 CREATE INDEX IF NOT EXISTS story_briefs_story ON story_briefs(story);
--- (version 2) the further claimants of a claim: a statement the document gives to several sources
-CREATE TABLE IF NOT EXISTS claim_actors (
-    claim INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
-    actor INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS claim_actors_actor ON claim_actors(actor);
-CREATE INDEX IF NOT EXISTS claim_actors_claim ON claim_actors(claim);
+{CLAIM_ACTORS};
 CREATE VIRTUAL TABLE IF NOT EXISTS claims_text USING fts5(
     statement, evidence, content='claims', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
@@ -158,16 +161,7 @@ END;
 """
 # Migrations from version N to N+1, applied in order: version 2 adds the further claimants of a claim (briefs
 # of schema 1.9, Claim.also); a brief imported before it keeps its claims under their first claimant.
-MIGRATIONS: dict[int, str] = {
-    1: """
-CREATE TABLE IF NOT EXISTS claim_actors (
-    claim INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
-    actor INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS claim_actors_actor ON claim_actors(actor);
-CREATE INDEX IF NOT EXISTS claim_actors_claim ON claim_actors(claim)
-""",
-}
+MIGRATIONS: dict[int, str] = {1: CLAIM_ACTORS}
 
 
 class HistoryError(DocumentError):
@@ -373,6 +367,15 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _further(claim: dict[str, Any]) -> dict[str, str]:
+    """A brief's claim's further claimants (schema 1.9: ``Claim.also``) as read from its JSON: actor id → name."""
+    found: dict[str, str] = {}
+    for other in claim.get("also") or []:
+        if isinstance(other, dict) and other.get("actor_id"):
+            found.setdefault(str(other["actor_id"]), str(other.get("name") or ""))
+    return found
+
+
 class _Rows:
     """A day's rows, gathered with their ids given here and written with one executemany per table (a row at
     a time, a million claims took over a minute)."""
@@ -421,9 +424,8 @@ class _Rows:
         claims = [c for c in brief.get("claims") or [] if isinstance(c, dict) and isinstance(c.get("evidence"), dict)]
         cited: dict[str, int] = {}
         for claim in claims:  # the claims an actor makes, alone or with others (schema 1.9: Claim.also)
-            others = [o.get("actor_id") for o in claim.get("also") or [] if isinstance(o, dict)]
-            for actor_id in dict.fromkeys([claim.get("claimant_id"), *others]):
-                cited[str(actor_id)] = cited.get(str(actor_id), 0) + 1
+            for actor_id in dict.fromkeys([str(claim.get("claimant_id")), *_further(claim)]):
+                cited[actor_id] = cited.get(actor_id, 0) + 1
         actor_rows: dict[str, int] = {}
         for actor in brief.get("actors") or []:
             if not isinstance(actor, dict) or not _text(actor.get("name")):
@@ -453,14 +455,13 @@ class _Rows:
             entry[3] += said
         for claim in claims:
             evidence, source = claim["evidence"], claim.get("source")
-            row = self._id("claims")
-            also = [str(o["name"]) for o in claim.get("also") or [] if isinstance(o, dict) and o.get("name")]
+            row, further = self._id("claims"), _further(claim)
             self.tables["claims"].append(
                 (
                     row,
                     brief_id,
                     str(claim.get("id", "")),
-                    joined([str(claim.get("claimant", "")), *also]),  # every claimant, as the pages name them
+                    joined([str(claim.get("claimant", "")), *filter(None, further.values())]),  # as the pages name them
                     actor_rows.get(str(claim.get("claimant_id"))),
                     str(claim.get("statement", "")),
                     _text(claim.get("status")),
@@ -471,8 +472,7 @@ class _Rows:
                     _text(claim.get("origin")),
                 )
             )
-            others = [str(o.get("actor_id")) for o in claim.get("also") or [] if isinstance(o, dict)]
-            self.tables["claim_actors"] += [(row, actor_rows[o]) for o in dict.fromkeys(others) if o in actor_rows]
+            self.tables["claim_actors"] += [(row, actor_rows[o]) for o in further if o in actor_rows]
             self.tables["figures"] += [
                 (
                     row,

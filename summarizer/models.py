@@ -831,6 +831,11 @@ class ClaimRef(_Out):
     origin: Origin = Field("model", description="model: from the model's answer; rules: found by the program")
     change: Literal["new", "repeated", "changed"] | None = Field(default=None, description="Against --since")
 
+    @property
+    def claimants(self) -> list[str]:
+        """The claimant and the further ones (``also``)."""
+        return [self.claimant, *self.also]
+
 
 class ClaimGroup(_Out):
     actor: str = Field(description="The claimant (merged across documents)")

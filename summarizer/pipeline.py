@@ -495,15 +495,9 @@ def _own(notes: dict[str, dict[str, object]], claimant: str) -> dict[str, object
 
 
 def _also(claim: guided.FoundClaim, assembly: Assembly, same: dict[str, str]) -> list[CoClaimant]:
-    """A found claim's further named sources, as the brief lists them (each a listed actor, once, not the
-    claimant)."""
+    """A found claim's further named sources, as the brief lists them (``Assembly.further``)."""
     own = assembly.index.resolve(same.get(claim.claimant, claim.claimant))
-    also: list[CoClaimant] = []
-    for name in claim.also:
-        hit = assembly.index.resolve(same.get(name, name))
-        if hit and hit[1] and hit[1] != (own[1] if own else None) and all(o.actor_id != hit[1] for o in also):
-            also.append(CoClaimant(name=hit[0], actor_id=hit[1]))
-    return also
+    return assembly.further(own, [same.get(name, name) for name in claim.also])[0] if own else []
 
 
 def _notes(claim: guided.FoundClaim, text: str, shift: int) -> dict[str, object]:

@@ -54,9 +54,18 @@ SOUND = {
 }
 
 
+def answer_of(*claims: dict[str, object], summary: str = "A North Korean soldier died.", **more: object) -> dict:
+    """An extraction answer with ``claims`` (and ``declined`` or other fields given in ``more``)."""
+    return {"summary": summary, "actors": ACTORS, "claims": list(claims), "uncertainties": [], **more}
+
+
 def crafted_brief(*claims: dict[str, object], summary: str = "A North Korean soldier died.") -> Brief:
-    answer = {"summary": summary, "actors": ACTORS, "claims": list(claims), "uncertainties": []}
-    return brief_document(from_text(TEXT, "seed.txt"), FakeLLM(answer), settings())
+    return brief_document(from_text(TEXT, "seed.txt"), FakeLLM(answer_of(*claims, summary=summary)), settings())
+
+
+def kept_numbers(brief: Brief) -> set[int]:
+    """The numbers of the candidates kept as the rules' claims, from their check marks."""
+    return {int(c.check.split()[3].rstrip(":")) for c in brief.claims if c.origin == "rules" and c.check}
 
 
 def test_the_program_reads_the_kirby_sentence_as_kirbys() -> None:
@@ -144,13 +153,7 @@ def test_candidates_are_listed_and_each_is_claimed_declined_or_kept_as_the_rules
     found = pipeline.candidates(TEXT, with_candidates).claims
     assert len(found) >= 5 and found[0].claimant == "National Intelligence Service"
     kirby = next(n for n, c in enumerate(found, 1) if "Kirby noted" in TEXT[c.start : c.end])
-    answer = {
-        "summary": "A North Korean soldier died.",
-        "actors": ACTORS,
-        "claims": [SOUND],
-        "uncertainties": [],
-        "declined": [{"candidate": 1, "reason": "the agency's report of a death, told as fact"}],
-    }
+    answer = answer_of(SOUND, declined=[{"candidate": 1, "reason": "the agency's report of a death, told as fact"}])
     fake = FakeLLM(answer)
     brief = brief_document(from_text(TEXT, "seed.txt"), fake, with_candidates)
     request = fake.calls[0][1].user
@@ -163,7 +166,7 @@ def test_candidates_are_listed_and_each_is_claimed_declined_or_kept_as_the_rules
     assert [c.statement for c in model] == [SOUND["statement"]]
     # every other candidate the answer left out is the rules' claim, marked
     expected = {n for n in range(2, len(found) + 1) if n != kirby}
-    assert {int(c.check.split()[3].rstrip(":")) for c in kept if c.check} == expected
+    assert kept_numbers(brief) == expected
     assert all(c.check and "no claim of the model's covers it" in c.check for c in kept)
 
 
@@ -172,13 +175,7 @@ def test_a_skipped_candidate_is_asked_about_once_more_by_number_in_the_continuat
     found = pipeline.candidates(TEXT, with_candidates).claims
     first = TEXT[found[0].start : found[0].end]
     kirby = next(n for n, c in enumerate(found, 1) if "Kirby noted" in TEXT[c.start : c.end])
-    answer = {
-        "summary": "A North Korean soldier died.",
-        "actors": ACTORS,
-        "claims": [SOUND],
-        "uncertainties": [],
-        "declined": [{"candidate": 2, "reason": "a news agency's report, told as fact"}],
-    }
+    answer = answer_of(SOUND, declined=[{"candidate": 2, "reason": "a news agency's report, told as fact"}])
     agency = {"name": "National Intelligence Service", "kind": "government", "role": "South Korean spy agency"}
     claim_one = {
         "claimant": "National Intelligence Service",
@@ -200,8 +197,7 @@ def test_a_skipped_candidate_is_asked_about_once_more_by_number_in_the_continuat
     assert "neither claimed nor declined" not in fake.calls[2][1].user  # asked about once
     # the candidate the continuation claimed is the model's; the ones still skipped are the rules', marked
     assert [c.origin for c in brief.claims if c.evidence.quote == first] == ["model"]
-    kept = {int(c.check.split()[3].rstrip(":")) for c in brief.claims if c.origin == "rules" and c.check}
-    assert kept == {n for n in range(3, len(found) + 1) if n not in (kirby, third)}
+    assert kept_numbers(brief) == {n for n in range(3, len(found) + 1) if n not in (kirby, third)}
     # declined in the continuation: set aside with the reason; a number it was not asked about is ignored
     assert sorted((r.item["candidate"], r.reason) for r in brief.rejected if r.kind == "candidate") == [
         (2, "a news agency's report, told as fact"),
@@ -216,8 +212,7 @@ def test_candidates_past_the_listed_ones_are_kept_when_no_claim_covers_them(monk
     with_candidates = settings(candidates=True)
     found = pipeline.candidates(TEXT, with_candidates).claims
     assert len(found) > 3
-    answer = {"summary": "A North Korean soldier died.", "actors": ACTORS, "claims": [SOUND], "uncertainties": []}
-    fake = FakeLLM(answer)
+    fake = FakeLLM(answer_of(SOUND))
     brief = brief_document(from_text(TEXT, "seed.txt"), fake, with_candidates)
     request = fake.calls[0][1].user
     assert "\n2. [" in request and "\n3. [" not in request  # two listed
@@ -246,13 +241,7 @@ def test_candidate_words_cannot_close_the_list_or_the_document() -> None:
 
 def test_a_declined_entry_out_of_range_or_too_long_is_ignored_not_refused() -> None:
     with_candidates = settings(candidates=True)
-    answer = {
-        "summary": "A North Korean soldier died.",
-        "actors": ACTORS,
-        "claims": [SOUND],
-        "uncertainties": [],
-        "declined": [{"candidate": 0, "reason": "x" * 300}, {"candidate": 999, "reason": "none"}],
-    }
+    answer = answer_of(SOUND, declined=[{"candidate": 0, "reason": "x" * 300}, {"candidate": 999, "reason": "none"}])
     brief = crafted_brief_with(answer, with_candidates)
     assert not [r for r in brief.rejected if r.kind == "candidate"]
     assert any(c.origin == "rules" for c in brief.claims)
@@ -283,7 +272,7 @@ def test_a_later_part_names_its_skipped_candidates_once_not_again_as_gaps() -> N
     sentence a named candidate holds is not listed as an uncovered gap too."""
     text = TEXT + "\n\n" + TEXT.replace("Kirby", "Jonas Blake")
     with_candidates = settings(candidates=True, passes=1, context_tokens=9000, max_tokens=1500)
-    answer = {"summary": "A soldier died.", "actors": ACTORS, "claims": [SOUND], "uncertainties": []}
+    answer = answer_of(SOUND, summary="A soldier died.")
     nothing = {"actors": [], "claims": [], "uncertainties": []}
     fake = FakeLLM(*([answer, nothing] * 3), {"summary": "All."})
     brief = brief_document(from_text(text, "two.txt"), fake, with_candidates)
